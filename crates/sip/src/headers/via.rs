@@ -1,0 +1,142 @@
+//! Via: `SIP/2.0/transport sent-by;params`, with the branch, received and rport (RFC 3581)
+//! parameters a transaction layer and a transport need.
+
+use super::params::Params;
+use crate::text::{is_token, Cursor};
+use std::fmt;
+
+/// The RFC 3261 branch magic cookie.
+pub const MAGIC_COOKIE: &str = "z9hG4bK";
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Via {
+    /// Transport as written (`UDP`, `TCP`, `TLS`, `SCTP`, `WS`, or anything else).
+    pub transport: Box<str>,
+    /// Host as written (IPv6 references keep their brackets).
+    pub host: Box<str>,
+    pub port: Option<u16>,
+    pub params: Params,
+}
+
+impl Via {
+    pub fn new(transport: &str, host: &str, port: Option<u16>, branch: &str) -> Via {
+        let mut params = Params::new();
+        params.set("branch", Some(branch));
+        Via { transport: transport.into(), host: host.into(), port, params }
+    }
+    pub fn branch(&self) -> Option<&str> {
+        self.params.get("branch").flatten()
+    }
+    /// Whether the branch carries the RFC 3261 magic cookie (and so identifies a transaction).
+    pub fn is_rfc3261_branch(&self) -> bool {
+        self.branch().is_some_and(|b| b.starts_with(MAGIC_COOKIE))
+    }
+    pub fn received(&self) -> Option<&str> {
+        self.params.get("received").flatten()
+    }
+    /// `None`: no rport; `Some(None)`: rport requested; `Some(Some(p))`: filled in.
+    pub fn rport(&self) -> Option<Option<u16>> {
+        self.params.get("rport").map(|v| v.and_then(|p| p.parse().ok()))
+    }
+    pub fn sent_by(&self) -> (&str, Option<u16>) {
+        (&self.host, self.port)
+    }
+
+    /// Parses a whole Via header value (one or more comma-separated via-parms).
+    pub fn parse_list(s: &str) -> Result<Vec<Via>, &'static str> {
+        let s = crate::text::unfold(s);
+        let mut out = Vec::new();
+        for part in crate::text::split_commas(&s) {
+            out.push(Via::parse_one(part)?);
+        }
+        Ok(out)
+    }
+
+    pub fn parse_one(s: &str) -> Result<Via, &'static str> {
+        let mut c = Cursor::new(s);
+        c.skip_ws();
+        let proto = c.token().ok_or("missing protocol name")?;
+        if !c.eat_sep(b'/') {
+            return Err("missing '/' after protocol");
+        }
+        let version = c.token().ok_or("missing protocol version")?;
+        if !proto.eq_ignore_ascii_case("SIP") || version != "2.0" {
+            return Err("protocol is not SIP/2.0");
+        }
+        if !c.eat_sep(b'/') {
+            return Err("missing '/' before transport");
+        }
+        let transport = c.token().ok_or("missing transport")?;
+        if !c.skip_ws() {
+            return Err("missing white space before sent-by");
+        }
+        let host = if c.peek() == Some(b'[') {
+            let h = c.take_while(|b| b != b']');
+            if !c.eat(b']') {
+                return Err("unterminated IPv6 reference");
+            }
+            let mut h = h.to_string();
+            h.push(']');
+            h
+        } else {
+            let h = c.take_while(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'_');
+            if h.is_empty() {
+                return Err("missing host");
+            }
+            h.to_string()
+        };
+        let mut port = None;
+        if c.eat_sep(b':') {
+            let p = c.take_while(|b| b.is_ascii_digit());
+            port = Some(p.parse::<u16>().map_err(|_| "bad port")?);
+        }
+        let params = Params::parse(&mut c)?;
+        c.skip_ws();
+        if !c.at_end() {
+            return Err("unexpected text in Via");
+        }
+        if let Some(b) = params.get("branch") {
+            // branch must be a token (RFC 3261 §20.42); `branch=` alone is malformed.
+            if !b.is_some_and(|b| !b.is_empty() && b.bytes().all(is_token)) {
+                return Err("bad branch");
+            }
+        }
+        Ok(Via { transport: transport.into(), host: host.into(), port, params })
+    }
+}
+
+impl fmt::Display for Via {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SIP/2.0/{} {}", self.transport, self.host)?;
+        if let Some(p) = self.port {
+            write!(f, ":{p}")?;
+        }
+        write!(f, "{}", self.params)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tortuous_vias() {
+        let v = Via::parse_list("SIP  /   2.0\r\n /UDP\r\n    192.0.2.2;branch=390skdjuw").unwrap();
+        assert_eq!(v[0].host.as_ref(), "192.0.2.2");
+        let v = Via::parse_list("SIP  / 2.0  / TCP     spindle.example.com   ;\r\n  branch  =   z9hG4bK9ikj8  ,\r\n SIP  /    2.0   / UDP  192.168.255.111   ; branch=\r\n z9hG4bK30239").unwrap();
+        assert_eq!(v.len(), 2);
+        assert_eq!(v[0].branch(), Some("z9hG4bK9ikj8"));
+        assert_eq!(v[1].branch(), Some("z9hG4bK30239"));
+        assert_eq!(v[1].transport.as_ref(), "UDP");
+        let v = Via::parse_one("SIP/2.0/UDP [2001:db8::9:1]:5062;rport;branch=z9hG4bKx").unwrap();
+        assert_eq!(v.host.as_ref(), "[2001:db8::9:1]");
+        assert_eq!(v.port, Some(5062));
+        assert_eq!(v.rport(), Some(None));
+    }
+
+    #[test]
+    fn rejects_stray_separators() {
+        assert!(Via::parse_list("SIP/2.0/UDP 192.0.2.15;;,;,,").is_err());
+        assert!(Via::parse_list("SIP/7.0/UDP host").is_err());
+    }
+}

@@ -1,0 +1,290 @@
+//! Byte-level grammar helpers shared by the message, URI and header parsers.
+//!
+//! This room knows the RFC 3261 §25 character classes and the small productions every header uses
+//! (LWS, tokens, quoted strings, comma lists, generic parameters). It must not know any header's
+//! meaning and must never panic on input: every index is checked.
+
+use std::borrow::Cow;
+
+/// RFC 3261 `token` characters.
+#[inline]
+pub(crate) fn is_token(c: u8) -> bool {
+    c.is_ascii_alphanumeric()
+        || matches!(
+            c,
+            b'-' | b'.' | b'!' | b'%' | b'*' | b'_' | b'+' | b'`' | b'\'' | b'~'
+        )
+}
+
+/// RFC 3261 `word` characters (Call-ID).
+#[inline]
+pub(crate) fn is_word(c: u8) -> bool {
+    is_token(c)
+        || matches!(
+            c,
+            b'(' | b')' | b'<' | b'>' | b':' | b'\\' | b'"' | b'/' | b'[' | b']' | b'?' | b'{' | b'}'
+        )
+}
+
+#[inline]
+pub(crate) fn is_ws(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\r' | b'\n')
+}
+
+/// Replaces header folding (CRLF followed by white space) by plain white space, borrowing when
+/// the value is not folded (the common case).
+pub(crate) fn unfold(value: &str) -> Cow<'_, str> {
+    if !value.contains('\n') {
+        return Cow::Borrowed(value);
+    }
+    Cow::Owned(value.replace("\r\n", " ").replace('\n', " "))
+}
+
+pub(crate) fn is_token_str(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(is_token)
+}
+
+/// Splits a header value at commas that are outside quoted strings and angle brackets.
+/// Empty elements are kept so callers can reject `a,,b`.
+pub(crate) fn split_commas(value: &str) -> CommaSplit<'_> {
+    CommaSplit { s: value, pos: 0, done: false }
+}
+
+pub(crate) struct CommaSplit<'a> {
+    s: &'a str,
+    pos: usize,
+    done: bool,
+}
+
+impl<'a> Iterator for CommaSplit<'a> {
+    type Item = &'a str;
+    fn next(&mut self) -> Option<&'a str> {
+        if self.done {
+            return None;
+        }
+        let bytes = self.s.as_bytes();
+        let start = self.pos;
+        let mut i = start;
+        let mut in_quotes = false;
+        let mut in_angle = false;
+        while i < bytes.len() {
+            match bytes[i] {
+                b'\\' if in_quotes => i += 1,
+                b'"' => in_quotes = !in_quotes,
+                b'<' if !in_quotes => in_angle = true,
+                b'>' if !in_quotes => in_angle = false,
+                b',' if !in_quotes && !in_angle => {
+                    self.pos = i + 1;
+                    return self.s.get(start..i);
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        self.done = true;
+        self.s.get(start..)
+    }
+}
+
+/// A forward-only cursor over one header value.
+pub(crate) struct Cursor<'a> {
+    pub(crate) s: &'a str,
+    pub(crate) pos: usize,
+}
+
+impl<'a> Cursor<'a> {
+    pub(crate) fn new(s: &'a str) -> Self {
+        Cursor { s, pos: 0 }
+    }
+    #[inline]
+    pub(crate) fn peek(&self) -> Option<u8> {
+        self.s.as_bytes().get(self.pos).copied()
+    }
+    #[inline]
+    pub(crate) fn at_end(&self) -> bool {
+        self.pos >= self.s.len()
+    }
+    pub(crate) fn rest(&self) -> &'a str {
+        self.s.get(self.pos..).unwrap_or("")
+    }
+    /// Skips linear white space (folding included). Returns whether any was skipped.
+    pub(crate) fn skip_ws(&mut self) -> bool {
+        let start = self.pos;
+        while self.peek().is_some_and(is_ws) {
+            self.pos += 1;
+        }
+        self.pos > start
+    }
+    pub(crate) fn eat(&mut self, c: u8) -> bool {
+        if self.peek() == Some(c) {
+            self.pos += 1;
+            true
+        } else {
+            false
+        }
+    }
+    /// `SWS c SWS`: the separators of RFC 3261 §25.1.
+    pub(crate) fn eat_sep(&mut self, c: u8) -> bool {
+        let save = self.pos;
+        self.skip_ws();
+        if self.eat(c) {
+            self.skip_ws();
+            true
+        } else {
+            self.pos = save;
+            false
+        }
+    }
+    pub(crate) fn take_while(&mut self, f: impl Fn(u8) -> bool) -> &'a str {
+        let start = self.pos;
+        while self.peek().is_some_and(&f) {
+            self.pos += 1;
+        }
+        // Only ASCII predicates are used, so the boundaries are char boundaries; `get` keeps
+        // this panic-free even if a predicate ever accepted a UTF-8 continuation byte.
+        self.s.get(start..self.pos).unwrap_or("")
+    }
+    pub(crate) fn token(&mut self) -> Option<&'a str> {
+        let t = self.take_while(is_token);
+        (!t.is_empty()).then_some(t)
+    }
+    /// A quoted string, returned with its quotes, escapes untouched.
+    pub(crate) fn quoted(&mut self) -> Option<&'a str> {
+        let bytes = self.s.as_bytes();
+        let start = self.pos;
+        if bytes.get(start) != Some(&b'"') {
+            return None;
+        }
+        let mut i = start + 1;
+        while i < bytes.len() {
+            match bytes[i] {
+                b'\\' => i += 2,
+                b'"' => {
+                    self.pos = i + 1;
+                    return self.s.get(start..=i);
+                }
+                _ => i += 1,
+            }
+        }
+        None
+    }
+}
+
+/// Removes the quotes and backslash escapes of a quoted string; other text is returned as is.
+pub fn unquote(s: &str) -> Cow<'_, str> {
+    let Some(inner) = s.strip_prefix('"').and_then(|x| x.strip_suffix('"')) else {
+        return Cow::Borrowed(s);
+    };
+    if !inner.contains('\\') {
+        return Cow::Borrowed(inner);
+    }
+    let mut out = String::with_capacity(inner.len());
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            if let Some(n) = chars.next() {
+                out.push(n);
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Quotes a string for use as a quoted-string, escaping `"` and `\`.
+pub fn quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        if c == '"' || c == '\\' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('"');
+    out
+}
+
+/// Decodes `%HH` escapes once (never recursively). Invalid escapes are kept literally.
+pub fn percent_decode(s: &str) -> Cow<'_, [u8]> {
+    if !s.contains('%') {
+        return Cow::Borrowed(s.as_bytes());
+    }
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            if let (Some(h), Some(l)) = (
+                b.get(i + 1).and_then(|c| hex_val(*c)),
+                b.get(i + 2).and_then(|c| hex_val(*c)),
+            ) {
+                out.push(h << 4 | l);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    Cow::Owned(out)
+}
+
+fn hex_val(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// Parses an unsigned decimal that must fit in `u32` (leading zeros allowed).
+pub(crate) fn parse_u32(s: &str) -> Option<u32> {
+    if s.is_empty() || !s.bytes().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let t = s.trim_start_matches('0');
+    if t.len() > 10 {
+        return None;
+    }
+    if t.is_empty() {
+        return Some(0);
+    }
+    t.parse::<u64>().ok().and_then(|v| u32::try_from(v).ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commas_respect_quotes_and_brackets() {
+        let v: Vec<_> = split_commas(r#""a,b" <sip:x@y;p=1,2>, <sip:z>,"#).collect();
+        assert_eq!(v, vec![r#""a,b" <sip:x@y;p=1,2>"#, " <sip:z>", ""]);
+    }
+
+    #[test]
+    fn unquote_handles_escapes() {
+        assert_eq!(unquote(r#""J Rosenberg \\\"""#), r#"J Rosenberg \""#);
+        assert_eq!(unquote("plain"), "plain");
+        assert_eq!(quote(r#"a"b\"#), r#""a\"b\\""#);
+    }
+
+    #[test]
+    fn percent_decode_is_single_pass() {
+        assert_eq!(&*percent_decode("v%61lue%25%34%31"), b"value%41");
+        assert_eq!(&*percent_decode("null-%00-null"), b"null-\0-null");
+        assert_eq!(&*percent_decode("%ZK%4"), b"%ZK%4");
+    }
+
+    #[test]
+    fn u32_bounds() {
+        assert_eq!(parse_u32("0009"), Some(9));
+        assert_eq!(parse_u32("4294967295"), Some(u32::MAX));
+        assert_eq!(parse_u32("4294967296"), None);
+        assert_eq!(parse_u32("-1"), None);
+        assert_eq!(parse_u32("000000000000000001"), Some(1));
+    }
+}
