@@ -79,7 +79,10 @@ pub struct ParseError {
 
 impl ParseError {
     pub(crate) fn req(is_request: Option<bool>, e: InvalidMessage) -> Self {
-        ParseError { error: Error::InvalidMessage(e), is_request }
+        ParseError {
+            error: Error::InvalidMessage(e),
+            is_request,
+        }
     }
 
     /// The status code and reason phrase to answer with, or `None` when the message must be

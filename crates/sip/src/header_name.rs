@@ -166,9 +166,15 @@ mod tests {
     #[test]
     fn compact_and_case_insensitive() {
         assert_eq!(HeaderName::from_wire("v"), HeaderName::Via);
-        assert_eq!(HeaderName::from_wire("MaX-fOrWaRdS"), HeaderName::MaxForwards);
+        assert_eq!(
+            HeaderName::from_wire("MaX-fOrWaRdS"),
+            HeaderName::MaxForwards
+        );
         assert_eq!(HeaderName::from_wire("L"), HeaderName::ContentLength);
-        assert_eq!(HeaderName::from_wire("x-foo"), HeaderName::from_wire("X-Foo"));
+        assert_eq!(
+            HeaderName::from_wire("x-foo"),
+            HeaderName::from_wire("X-Foo")
+        );
         assert_ne!(HeaderName::from_wire("C%6Fntact"), HeaderName::Contact);
         assert_eq!(HeaderName::from_wire("k").as_str(), "Supported");
     }

@@ -7,6 +7,7 @@
 //! Protocol logic here is sans-IO: nothing in this crate's message, transaction or dialog layers
 //! reads a socket or a clock.
 
+pub mod admission;
 pub mod auth;
 pub mod error;
 pub mod header_name;

@@ -22,7 +22,18 @@ pub(crate) fn is_word(c: u8) -> bool {
     is_token(c)
         || matches!(
             c,
-            b'(' | b')' | b'<' | b'>' | b':' | b'\\' | b'"' | b'/' | b'[' | b']' | b'?' | b'{' | b'}'
+            b'(' | b')'
+                | b'<'
+                | b'>'
+                | b':'
+                | b'\\'
+                | b'"'
+                | b'/'
+                | b'['
+                | b']'
+                | b'?'
+                | b'{'
+                | b'}'
         )
 }
 
@@ -47,7 +58,11 @@ pub(crate) fn is_token_str(s: &str) -> bool {
 /// Splits a header value at commas that are outside quoted strings and angle brackets.
 /// Empty elements are kept so callers can reject `a,,b`.
 pub(crate) fn split_commas(value: &str) -> CommaSplit<'_> {
-    CommaSplit { s: value, pos: 0, done: false }
+    CommaSplit {
+        s: value,
+        pos: 0,
+        done: false,
+    }
 }
 
 pub(crate) struct CommaSplit<'a> {

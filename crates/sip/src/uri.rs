@@ -57,8 +57,18 @@ type R = Range<u32>;
 
 #[derive(Clone, Debug)]
 enum Parts {
-    Sip { user: Option<R>, password: Option<R>, host: R, port: Option<u16>, params: R, headers: R },
-    Tel { number: R, params: R },
+    Sip {
+        user: Option<R>,
+        password: Option<R>,
+        host: R,
+        port: Option<u16>,
+        params: R,
+        headers: R,
+    },
+    Tel {
+        number: R,
+        params: R,
+    },
     Other,
 }
 
@@ -79,10 +89,18 @@ impl PartialEq for Uri {
 impl Eq for Uri {}
 
 fn is_unreserved(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.' | b'!' | b'~' | b'*' | b'\'' | b'(' | b')')
+    c.is_ascii_alphanumeric()
+        || matches!(
+            c,
+            b'-' | b'_' | b'.' | b'!' | b'~' | b'*' | b'\'' | b'(' | b')'
+        )
 }
 fn is_user_char(c: u8) -> bool {
-    is_unreserved(c) || matches!(c, b'%' | b'&' | b'=' | b'+' | b'$' | b',' | b';' | b'?' | b'/')
+    is_unreserved(c)
+        || matches!(
+            c,
+            b'%' | b'&' | b'=' | b'+' | b'$' | b',' | b';' | b'?' | b'/'
+        )
 }
 fn is_password_char(c: u8) -> bool {
     is_unreserved(c) || matches!(c, b'%' | b'&' | b'=' | b'+' | b'$' | b',')
@@ -110,12 +128,17 @@ impl Uri {
         if s.len() > u32::MAX as usize / 2 {
             return Err(UriError::Empty);
         }
-        if s.bytes().any(|c| c.is_ascii_whitespace() || c.is_ascii_control()) {
+        if s.bytes()
+            .any(|c| c.is_ascii_whitespace() || c.is_ascii_control())
+        {
             return Err(UriError::Whitespace);
         }
         let colon = s.find(':').ok_or(UriError::NoScheme)?;
         let scheme_text = &s[..colon];
-        let first_ok = scheme_text.bytes().next().is_some_and(|c| c.is_ascii_alphabetic());
+        let first_ok = scheme_text
+            .bytes()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic());
         if !first_ok
             || !scheme_text
                 .bytes()
@@ -141,7 +164,10 @@ impl Uri {
                 if semi == body_start {
                     return Err(UriError::BadUser);
                 }
-                Parts::Tel { number: r(body_start, semi), params: r(semi, s.len()) }
+                Parts::Tel {
+                    number: r(body_start, semi),
+                    params: r(semi, s.len()),
+                }
             }
             Scheme::Other => {
                 if body_start == s.len() {
@@ -150,7 +176,11 @@ impl Uri {
                 Parts::Other
             }
         };
-        Ok(Uri { raw: s.into(), scheme, parts })
+        Ok(Uri {
+            raw: s.into(),
+            scheme,
+            parts,
+        })
     }
 
     /// Builds `sip:user@host[:port]` (user escaped as needed).
@@ -166,7 +196,11 @@ impl Uri {
             s.push_str(&p.to_string());
         }
         // Built from parts we control; a bad host gives an opaque URI rather than a panic.
-        Uri::parse(&s).unwrap_or(Uri { raw: s.into(), scheme: Scheme::Other, parts: Parts::Other })
+        Uri::parse(&s).unwrap_or(Uri {
+            raw: s.into(),
+            scheme: Scheme::Other,
+            parts: Parts::Other,
+        })
     }
 
     pub fn as_str(&self) -> &str {
@@ -222,14 +256,18 @@ impl Uri {
             Parts::Sip { params, .. } | Parts::Tel { params, .. } => self.slice(params),
             Parts::Other => "",
         };
-        text.split(';').filter(|p| !p.is_empty()).map(|p| match p.split_once('=') {
-            Some((n, v)) => (n, Some(v)),
-            None => (p, None),
-        })
+        text.split(';')
+            .filter(|p| !p.is_empty())
+            .map(|p| match p.split_once('=') {
+                Some((n, v)) => (n, Some(v)),
+                None => (p, None),
+            })
     }
     /// A URI parameter by case-insensitive name: `Some(None)` for a flag parameter such as `lr`.
     pub fn param(&self, name: &str) -> Option<Option<&str>> {
-        self.params().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v)
+        self.params()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v)
     }
     /// URI headers (`?a=b&c=d`) with escapes kept.
     pub fn headers(&self) -> impl Iterator<Item = (&str, &str)> {
@@ -237,14 +275,18 @@ impl Uri {
             Parts::Sip { headers, .. } => self.slice(headers),
             _ => "",
         };
-        text.split('&').filter(|p| !p.is_empty()).map(|p| p.split_once('=').unwrap_or((p, "")))
+        text.split('&')
+            .filter(|p| !p.is_empty())
+            .map(|p| p.split_once('=').unwrap_or((p, "")))
     }
     pub fn has_headers(&self) -> bool {
         matches!(&self.parts, Parts::Sip { headers, .. } if !headers.is_empty())
     }
     /// The transport the `transport` parameter asks for, lowercased.
     pub fn transport(&self) -> Option<String> {
-        self.param("transport").flatten().map(|t| t.to_ascii_lowercase())
+        self.param("transport")
+            .flatten()
+            .map(|t| t.to_ascii_lowercase())
     }
 
     /// A copy with a parameter added or replaced (`value` `None` for a flag).
@@ -303,29 +345,50 @@ impl Uri {
                 if !ha.eq_ignore_ascii_case(hb) || self.port() != other.port() {
                     return false;
                 }
-                for special in ["user", "ttl", "method", "maddr", "transport"] {
-                    let a = self.param(special).map(|v| v.map(decode_lower));
-                    let b = other.param(special).map(|v| v.map(decode_lower));
-                    if a != b {
+                let pa: Vec<(Vec<u8>, Option<Vec<u8>>)> = self
+                    .params()
+                    .map(|(n, v)| (decode_lower(n), v.map(decode_lower)))
+                    .collect();
+                let pb: Vec<(Vec<u8>, Option<Vec<u8>>)> = other
+                    .params()
+                    .map(|(n, v)| (decode_lower(n), v.map(decode_lower)))
+                    .collect();
+                let find = |list: &[(Vec<u8>, Option<Vec<u8>>)], name: &[u8]| {
+                    list.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone())
+                };
+                // user, ttl, method, maddr and transport must match when either side has them.
+                for special in [&b"user"[..], b"ttl", b"method", b"maddr", b"transport"] {
+                    if find(&pa, special) != find(&pb, special) {
                         return false;
                     }
                 }
-                for (n, v) in self.params() {
-                    if let Some(ov) = other.param(n) {
-                        if v.map(decode_lower) != ov.map(decode_lower) {
+                // Any other parameter must match when both sides have it.
+                for (n, v) in &pa {
+                    if let Some(ov) = find(&pb, n) {
+                        if *v != ov {
                             return false;
                         }
                     }
                 }
-                let mut ha: Vec<_> = self.headers().map(|(n, v)| (decode_lower(n), percent_decode(v).into_owned())).collect();
-                let mut hb: Vec<_> = other.headers().map(|(n, v)| (decode_lower(n), percent_decode(v).into_owned())).collect();
+                let mut ha: Vec<_> = self
+                    .headers()
+                    .map(|(n, v)| (decode_lower(n), percent_decode(v).into_owned()))
+                    .collect();
+                let mut hb: Vec<_> = other
+                    .headers()
+                    .map(|(n, v)| (decode_lower(n), percent_decode(v).into_owned()))
+                    .collect();
                 ha.sort();
                 hb.sort();
                 ha == hb
             }
             Scheme::Tel => {
                 let strip = |u: &Uri| -> String {
-                    u.user().unwrap_or("").chars().filter(|c| !matches!(c, '-' | '.' | '(' | ')')).collect()
+                    u.user()
+                        .unwrap_or("")
+                        .chars()
+                        .filter(|c| !matches!(c, '-' | '.' | '(' | ')'))
+                        .collect()
                 };
                 strip(self) == strip(other)
             }
@@ -367,7 +430,10 @@ fn parse_sip(s: &str, start: usize) -> Result<Parts, UriError> {
                 return Err(UriError::BadUser);
             }
             if let Some(pw) = &pw {
-                if !s[pw.start as usize..pw.end as usize].bytes().all(is_password_char) {
+                if !s[pw.start as usize..pw.end as usize]
+                    .bytes()
+                    .all(is_password_char)
+                {
                     return Err(UriError::BadUser);
                 }
             }
@@ -451,7 +517,14 @@ fn parse_sip(s: &str, start: usize) -> Result<Parts, UriError> {
             _ => UriError::BadParam,
         });
     }
-    Ok(Parts::Sip { user, password, host, port, params, headers })
+    Ok(Parts::Sip {
+        user,
+        password,
+        host,
+        port,
+        params,
+        headers,
+    })
 }
 
 impl fmt::Display for Uri {
@@ -473,15 +546,22 @@ mod tests {
 
     #[test]
     fn sip_parts() {
-        let u = Uri::parse("sip:alice:secret@[2001:db8::1]:5070;transport=tcp;lr?Subject=hi&X=y").unwrap();
+        let u = Uri::parse("sip:alice:secret@[2001:db8::1]:5070;transport=tcp;lr?Subject=hi&X=y")
+            .unwrap();
         assert_eq!(u.user(), Some("alice"));
         assert_eq!(u.password(), Some("secret"));
         assert_eq!(u.host(), Some("[2001:db8::1]"));
         assert_eq!(u.port(), Some(5070));
         assert_eq!(u.param("LR"), Some(None));
         assert_eq!(u.transport().as_deref(), Some("tcp"));
-        assert_eq!(u.headers().collect::<Vec<_>>(), vec![("Subject", "hi"), ("X", "y")]);
-        assert_eq!(u.to_string(), "sip:alice:secret@[2001:db8::1]:5070;transport=tcp;lr?Subject=hi&X=y");
+        assert_eq!(
+            u.headers().collect::<Vec<_>>(),
+            vec![("Subject", "hi"), ("X", "y")]
+        );
+        assert_eq!(
+            u.to_string(),
+            "sip:alice:secret@[2001:db8::1]:5070;transport=tcp;lr?Subject=hi&X=y"
+        );
     }
 
     #[test]
@@ -493,7 +573,8 @@ mod tests {
 
     #[test]
     fn escapes_compare_once() {
-        let a = Uri::parse("sip:cal%6Cer@host5.example.net;%6C%72;n%61me=v%61lue%25%34%31").unwrap();
+        let a =
+            Uri::parse("sip:cal%6Cer@host5.example.net;%6C%72;n%61me=v%61lue%25%34%31").unwrap();
         let b = Uri::parse("sip:caller@HOST5.example.net;lr;name=value%2541").unwrap();
         let c = Uri::parse("sip:caller@host5.example.net;lr;name=valueA").unwrap();
         assert!(a.equivalent(&b));
@@ -502,7 +583,10 @@ mod tests {
 
     #[test]
     fn rejects_bad_forms() {
-        assert_eq!(Uri::parse("<sip:user@example.com>").unwrap_err(), UriError::BadScheme);
+        assert_eq!(
+            Uri::parse("<sip:user@example.com>").unwrap_err(),
+            UriError::BadScheme
+        );
         assert!(Uri::parse("sip:user@example.com; lr").is_err());
         assert!(Uri::parse("sip:@example.com").is_err());
         assert!(Uri::parse("sip:user@exa mple.com").is_err());
@@ -523,7 +607,9 @@ mod tests {
 
     #[test]
     fn with_param_replaces() {
-        let u = Uri::parse("sip:a@b;transport=udp").unwrap().with_param("transport", Some("tcp"));
+        let u = Uri::parse("sip:a@b;transport=udp")
+            .unwrap()
+            .with_param("transport", Some("tcp"));
         assert_eq!(u.as_str(), "sip:a@b;transport=tcp");
         let u = Uri::sip(Some("a b"), "example.com", Some(5060));
         assert_eq!(u.as_str(), "sip:a%20b@example.com:5060");

@@ -25,7 +25,10 @@ impl CSeq {
         if !c.at_end() {
             return Err("unexpected text");
         }
-        Ok(CSeq { seq, method: Method::parse(m).ok_or("bad method")? })
+        Ok(CSeq {
+            seq,
+            method: Method::parse(m).ok_or("bad method")?,
+        })
     }
 }
 

@@ -32,7 +32,10 @@ pub fn parse_number(s: &str) -> Result<u32, &'static str> {
 
 /// Max-Forwards: 0..=255.
 pub fn parse_max_forwards(s: &str) -> Result<u8, &'static str> {
-    parse_number(s).ok().and_then(|v| u8::try_from(v).ok()).ok_or("not a number in 0..=255")
+    parse_number(s)
+        .ok()
+        .and_then(|v| u8::try_from(v).ok())
+        .ok_or("not a number in 0..=255")
 }
 
 /// RAck: `response-num CSeq-num Method` (RFC 3262 §7.2).
@@ -94,7 +97,11 @@ impl SessionExpires {
             Some(Some(v)) if v.eq_ignore_ascii_case("uas") => Some(Refresher::Uas),
             Some(_) => return Err("bad refresher"),
         };
-        Ok(SessionExpires { delta, refresher, params })
+        Ok(SessionExpires {
+            delta,
+            refresher,
+            params,
+        })
     }
 }
 
@@ -114,7 +121,11 @@ impl fmt::Display for SessionExpires {
 /// Retry-After: `delta-seconds [(comment)] [;duration=...]`.
 pub fn parse_retry_after(s: &str) -> Result<u32, &'static str> {
     let s = unfold(s);
-    let digits: &str = s.trim_start().split(|c: char| !c.is_ascii_digit()).next().unwrap_or("");
+    let digits: &str = s
+        .trim_start()
+        .split(|c: char| !c.is_ascii_digit())
+        .next()
+        .unwrap_or("");
     parse_u32(digits).ok_or("bad delta-seconds")
 }
 
@@ -129,10 +140,20 @@ pub struct Reason {
 
 impl Reason {
     pub fn q850(cause: u16) -> Reason {
-        Reason { protocol: "Q.850".into(), cause: Some(cause), text: None, params: Params::new() }
+        Reason {
+            protocol: "Q.850".into(),
+            cause: Some(cause),
+            text: None,
+            params: Params::new(),
+        }
     }
     pub fn sip(cause: u16, text: Option<&str>) -> Reason {
-        Reason { protocol: "SIP".into(), cause: Some(cause), text: text.map(Into::into), params: Params::new() }
+        Reason {
+            protocol: "SIP".into(),
+            cause: Some(cause),
+            text: text.map(Into::into),
+            params: Params::new(),
+        }
     }
     pub fn parse_list(s: &str) -> Result<Vec<Reason>, &'static str> {
         let s = unfold(s);
@@ -155,7 +176,12 @@ impl Reason {
                 let mut rest = params.clone();
                 rest.remove("cause");
                 rest.remove("text");
-                Ok(Reason { protocol: protocol.into(), cause, text, params: rest })
+                Ok(Reason {
+                    protocol: protocol.into(),
+                    cause,
+                    text,
+                    params: rest,
+                })
             })
             .collect()
     }
@@ -197,15 +223,32 @@ impl Replaces {
         if !c.at_end() {
             return Err("unexpected text");
         }
-        let to_tag = params.get("to-tag").flatten().ok_or("missing to-tag")?.to_string();
-        let from_tag = params.get("from-tag").flatten().ok_or("missing from-tag")?.to_string();
-        Ok(Replaces { call_id: call_id.to_string(), to_tag, from_tag, early_only: params.contains("early-only") })
+        let to_tag = params
+            .get("to-tag")
+            .flatten()
+            .ok_or("missing to-tag")?
+            .to_string();
+        let from_tag = params
+            .get("from-tag")
+            .flatten()
+            .ok_or("missing from-tag")?
+            .to_string();
+        Ok(Replaces {
+            call_id: call_id.to_string(),
+            to_tag,
+            from_tag,
+            early_only: params.contains("early-only"),
+        })
     }
 }
 
 impl fmt::Display for Replaces {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{};to-tag={};from-tag={}", self.call_id, self.to_tag, self.from_tag)?;
+        write!(
+            f,
+            "{};to-tag={};from-tag={}",
+            self.call_id, self.to_tag, self.from_tag
+        )?;
         if self.early_only {
             f.write_str(";early-only")?;
         }
@@ -236,7 +279,11 @@ impl ContentType {
         if !c.at_end() {
             return Err("unexpected text");
         }
-        Ok(ContentType { mtype: t.into(), subtype: st.into(), params })
+        Ok(ContentType {
+            mtype: t.into(),
+            subtype: st.into(),
+            params,
+        })
     }
     pub fn is(&self, mtype: &str, subtype: &str) -> bool {
         self.mtype.eq_ignore_ascii_case(mtype) && self.subtype.eq_ignore_ascii_case(subtype)
@@ -258,7 +305,9 @@ pub fn parse_accept(s: &str) -> Result<Vec<ContentType>, &'static str> {
     if s.trim().is_empty() {
         return Ok(Vec::new());
     }
-    crate::text::split_commas(&s).map(ContentType::parse).collect()
+    crate::text::split_commas(&s)
+        .map(ContentType::parse)
+        .collect()
 }
 
 #[cfg(test)]
@@ -267,7 +316,10 @@ mod tests {
 
     #[test]
     fn small_headers() {
-        assert_eq!(parse_tokens("100rel, timer ,replaces").unwrap(), vec!["100rel", "timer", "replaces"]);
+        assert_eq!(
+            parse_tokens("100rel, timer ,replaces").unwrap(),
+            vec!["100rel", "timer", "replaces"]
+        );
         assert!(parse_tokens("a,,b").is_err());
         assert_eq!(parse_max_forwards("0068"), Ok(68));
         assert!(parse_max_forwards("300").is_err());
@@ -280,9 +332,13 @@ mod tests {
         assert_eq!(r[0].cause, Some(16));
         assert_eq!(r[0].text.as_deref(), Some("Terminated"));
         assert_eq!(r[1].to_string(), "SIP;cause=200");
-        let rp = Replaces::parse("425928@bobster.example.org;to-tag=7743;from-tag=6472;early-only").unwrap();
+        let rp = Replaces::parse("425928@bobster.example.org;to-tag=7743;from-tag=6472;early-only")
+            .unwrap();
         assert!(rp.early_only);
-        assert_eq!(rp.to_string(), "425928@bobster.example.org;to-tag=7743;from-tag=6472;early-only");
+        assert_eq!(
+            rp.to_string(),
+            "425928@bobster.example.org;to-tag=7743;from-tag=6472;early-only"
+        );
         assert!(ContentType::parse("Application/SDP").unwrap().is_sdp());
         assert_eq!(parse_retry_after("18000;duration=3600"), Ok(18000));
         assert!(parse_retry_after("949302838503028349304023988").is_err());

@@ -21,10 +21,19 @@ pub struct NameAddr {
 
 impl NameAddr {
     pub fn new(uri: Uri) -> Self {
-        NameAddr { display: None, uri, params: Params::new(), bracketed: true }
+        NameAddr {
+            display: None,
+            uri,
+            params: Params::new(),
+            bracketed: true,
+        }
     }
     pub fn with_display(mut self, name: &str) -> Self {
-        self.display = if name.is_empty() { None } else { Some(quote(name).into()) };
+        self.display = if name.is_empty() {
+            None
+        } else {
+            Some(quote(name).into())
+        };
         self
     }
     /// The display name with quotes and escapes removed.
@@ -39,7 +48,10 @@ impl NameAddr {
     }
     /// Contact `expires` parameter.
     pub fn expires(&self) -> Option<u32> {
-        self.params.get("expires").flatten().and_then(crate::text::parse_u32)
+        self.params
+            .get("expires")
+            .flatten()
+            .and_then(crate::text::parse_u32)
     }
 
     /// Parses one value (no top-level commas).
@@ -94,17 +106,26 @@ impl NameAddr {
         }
         let uri = Uri::parse(inner).map_err(|e| e.as_str())?;
         let params = Params::parse(c)?;
-        Ok(NameAddr { display, uri, params, bracketed: true })
+        Ok(NameAddr {
+            display,
+            uri,
+            params,
+            bracketed: true,
+        })
     }
 
     fn parse_addr_spec(c: &mut Cursor<'_>) -> Result<NameAddr, &'static str> {
         let rest = c.rest();
         // The URI ends at white space, a comma, or (RFC 3261 §20) the first ';' after the
         // host part: user parts may contain ';' so look for it after any '@'.
-        let end_ws = rest.find(|ch: char| ch == ' ' || ch == '\t' || ch == ',' || ch == '\r' || ch == '\n').unwrap_or(rest.len());
+        let end_ws = rest
+            .find([' ', '\t', ',', '\r', '\n'])
+            .unwrap_or(rest.len());
         let token = &rest[..end_ws];
         let after_user = token.find('@').map_or(0, |i| i + 1);
-        let uri_end = token[after_user..].find(';').map_or(token.len(), |i| after_user + i);
+        let uri_end = token[after_user..]
+            .find(';')
+            .map_or(token.len(), |i| after_user + i);
         let uri_text = &token[..uri_end];
         let uri = Uri::parse(uri_text).map_err(|e| e.as_str())?;
         if uri.has_headers() || (uri.scheme() != Scheme::Other && uri_text.contains('?')) {
@@ -112,7 +133,12 @@ impl NameAddr {
         }
         c.pos += uri_end;
         let params = Params::parse(c)?;
-        Ok(NameAddr { display: None, uri, params, bracketed: false })
+        Ok(NameAddr {
+            display: None,
+            uri,
+            params,
+            bracketed: false,
+        })
     }
 
     /// Parses a comma-separated list of values (Contact, Route, ...).
@@ -165,7 +191,10 @@ mod tests {
 
     #[test]
     fn forms() {
-        let a = NameAddr::parse(r#""J Rosenberg \\\""       <sip:jdrosen@example.com>  ;  tag = 98asjd8"#).unwrap();
+        let a = NameAddr::parse(
+            r#""J Rosenberg \\\""       <sip:jdrosen@example.com>  ;  tag = 98asjd8"#,
+        )
+        .unwrap();
         assert_eq!(a.display_name().as_deref(), Some(r#"J Rosenberg \""#));
         assert_eq!(a.tag(), Some("98asjd8"));
         let b = NameAddr::parse("caller<sip:caller@example.com>;tag=323").unwrap();

@@ -45,7 +45,10 @@ impl Params {
 
     /// The raw value of a parameter by case-insensitive name; `Some(None)` for a flag.
     pub fn get(&self, name: &str) -> Option<Option<&str>> {
-        self.0.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_deref())
+        self.0
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_deref())
     }
     /// The value with quotes removed.
     pub fn get_unquoted(&self, name: &str) -> Option<Cow<'_, str>> {
@@ -57,7 +60,11 @@ impl Params {
     /// Sets (replacing) a parameter; `value` is written as given (quote it yourself if needed).
     pub fn set(&mut self, name: &str, value: Option<&str>) {
         let v = value.map(Into::into);
-        if let Some(slot) = self.0.iter_mut().find(|(n, _)| n.eq_ignore_ascii_case(name)) {
+        if let Some(slot) = self
+            .0
+            .iter_mut()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        {
             slot.1 = v;
         } else {
             self.0.push((name.into(), v));

@@ -22,7 +22,12 @@ impl Via {
     pub fn new(transport: &str, host: &str, port: Option<u16>, branch: &str) -> Via {
         let mut params = Params::new();
         params.set("branch", Some(branch));
-        Via { transport: transport.into(), host: host.into(), port, params }
+        Via {
+            transport: transport.into(),
+            host: host.into(),
+            port,
+            params,
+        }
     }
     pub fn branch(&self) -> Option<&str> {
         self.params.get("branch").flatten()
@@ -36,7 +41,9 @@ impl Via {
     }
     /// `None`: no rport; `Some(None)`: rport requested; `Some(Some(p))`: filled in.
     pub fn rport(&self) -> Option<Option<u16>> {
-        self.params.get("rport").map(|v| v.and_then(|p| p.parse().ok()))
+        self.params
+            .get("rport")
+            .map(|v| v.and_then(|p| p.parse().ok()))
     }
     pub fn sent_by(&self) -> (&str, Option<u16>) {
         (&self.host, self.port)
@@ -79,7 +86,8 @@ impl Via {
             h.push(']');
             h
         } else {
-            let h = c.take_while(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'_');
+            let h =
+                c.take_while(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'_');
             if h.is_empty() {
                 return Err("missing host");
             }
@@ -101,7 +109,12 @@ impl Via {
                 return Err("bad branch");
             }
         }
-        Ok(Via { transport: transport.into(), host: host.into(), port, params })
+        Ok(Via {
+            transport: transport.into(),
+            host: host.into(),
+            port,
+            params,
+        })
     }
 }
 

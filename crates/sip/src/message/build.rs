@@ -23,7 +23,10 @@ impl Message {
     /// An empty response.
     pub fn new_response(code: u16, reason: &str) -> Message {
         Message {
-            start: StartLine::Response { code, reason: reason.into() },
+            start: StartLine::Response {
+                code,
+                reason: reason.into(),
+            },
             start_raw: None,
             headers: Vec::with_capacity(10),
             body: Bytes::new(),
@@ -38,7 +41,11 @@ impl Message {
         let mut r = Message::new_response(code, reason);
         for h in req.headers() {
             let keep = match h.name() {
-                HeaderName::Via | HeaderName::From | HeaderName::To | HeaderName::CallId | HeaderName::CSeq => true,
+                HeaderName::Via
+                | HeaderName::From
+                | HeaderName::To
+                | HeaderName::CallId
+                | HeaderName::CSeq => true,
                 HeaderName::Timestamp => code == 100,
                 _ => false,
             };
@@ -134,10 +141,19 @@ pub fn error_response_for_raw(raw: &[u8], code: u16, reason: &str) -> Option<Byt
         if line.is_empty() || line[0] == b' ' || line[0] == b'\t' {
             continue;
         }
-        let Some(colon) = memchr::memchr(b':', line) else { continue };
+        let Some(colon) = memchr::memchr(b':', line) else {
+            continue;
+        };
         let name = std::str::from_utf8(&line[..colon]).unwrap_or("").trim();
         let hn = HeaderName::from_wire(name);
-        if matches!(hn, HeaderName::Via | HeaderName::From | HeaderName::To | HeaderName::CallId | HeaderName::CSeq) {
+        if matches!(
+            hn,
+            HeaderName::Via
+                | HeaderName::From
+                | HeaderName::To
+                | HeaderName::CallId
+                | HeaderName::CSeq
+        ) {
             have_via |= hn == HeaderName::Via;
             out.put_slice(line);
             // Keep continuation lines with their header.

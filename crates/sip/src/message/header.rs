@@ -23,11 +23,19 @@ impl Header {
         raw.extend_from_slice(b": ");
         raw.extend_from_slice(value.as_bytes());
         let value_start = u16::try_from(n.len() + 1).unwrap_or(u16::MAX);
-        Header { name, raw: raw.into(), value_start }
+        Header {
+            name,
+            raw: raw.into(),
+            value_start,
+        }
     }
 
     pub(crate) fn from_wire(name: HeaderName, raw: Bytes, value_start: u16) -> Header {
-        Header { name, raw, value_start }
+        Header {
+            name,
+            raw,
+            value_start,
+        }
     }
 
     pub fn name(&self) -> &HeaderName {
@@ -39,7 +47,9 @@ impl Header {
     pub fn value(&self) -> &str {
         let bytes = self.raw.get(self.value_start as usize..).unwrap_or(&[]);
         // Header sections are checked to be UTF-8 when parsed and built from `&str`.
-        std::str::from_utf8(bytes).unwrap_or("").trim_matches(|c: char| c == ' ' || c == '\t' || c == '\r' || c == '\n')
+        std::str::from_utf8(bytes)
+            .unwrap_or("")
+            .trim_matches(|c: char| c == ' ' || c == '\t' || c == '\r' || c == '\n')
     }
 
     /// The header line exactly as it will be written (without the final CRLF).

@@ -57,7 +57,10 @@ impl Message {
         parse::parse(buf.into(), &ParseOptions::default())
     }
 
-    pub fn parse_with(buf: impl Into<Bytes>, opts: &ParseOptions) -> Result<Message, crate::error::ParseError> {
+    pub fn parse_with(
+        buf: impl Into<Bytes>,
+        opts: &ParseOptions,
+    ) -> Result<Message, crate::error::ParseError> {
         parse::parse(buf.into(), opts)
     }
 
@@ -108,7 +111,10 @@ impl Message {
         self.header(name).map(Header::value)
     }
     /// Every header line of that name, in order.
-    pub fn headers_named<'a>(&'a self, name: &'a HeaderName) -> impl Iterator<Item = &'a Header> + 'a {
+    pub fn headers_named<'a>(
+        &'a self,
+        name: &'a HeaderName,
+    ) -> impl Iterator<Item = &'a Header> + 'a {
         self.headers.iter().filter(move |h| h.name() == name)
     }
     pub fn body(&self) -> &Bytes {
@@ -144,16 +150,20 @@ impl Message {
     }
 
     fn refresh_core(&mut self, name: &HeaderName) -> Result<(), Error> {
-        let bad = |n: &HeaderName| Error::ApiMisuse(match n {
-            HeaderName::Via => "invalid Via value",
-            HeaderName::From => "invalid From value",
-            HeaderName::To => "invalid To value",
-            _ => "invalid CSeq value",
-        });
+        let bad = |n: &HeaderName| {
+            Error::ApiMisuse(match n {
+                HeaderName::Via => "invalid Via value",
+                HeaderName::From => "invalid From value",
+                HeaderName::To => "invalid To value",
+                _ => "invalid CSeq value",
+            })
+        };
         match name {
             HeaderName::Via => {
                 self.core.top_via = match self.header(name) {
-                    Some(h) => Via::parse_list(h.value()).ok().and_then(|v| v.into_iter().next()),
+                    Some(h) => Via::parse_list(h.value())
+                        .ok()
+                        .and_then(|v| v.into_iter().next()),
                     None => None,
                 };
                 if self.header(name).is_some() && self.core.top_via.is_none() {
@@ -182,12 +192,31 @@ impl Message {
         Ok(())
     }
 
+    /// Checks a value for a core header before it goes in.
+    fn validate_core(name: &HeaderName, value: &str) -> Result<(), Error> {
+        let ok = match name {
+            HeaderName::Via => Via::parse_list(value).is_ok(),
+            HeaderName::From | HeaderName::To => NameAddr::parse(value).is_ok(),
+            HeaderName::CSeq => CSeq::parse(value).is_ok(),
+            _ => true,
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(Error::ApiMisuse("invalid value for a core header"))
+        }
+    }
+
     fn is_core(name: &HeaderName) -> bool {
-        matches!(name, HeaderName::Via | HeaderName::From | HeaderName::To | HeaderName::CSeq)
+        matches!(
+            name,
+            HeaderName::Via | HeaderName::From | HeaderName::To | HeaderName::CSeq
+        )
     }
 
     /// Appends a header line. Core headers (Via, From, To, CSeq) are validated.
     pub fn push_header(&mut self, name: HeaderName, value: &str) -> Result<(), Error> {
+        Self::validate_core(&name, value)?;
         self.touched();
         let core = Self::is_core(&name);
         self.headers.push(Header::new(name.clone(), value));
@@ -199,6 +228,7 @@ impl Message {
 
     /// Appends an existing header (for example one copied from another message, byte for byte).
     pub fn push_raw_header(&mut self, h: Header) -> Result<(), Error> {
+        Self::validate_core(h.name(), h.value())?;
         self.touched();
         let name = h.name().clone();
         self.headers.push(h);
@@ -211,8 +241,13 @@ impl Message {
     /// Inserts a header line before every other header of the same name (for Via, Route,
     /// Record-Route), or at the top when there is none.
     pub fn prepend_header(&mut self, name: HeaderName, value: &str) -> Result<(), Error> {
+        Self::validate_core(&name, value)?;
         self.touched();
-        let at = self.headers.iter().position(|h| *h.name() == name).unwrap_or(0);
+        let at = self
+            .headers
+            .iter()
+            .position(|h| *h.name() == name)
+            .unwrap_or(0);
         self.headers.insert(at, Header::new(name.clone(), value));
         if Self::is_core(&name) {
             self.refresh_core(&name)?;
@@ -222,6 +257,7 @@ impl Message {
 
     /// Replaces every header of that name by one line holding `value`, at the first one's place.
     pub fn set_header(&mut self, name: HeaderName, value: &str) -> Result<(), Error> {
+        Self::validate_core(&name, value)?;
         self.touched();
         let new = Header::new(name.clone(), value);
         match self.headers.iter().position(|h| *h.name() == name) {
@@ -264,7 +300,11 @@ impl Message {
     }
 
     /// Sets the body and its Content-Type; Content-Length follows the body when written.
-    pub fn set_body(&mut self, content_type: Option<&str>, body: impl Into<Bytes>) -> Result<(), Error> {
+    pub fn set_body(
+        &mut self,
+        content_type: Option<&str>,
+        body: impl Into<Bytes>,
+    ) -> Result<(), Error> {
         self.touched();
         self.body = body.into();
         match content_type {
@@ -291,7 +331,11 @@ impl Message {
 
     /// Sets the To tag (a UAS does this on its first non-100 response).
     pub fn set_to_tag(&mut self, tag: &str) -> Result<(), Error> {
-        let mut to = self.core.to.clone().ok_or(Error::ApiMisuse("no To header"))?;
+        let mut to = self
+            .core
+            .to
+            .clone()
+            .ok_or(Error::ApiMisuse("no To header"))?;
         to.set_tag(tag);
         self.set_header(HeaderName::To, &to.to_string())
     }

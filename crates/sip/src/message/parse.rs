@@ -23,7 +23,10 @@ pub struct ParseOptions {
 
 impl Default for ParseOptions {
     fn default() -> Self {
-        ParseOptions { max_size: DEFAULT_MAX_MESSAGE, stream: false }
+        ParseOptions {
+            max_size: DEFAULT_MAX_MESSAGE,
+            stream: false,
+        }
     }
 }
 
@@ -37,7 +40,10 @@ fn trim_cr(line: &[u8]) -> &[u8] {
 
 pub(super) fn parse(buf: Bytes, opts: &ParseOptions) -> Result<Message, ParseError> {
     // Leading CRLFs (keep-alives, RFC 3261 §7.5) are skipped.
-    let skip = buf.iter().position(|&c| c != b'\r' && c != b'\n').ok_or(err(None, IM::Empty))?;
+    let skip = buf
+        .iter()
+        .position(|&c| c != b'\r' && c != b'\n')
+        .ok_or(err(None, IM::Empty))?;
     let buf = buf.slice(skip..);
     let is_response = buf.starts_with(b"SIP/");
     let kind = Some(!is_response);
@@ -49,7 +55,11 @@ pub(super) fn parse(buf: Bytes, opts: &ParseOptions) -> Result<Message, ParseErr
     let nl = memchr::memchr(b'\n', &buf).ok_or(err(kind, IM::Unterminated))?;
     let line = trim_cr(&buf[..nl]);
     let line_str = std::str::from_utf8(line).map_err(|_| err(kind, IM::NotUtf8))?;
-    let start = if is_response { parse_status_line(line_str)? } else { parse_request_line(line_str)? };
+    let start = if is_response {
+        parse_status_line(line_str)?
+    } else {
+        parse_request_line(line_str)?
+    };
 
     // ---- header lines ----------------------------------------------------------------
     let mut headers: Vec<Header> = Vec::with_capacity(16);
@@ -109,7 +119,11 @@ pub(super) fn parse(buf: Bytes, opts: &ParseOptions) -> Result<Message, ParseErr
                 }
             }
             HeaderName::From | HeaderName::To => {
-                let slot = if *h.name() == HeaderName::From { &mut core.from } else { &mut core.to };
+                let slot = if *h.name() == HeaderName::From {
+                    &mut core.from
+                } else {
+                    &mut core.to
+                };
                 if slot.is_some() {
                     return Err(err(kind, IM::Duplicate(h.name().clone())));
                 }
@@ -149,7 +163,11 @@ pub(super) fn parse(buf: Bytes, opts: &ParseOptions) -> Result<Message, ParseErr
             _ => {}
         }
     }
-    for (n, name) in [(n_call_id, HeaderName::CallId), (n_max_fwd, HeaderName::MaxForwards), (n_expires, HeaderName::Expires)] {
+    for (n, name) in [
+        (n_call_id, HeaderName::CallId),
+        (n_max_fwd, HeaderName::MaxForwards),
+        (n_expires, HeaderName::Expires),
+    ] {
         if n > 1 {
             return Err(err(kind, IM::Duplicate(name)));
         }
@@ -168,7 +186,9 @@ pub(super) fn parse(buf: Bytes, opts: &ParseOptions) -> Result<Message, ParseErr
         }
     }
     if let (StartLine::Request { method, .. }, Some(cseq)) = (&start, &core.cseq) {
-        if cseq.method != *method {
+        // An unknown method with a mismatched CSeq is left to admission, which answers 501
+        // first (RFC 4475 §3.1.2.18); a known one is malformed.
+        if cseq.method != *method && !method.is_extension() {
             return Err(err(kind, IM::CSeqMismatch));
         }
     }
@@ -185,7 +205,14 @@ pub(super) fn parse(buf: Bytes, opts: &ParseOptions) -> Result<Message, ParseErr
     let body = buf.slice(body_start..end);
     let original = buf.slice(..end);
     let start_raw = buf.slice(..trim_cr(&buf[..nl]).len());
-    Ok(Message { start, start_raw: Some(start_raw), headers, body, original: Some(original), core })
+    Ok(Message {
+        start,
+        start_raw: Some(start_raw),
+        headers,
+        body,
+        original: Some(original),
+        core,
+    })
 }
 
 fn trim_ws_end(b: &[u8]) -> &[u8] {
@@ -196,14 +223,26 @@ fn trim_ws_end(b: &[u8]) -> &[u8] {
     &b[..e]
 }
 
-fn make_header(buf: &Bytes, start: usize, end: usize, name: HeaderName, value_start: usize) -> Header {
-    Header::from_wire(name, buf.slice(start..end), u16::try_from(value_start).unwrap_or(u16::MAX))
+fn make_header(
+    buf: &Bytes,
+    start: usize,
+    end: usize,
+    name: HeaderName,
+    value_start: usize,
+) -> Header {
+    Header::from_wire(
+        name,
+        buf.slice(start..end),
+        u16::try_from(value_start).unwrap_or(u16::MAX),
+    )
 }
 
 fn parse_request_line(line: &str) -> Result<StartLine, ParseError> {
     let e = |why| err(Some(true), IM::StartLine(why));
     let mut parts = line.split(' ');
-    let (Some(m), Some(u), Some(v), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+    let (Some(m), Some(u), Some(v), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
         return Err(e("expected Method SP Request-URI SP SIP-Version"));
     };
     let method = Method::parse(m).ok_or(e("method is not a token"))?;
@@ -211,18 +250,24 @@ fn parse_request_line(line: &str) -> Result<StartLine, ParseError> {
         return Err(e("missing SIP-Version"));
     }
     if v != "SIP/2.0" {
-        return Err(ParseError { error: Error::PeerIncompatible(PeerIncompatible::Version), is_request: Some(true) });
+        return Err(ParseError {
+            error: Error::PeerIncompatible(PeerIncompatible::Version),
+            is_request: Some(true),
+        });
     }
     let uri = Uri::parse(u).map_err(|x| err(Some(true), IM::RequestUri(x.as_str())))?;
     if uri.has_headers() {
-        return Err(err(Some(true), IM::RequestUri("headers are not allowed in a Request-URI")));
+        return Err(err(
+            Some(true),
+            IM::RequestUri("headers are not allowed in a Request-URI"),
+        ));
     }
     Ok(StartLine::Request { method, uri })
 }
 
 fn parse_status_line(line: &str) -> Result<StartLine, ParseError> {
     let e = |why| err(Some(false), IM::StartLine(why));
-    let rest = line.strip_prefix("SIP/2.0 ").ok_or_else(|| ParseError {
+    let rest = line.strip_prefix("SIP/2.0 ").ok_or(ParseError {
         error: Error::PeerIncompatible(PeerIncompatible::Version),
         is_request: Some(false),
     })?;
@@ -237,5 +282,8 @@ fn parse_status_line(line: &str) -> Result<StartLine, ParseError> {
     if !(100..=699).contains(&code) {
         return Err(err(Some(false), IM::StatusCode));
     }
-    Ok(StartLine::Response { code, reason: reason.into() })
+    Ok(StartLine::Response {
+        code,
+        reason: reason.into(),
+    })
 }

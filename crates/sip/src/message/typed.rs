@@ -5,12 +5,18 @@
 use super::Message;
 use crate::error::InvalidMessage;
 use crate::header_name::HeaderName;
-use crate::headers::{misc, ContactValue, ContentType, NameAddr, RAck, Reason, Replaces, SessionExpires, Via};
+use crate::headers::{
+    misc, ContactValue, ContentType, NameAddr, RAck, Reason, Replaces, SessionExpires, Via,
+};
 
 type Res<T> = Result<T, InvalidMessage>;
 
 impl Message {
-    fn typed_list<T>(&self, name: HeaderName, f: impl Fn(&str) -> Result<Vec<T>, &'static str>) -> Res<Vec<T>> {
+    fn typed_list<T>(
+        &self,
+        name: HeaderName,
+        f: impl Fn(&str) -> Result<Vec<T>, &'static str>,
+    ) -> Res<Vec<T>> {
         let mut out = Vec::new();
         for h in self.headers_named(&name) {
             out.extend(f(h.value()).map_err(|why| InvalidMessage::Header(name.clone(), why))?);
@@ -18,10 +24,16 @@ impl Message {
         Ok(out)
     }
 
-    fn typed_one<T>(&self, name: HeaderName, f: impl Fn(&str) -> Result<T, &'static str>) -> Res<Option<T>> {
+    fn typed_one<T>(
+        &self,
+        name: HeaderName,
+        f: impl Fn(&str) -> Result<T, &'static str>,
+    ) -> Res<Option<T>> {
         match self.header(&name) {
             None => Ok(None),
-            Some(h) => f(h.value()).map(Some).map_err(|why| InvalidMessage::Header(name.clone(), why)),
+            Some(h) => f(h.value())
+                .map(Some)
+                .map_err(|why| InvalidMessage::Header(name.clone(), why)),
         }
     }
 
@@ -36,7 +48,9 @@ impl Message {
         }
         let mut list = Vec::new();
         for h in self.headers_named(&HeaderName::Contact) {
-            match ContactValue::parse(h.value()).map_err(|w| InvalidMessage::Header(HeaderName::Contact, w))? {
+            match ContactValue::parse(h.value())
+                .map_err(|w| InvalidMessage::Header(HeaderName::Contact, w))?
+            {
                 ContactValue::Star => return Ok(Some(ContactValue::Star)),
                 ContactValue::List(l) => list.extend(l),
             }
@@ -91,15 +105,22 @@ impl Message {
     }
     pub fn privacy(&self) -> Res<Vec<String>> {
         // Privacy values are separated by ';' (RFC 3323) or ',' in practice.
-        self.typed_list(HeaderName::Privacy, |v| misc::parse_tokens(&v.replace(';', ",")))
+        self.typed_list(HeaderName::Privacy, |v| {
+            misc::parse_tokens(&v.replace(';', ","))
+        })
     }
     /// Whether `Supported` or `Require` lists the option tag.
     pub fn supports(&self, tag: &str) -> bool {
-        let has = |r: Res<Vec<String>>| r.map(|v| v.iter().any(|t| t.eq_ignore_ascii_case(tag))).unwrap_or(false);
+        let has = |r: Res<Vec<String>>| {
+            r.map(|v| v.iter().any(|t| t.eq_ignore_ascii_case(tag)))
+                .unwrap_or(false)
+        };
         has(self.supported()) || has(self.require())
     }
     pub fn requires(&self, tag: &str) -> bool {
-        self.require().map(|v| v.iter().any(|t| t.eq_ignore_ascii_case(tag))).unwrap_or(false)
+        self.require()
+            .map(|v| v.iter().any(|t| t.eq_ignore_ascii_case(tag)))
+            .unwrap_or(false)
     }
     pub fn max_forwards(&self) -> Res<Option<u8>> {
         self.typed_one(HeaderName::MaxForwards, misc::parse_max_forwards)
@@ -120,7 +141,8 @@ impl Message {
         if self.header(&HeaderName::Accept).is_none() {
             return Ok(None);
         }
-        self.typed_list(HeaderName::Accept, misc::parse_accept).map(Some)
+        self.typed_list(HeaderName::Accept, misc::parse_accept)
+            .map(Some)
     }
     pub fn rseq(&self) -> Res<Option<u32>> {
         self.typed_one(HeaderName::RSeq, misc::parse_number)
@@ -133,7 +155,9 @@ impl Message {
     }
     pub fn min_se(&self) -> Res<Option<u32>> {
         // Min-SE may carry parameters after the number.
-        self.typed_one(HeaderName::MinSE, |v| misc::parse_number(v.split(';').next().unwrap_or("")))
+        self.typed_one(HeaderName::MinSE, |v| {
+            misc::parse_number(v.split(';').next().unwrap_or(""))
+        })
     }
     pub fn reasons(&self) -> Res<Vec<Reason>> {
         self.typed_list(HeaderName::Reason, Reason::parse_list)

@@ -19,7 +19,13 @@ impl Message {
     }
 
     fn encoded_len_hint(&self) -> usize {
-        64 + self.headers.iter().map(|h| h.raw().len() + 2).sum::<usize>() + self.body.len() + 24
+        64 + self
+            .headers
+            .iter()
+            .map(|h| h.raw().len() + 2)
+            .sum::<usize>()
+            + self.body.len()
+            + 24
     }
 
     fn write_into(&self, out: &mut BytesMut) {
