@@ -33,8 +33,12 @@ macro_rules! known_headers {
                         _ => {}
                     }
                 }
+                let first = b.first().map_or(0, u8::to_ascii_lowercase);
                 $(
-                    if b.len() == $canon.len() && b.eq_ignore_ascii_case($canon.as_bytes()) {
+                    if b.len() == $canon.len()
+                        && first == $canon.as_bytes()[0].to_ascii_lowercase()
+                        && b.eq_ignore_ascii_case($canon.as_bytes())
+                    {
                         return HeaderName::$variant;
                     }
                 )*

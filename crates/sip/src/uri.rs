@@ -88,31 +88,48 @@ impl PartialEq for Uri {
 }
 impl Eq for Uri {}
 
-fn is_unreserved(c: u8) -> bool {
-    c.is_ascii_alphanumeric()
-        || matches!(
-            c,
-            b'-' | b'_' | b'.' | b'!' | b'~' | b'*' | b'\'' | b'(' | b')'
-        )
+const fn class_table(extra: &[u8]) -> [bool; 256] {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        t[c] = (c as u8).is_ascii_alphanumeric();
+        c += 1;
+    }
+    let mut i = 0;
+    while i < extra.len() {
+        t[extra[i] as usize] = true;
+        i += 1;
+    }
+    t
 }
+
+#[cfg(test)]
+const MARK: &[u8] = b"-_.!~*'()";
+static USER: [bool; 256] = class_table(b"-_.!~*'()%&=+$,;?/");
+static PASSWORD: [bool; 256] = class_table(b"-_.!~*'()%&=+$,");
+static PARAM: [bool; 256] = class_table(b"-_.!~*'()%[]/:&+$");
+static HEADER: [bool; 256] = class_table(b"-_.!~*'()%[]/?:+$");
+static HOST: [bool; 256] = class_table(b"-._");
+
+#[inline]
 fn is_user_char(c: u8) -> bool {
-    is_unreserved(c)
-        || matches!(
-            c,
-            b'%' | b'&' | b'=' | b'+' | b'$' | b',' | b';' | b'?' | b'/'
-        )
+    USER[c as usize]
 }
+#[inline]
 fn is_password_char(c: u8) -> bool {
-    is_unreserved(c) || matches!(c, b'%' | b'&' | b'=' | b'+' | b'$' | b',')
+    PASSWORD[c as usize]
 }
+#[inline]
 fn is_param_char(c: u8) -> bool {
-    is_unreserved(c) || matches!(c, b'%' | b'[' | b']' | b'/' | b':' | b'&' | b'+' | b'$')
+    PARAM[c as usize]
 }
+#[inline]
 fn is_header_char(c: u8) -> bool {
-    is_unreserved(c) || matches!(c, b'%' | b'[' | b']' | b'/' | b'?' | b':' | b'+' | b'$')
+    HEADER[c as usize]
 }
+#[inline]
 fn is_host_char(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_')
+    HOST[c as usize]
 }
 
 fn r(a: usize, b: usize) -> R {
@@ -403,6 +420,16 @@ fn decode_lower(s: &str) -> Vec<u8> {
 
 fn is_user_char_unescaped(c: u8) -> bool {
     is_user_char(c) && c != b'%'
+}
+
+#[cfg(test)]
+#[test]
+fn tables_match_the_grammar() {
+    for c in 0..=255u8 {
+        let unreserved = c.is_ascii_alphanumeric() || MARK.contains(&c);
+        assert_eq!(is_user_char(c), unreserved || b"%&=+$,;?/".contains(&c));
+        assert_eq!(is_param_char(c), unreserved || b"%[]/:&+$".contains(&c));
+    }
 }
 
 fn escape_into(out: &mut String, s: &str, allowed: fn(u8) -> bool) {

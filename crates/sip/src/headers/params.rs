@@ -1,54 +1,114 @@
 //! Generic header parameters (`;name[=value]`, RFC 3261 `generic-param`): values are tokens,
-//! hosts (IPv6 references included) or quoted strings, kept as written so they serialize back
-//! unchanged.
+//! hosts (IPv6 references included) or quoted strings. The list is kept as one normalized
+//! string (`;a=b;c`) — one allocation however many parameters — and read by scanning it.
 
 use crate::text::{unquote, Cursor};
 use std::borrow::Cow;
 use std::fmt;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Params(Vec<(Box<str>, Option<Box<str>>)>);
+pub struct Params(Box<str>);
 
 fn is_value_char(c: u8) -> bool {
     crate::text::is_token(c) || matches!(c, b':' | b'[' | b']')
 }
 
+/// Iterates `;name[=value]` over normalized text; quoted values may hold ';' and '='.
+struct Iter<'a> {
+    s: &'a str,
+    pos: usize,
+}
+
+impl<'a> Iterator for Iter<'a> {
+    type Item = (&'a str, Option<&'a str>);
+    fn next(&mut self) -> Option<Self::Item> {
+        let b = self.s.as_bytes();
+        if self.pos >= b.len() {
+            return None;
+        }
+        // Skip the ';'.
+        let start = self.pos + 1;
+        let mut i = start;
+        let mut eq = None;
+        let mut in_q = false;
+        while i < b.len() {
+            match b[i] {
+                b'\\' if in_q => i += 1,
+                b'"' => in_q = !in_q,
+                b'=' if !in_q && eq.is_none() => eq = Some(i),
+                b';' if !in_q => break,
+                _ => {}
+            }
+            i += 1;
+        }
+        let end = i.min(b.len());
+        self.pos = end;
+        Some(match eq {
+            Some(e) => (self.s.get(start..e).unwrap_or(""), self.s.get(e + 1..end)),
+            None => (self.s.get(start..end).unwrap_or(""), None),
+        })
+    }
+}
+
 impl Params {
     pub fn new() -> Self {
-        Params(Vec::new())
+        Params(Box::from(""))
     }
 
     /// Parses `*( SEMI generic-param )` at the cursor; stops at the first character that cannot
     /// continue the list (the caller decides whether that is an error).
     pub(crate) fn parse(c: &mut Cursor<'_>) -> Result<Params, &'static str> {
-        let mut out = Vec::new();
+        let begin = c.pos;
+        let mut spaced = false;
         while c.eat_sep(b';') {
             let name = c.token().ok_or("empty parameter")?;
-            let value = if c.eat_sep(b'=') {
-                let v = if c.peek() == Some(b'"') {
-                    c.quoted().ok_or("unterminated quoted parameter")?
-                } else {
-                    let v = c.take_while(is_value_char);
-                    if v.is_empty() {
-                        return Err("empty parameter value");
-                    }
-                    v
-                };
-                Some(v.into())
-            } else {
-                None
-            };
-            out.push((name.into(), value));
+            let _ = name;
+            let before = c.pos;
+            if c.eat_sep(b'=') {
+                spaced |= c.pos - before > 1;
+                if c.peek() == Some(b'"') {
+                    c.quoted().ok_or("unterminated quoted parameter")?;
+                } else if c.take_while(is_value_char).is_empty() {
+                    return Err("empty parameter value");
+                }
+            }
         }
-        Ok(Params(out))
+        let text = c.s.get(begin..c.pos).unwrap_or("");
+        // Normalize away the white space SWS allows around ';' and '=' (quoted values untouched).
+        if !spaced && !text.bytes().any(crate::text::is_ws) {
+            return Ok(Params(text.into()));
+        }
+        let mut out = String::with_capacity(text.len());
+        let mut in_q = false;
+        let mut esc = false;
+        for ch in text.chars() {
+            if in_q {
+                out.push(ch);
+                if esc {
+                    esc = false;
+                } else if ch == '\\' {
+                    esc = true;
+                } else if ch == '"' {
+                    in_q = false;
+                }
+            } else if ch == '"' {
+                in_q = true;
+                out.push(ch);
+            } else if !matches!(ch, ' ' | '\t' | '\r' | '\n') {
+                out.push(ch);
+            }
+        }
+        Ok(Params(out.into()))
     }
 
+    pub fn iter(&self) -> impl Iterator<Item = (&str, Option<&str>)> {
+        Iter { s: &self.0, pos: 0 }
+    }
     /// The raw value of a parameter by case-insensitive name; `Some(None)` for a flag.
     pub fn get(&self, name: &str) -> Option<Option<&str>> {
-        self.0
-            .iter()
+        self.iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_deref())
+            .map(|(_, v)| v)
     }
     /// The value with quotes removed.
     pub fn get_unquoted(&self, name: &str) -> Option<Cow<'_, str>> {
@@ -57,24 +117,49 @@ impl Params {
     pub fn contains(&self, name: &str) -> bool {
         self.get(name).is_some()
     }
-    /// Sets (replacing) a parameter; `value` is written as given (quote it yourself if needed).
+    /// Sets (replacing in place) a parameter; `value` is written as given (quote it yourself).
     pub fn set(&mut self, name: &str, value: Option<&str>) {
-        let v = value.map(Into::into);
-        if let Some(slot) = self
-            .0
-            .iter_mut()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-        {
-            slot.1 = v;
-        } else {
-            self.0.push((name.into(), v));
+        let mut out =
+            String::with_capacity(self.0.len() + name.len() + value.map_or(0, str::len) + 2);
+        let mut done = false;
+        for (n, v) in self.iter() {
+            out.push(';');
+            if !done && n.eq_ignore_ascii_case(name) {
+                done = true;
+                out.push_str(name);
+                if let Some(v) = value {
+                    out.push('=');
+                    out.push_str(v);
+                }
+            } else {
+                out.push_str(n);
+                if let Some(v) = v {
+                    out.push('=');
+                    out.push_str(v);
+                }
+            }
         }
+        if !done {
+            out.push(';');
+            out.push_str(name);
+            if let Some(v) = value {
+                out.push('=');
+                out.push_str(v);
+            }
+        }
+        self.0 = out.into();
     }
     pub fn remove(&mut self, name: &str) {
-        self.0.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
-    }
-    pub fn iter(&self) -> impl Iterator<Item = (&str, Option<&str>)> {
-        self.0.iter().map(|(n, v)| (&**n, v.as_deref()))
+        let mut out = String::with_capacity(self.0.len());
+        for (n, v) in self.iter().filter(|(n, _)| !n.eq_ignore_ascii_case(name)) {
+            out.push(';');
+            out.push_str(n);
+            if let Some(v) = v {
+                out.push('=');
+                out.push_str(v);
+            }
+        }
+        self.0 = out.into();
     }
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
@@ -83,12 +168,31 @@ impl Params {
 
 impl fmt::Display for Params {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (n, v) in &self.0 {
-            write!(f, ";{n}")?;
-            if let Some(v) = v {
-                write!(f, "={v}")?;
-            }
-        }
-        Ok(())
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(s: &str) -> Params {
+        let mut c = Cursor::new(s);
+        Params::parse(&mut c).unwrap()
+    }
+
+    #[test]
+    fn normalizes_and_reads() {
+        let x = p(" ; tag = 98asjd8 ;lr; q=0.33;text=\"a; b = c\"");
+        assert_eq!(x.to_string(), ";tag=98asjd8;lr;q=0.33;text=\"a; b = c\"");
+        assert_eq!(x.get("TAG"), Some(Some("98asjd8")));
+        assert_eq!(x.get("lr"), Some(None));
+        assert_eq!(x.get_unquoted("text").as_deref(), Some("a; b = c"));
+        let mut y = x.clone();
+        y.set("tag", Some("new"));
+        y.remove("lr");
+        assert_eq!(y.to_string(), ";tag=new;q=0.33;text=\"a; b = c\"");
+        y.set("received", Some("[2001:db8::1]"));
+        assert_eq!(y.get("received"), Some(Some("[2001:db8::1]")));
     }
 }
