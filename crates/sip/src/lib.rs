@@ -15,6 +15,7 @@ pub mod headers;
 pub mod message;
 pub mod method;
 pub mod text;
+pub mod transaction;
 pub mod uri;
 
 pub use error::{Error, InvalidMessage, ParseError, PeerIncompatible};
