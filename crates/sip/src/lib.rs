@@ -13,6 +13,7 @@ pub mod headers;
 pub mod message;
 pub mod method;
 pub mod text;
+pub mod transport;
 pub mod uri;
 
 pub use error::{Error, InvalidMessage, ParseError, PeerIncompatible};
