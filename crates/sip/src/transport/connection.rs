@@ -55,7 +55,12 @@ where
     let why = conn.serve().await;
     debug!(conn = %conn.reg.id, peer = %conn.reg.peer, why, "connection closed");
     conn.rx.close();
-    let _ = timeout(CLOSE_WAIT, conn.w.wr.shutdown()).await;
+    // Leave the table before closing, so nothing new is sent to a closing connection.
+    let Conn {
+        w: mut writer, reg, ..
+    } = conn;
+    drop(reg);
+    let _ = timeout(CLOSE_WAIT, writer.wr.shutdown()).await;
 }
 
 struct Writer<W> {

@@ -5,6 +5,31 @@
 //! tokio driver: [`TransportLayer`] owns the sockets and tasks, delivers [`Inbound`] messages on
 //! a bounded channel and sends with connection reuse. It knows nothing of transactions: it
 //! neither retransmits nor matches responses to requests.
+//!
+//! Driving it:
+//!
+//! ```no_run
+//! use tether_sip::transport::{TransportConfig, TransportLayer};
+//! use tether_sip::Message;
+//!
+//! # async fn run() -> Result<(), tether_sip::transport::TransportError> {
+//! let config = TransportConfig {
+//!     udp: vec!["0.0.0.0:5060".parse().unwrap()],
+//!     tcp: vec!["0.0.0.0:5060".parse().unwrap()],
+//!     ..TransportConfig::default()
+//! };
+//! let (transport, mut inbound) = TransportLayer::bind(config).await?;
+//! while let Some(inb) = inbound.recv().await {
+//!     if inb.message.is_request() {
+//!         // `received`/`rport` are already in the top Via; answer where RFC 3261 §18.2.2 says.
+//!         let ok = Message::response_to(&inb.message, 200, "OK", Some("tag1"));
+//!         transport.send_response(&ok, inb.conn).await?;
+//!     }
+//! }
+//! transport.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
 
 pub mod config;
 mod connection;

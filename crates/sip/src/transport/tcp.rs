@@ -93,40 +93,52 @@ pub(super) async fn connect(
     if ctx.shared.conns.is_full() {
         return Err(TransportError::ConnectionLimit);
     }
-    let tcp = match timeout(settings.connect_timeout, TcpStream::connect(peer.addr)).await {
-        Ok(Ok(s)) => s,
-        Ok(Err(source)) => return Err(TransportError::Connect { peer, source }),
-        Err(_) => return Err(TransportError::ConnectTimeout(peer)),
-    };
-    let _ = tcp.set_nodelay(true);
-    let (tx, rx) = mpsc::channel(settings.outbound_queue.max(1));
-    match peer.transport {
-        Transport::Tcp => {
-            let reg = ctx
-                .shared
-                .conns
-                .register(peer, tx.clone())
-                .map_err(|_| TransportError::ConnectionLimit)?;
-            debug!(%peer, conn = %reg.id, "connected");
-            tokio::spawn(connection::run(ctx, reg, tcp, rx));
-        }
+    // Check what TLS needs before opening anything.
+    let tls = match peer.transport {
+        Transport::Udp => return Err(TransportError::NoSocket(Transport::Udp)),
+        Transport::Tcp => None,
         Transport::Tls => {
             let connector = connector.ok_or(TransportError::NoTlsClient)?;
-            let name = tls::server_name(server_name, peer.addr)?;
-            let tls = match timeout(settings.connect_timeout, connector.connect(name, tcp)).await {
-                Ok(Ok(s)) => s,
-                Ok(Err(source)) => return Err(TransportError::TlsHandshake { peer, source }),
-                Err(_) => return Err(TransportError::ConnectTimeout(peer)),
-            };
-            let reg = ctx
-                .shared
-                .conns
-                .register(peer, tx.clone())
-                .map_err(|_| TransportError::ConnectionLimit)?;
-            debug!(%peer, conn = %reg.id, "TLS connected");
-            tokio::spawn(connection::run(ctx, reg, tls, rx));
+            Some((connector, tls::server_name(server_name, peer.addr)?))
         }
-        Transport::Udp => return Err(TransportError::NoSocket(Transport::Udp)),
-    }
+    };
+    let open = async {
+        let tcp = match timeout(settings.connect_timeout, TcpStream::connect(peer.addr)).await {
+            Ok(Ok(s)) => s,
+            Ok(Err(source)) => return Err(TransportError::Connect { peer, source }),
+            Err(_) => return Err(TransportError::ConnectTimeout(peer)),
+        };
+        let _ = tcp.set_nodelay(true);
+        let Some((connector, name)) = tls else {
+            return Ok(Stream::Tcp(tcp));
+        };
+        match timeout(settings.connect_timeout, connector.connect(name, tcp)).await {
+            Ok(Ok(s)) => Ok(Stream::Tls(Box::new(s))),
+            Ok(Err(source)) => Err(TransportError::TlsHandshake { peer, source }),
+            Err(_) => Err(TransportError::ConnectTimeout(peer)),
+        }
+    };
+    let mut shutdown = ctx.shutdown.clone();
+    let stream = tokio::select! {
+        _ = signalled(&mut shutdown) => return Err(TransportError::ShuttingDown),
+        r = open => r?,
+    };
+    let (tx, rx) = mpsc::channel(settings.outbound_queue.max(1));
+    let reg = ctx
+        .shared
+        .conns
+        .register(peer, tx.clone())
+        .map_err(|_| TransportError::ConnectionLimit)?;
+    debug!(%peer, conn = %reg.id, "connected");
+    match stream {
+        Stream::Tcp(s) => tokio::spawn(connection::run(ctx, reg, s, rx)),
+        Stream::Tls(s) => tokio::spawn(connection::run(ctx, reg, *s, rx)),
+    };
     Ok(tx)
+}
+
+/// A freshly opened outbound stream.
+enum Stream {
+    Tcp(TcpStream),
+    Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
 }

@@ -209,3 +209,20 @@ async fn send_to_a_closed_port_reports_refusal() {
     assert!(err.is_connection_refused(), "{err}");
     layer.shutdown().await;
 }
+
+#[tokio::test]
+async fn idle_connection_is_closed() {
+    let idle = Duration::from_millis(100);
+    let (layer, _rx, addr) = tcp_layer(TransportConfig {
+        idle_timeout: idle,
+        ..config()
+    })
+    .await;
+    let mut client = TcpStream::connect(addr).await.unwrap();
+    let started = tokio::time::Instant::now();
+    // Waits on the close itself, not on a clock.
+    assert!(read_to_close(&mut client).await.is_empty());
+    assert!(started.elapsed() >= idle);
+    assert_eq!(layer.connection_count(), 0);
+    layer.shutdown().await;
+}

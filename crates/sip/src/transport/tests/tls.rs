@@ -123,3 +123,17 @@ async fn tls_listener_needs_a_certificate() {
         Err(TransportError::TlsConfig(_))
     ));
 }
+
+#[tokio::test]
+async fn tls_send_without_client_config_fails() {
+    let pki = pki();
+    let (server, _srx, _client, _crx, to) = tls_pair(&pki).await;
+    let (plain, _prx) = TransportLayer::bind(config()).await.unwrap();
+    let err = plain
+        .send(request("SIP/2.0/TLS 127.0.0.1;branch=z9hG4bKy", "y"), to)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, TransportError::NoTlsClient), "{err}");
+    plain.shutdown().await;
+    server.shutdown().await;
+}
