@@ -14,12 +14,15 @@ pub mod header_name;
 pub mod headers;
 pub mod message;
 pub mod method;
+pub mod peer;
 pub mod text;
 pub mod transaction;
+pub mod transport;
 pub mod uri;
 
 pub use error::{Error, InvalidMessage, ParseError, PeerIncompatible};
 pub use header_name::HeaderName;
 pub use message::{Header, Message, StartLine};
 pub use method::Method;
+pub use peer::{ConnectionId, Peer, Transport};
 pub use uri::{Scheme, Uri};

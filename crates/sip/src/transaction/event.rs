@@ -3,9 +3,9 @@
 //!
 //! This room only defines the shapes; the layer in `mod.rs` produces them.
 
-use super::peer::Peer;
 use super::timers::Timer;
 use crate::message::Message;
+use crate::peer::Peer;
 use std::fmt;
 
 /// A transaction's handle. Ids are never reused within one layer.

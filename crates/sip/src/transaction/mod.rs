@@ -20,17 +20,16 @@ mod invite_server;
 mod key;
 mod non_invite_client;
 mod non_invite_server;
-mod peer;
 mod timers;
 
 #[cfg(test)]
 mod tests;
 
+pub use crate::peer::{Peer, Transport};
 pub use ack_cancel::{ack_for_non_2xx, cancel_for};
 pub use branch::BranchGenerator;
 pub use event::{Output, TuEvent, TxnError, TxnId};
 pub use key::{ClientKey, MergeKey, ServerKey};
-pub use peer::{Peer, TransportKind};
 pub use timers::{Timer, TimerConfig};
 
 use crate::header_name::HeaderName;
