@@ -7,6 +7,7 @@
 //! Protocol logic here is sans-IO: nothing in this crate's message, transaction or dialog layers
 //! reads a socket or a clock.
 
+pub mod dialog;
 pub mod error;
 pub mod header_name;
 pub mod headers;
