@@ -143,6 +143,10 @@ impl Session {
     pub fn id(&self) -> &DialogId {
         self.dialog.id()
     }
+    /// Changes our Contact (sent in later target refresh requests and dialog responses).
+    pub fn set_local_contact(&mut self, contact: NameAddr) {
+        self.dialog.set_local_contact(contact);
+    }
     pub fn offer_answer(&self) -> &OfferAnswer {
         &self.oa
     }

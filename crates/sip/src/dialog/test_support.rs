@@ -30,9 +30,27 @@ pub fn invite_with(extra: &str, body: Option<&str>) -> Message {
          Call-ID: call-1@alice.example.com\n\
          CSeq: 10 INVITE\n\
          Contact: <sip:alice@192.0.2.1:5060>\n\
-         {extra}{ct}Content-Length: {}\n\n{b}",
-        b.len()
+         {extra}{ct}Content-Length: 0\n\n"
     ))
+    .with_body(b)
+}
+
+trait WithBody {
+    fn with_body(self, body: &str) -> Message;
+}
+
+impl WithBody for Message {
+    /// Puts the body back after `parse` (which rewrites line ends of the head only).
+    fn with_body(mut self, body: &str) -> Message {
+        if !body.is_empty() {
+            let ct = self
+                .header_value(&crate::HeaderName::ContentType)
+                .map(str::to_string);
+            self.set_body(ct.as_deref(), body.as_bytes().to_vec())
+                .unwrap();
+        }
+        self
+    }
 }
 
 pub fn invite() -> Message {
