@@ -33,6 +33,10 @@
 //! // arm a timer for set.poll_timeout(); when it fires: set.handle_timeout(now)?, then poll again.
 //! ```
 //!
+//! Before the INVITE leaves, [`session_timer::add_request_headers`] adds `Supported: timer`,
+//! Session-Expires and Min-SE; a 422 to it is retried with [`session_timer::retry_after_422`]
+//! (a new client transaction: the set is made for the retried INVITE).
+//!
 //! UAS (we receive the INVITE): check [`session_timer::too_small`] (answer 422 with
 //! [`session_timer::reject_422`]), then create the [`Session`] with [`Session::uas`] when
 //! sending the first tagged response, build responses with [`Session::create_response`] and
