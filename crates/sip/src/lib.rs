@@ -9,6 +9,7 @@
 
 pub mod admission;
 pub mod auth;
+pub mod dialog;
 pub mod error;
 pub mod header_name;
 pub mod headers;
