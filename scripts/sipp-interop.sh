@@ -37,7 +37,7 @@ for t in u1 t1; do
   echo "-- SIPp uac over $name: $calls calls at $rate/s"
   set +e
   (cd "$work" && timeout 300 sipp -sn uac "127.0.0.1:$port_udp" -i 127.0.0.1 -p 0 -t "$t" \
-      -r "$rate" -m "$calls" -l 5000 -max_socket 100 -bg=0 -nostdin -trace_stat -stf "stat-$t.csv" \
+      -r "$rate" -m "$calls" -l 5000 -max_socket 100 -nostdin -trace_stat -stf "stat-$t.csv" \
       -trace_err -error_file "err-$t.log" > "sipp-$t.out" 2>&1)
   rc=$?
   set -e
