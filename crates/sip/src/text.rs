@@ -185,6 +185,50 @@ impl<'a> Cursor<'a> {
     }
 }
 
+/// One header field of a raw header section: its name (trimmed) and its whole text from the
+/// start of the name to the end of its last continuation line (CR/LF inside, final CRLF not).
+pub(crate) struct RawHeaderLine<'a> {
+    pub(crate) name: &'a [u8],
+    pub(crate) raw: &'a [u8],
+    /// Offset in `raw` of the first byte after the colon.
+    pub(crate) value_start: usize,
+}
+
+/// Walks the header lines of a raw header section (start line first, which is skipped), joining
+/// continuation lines to their header and skipping lines without a colon. Used where a message
+/// cannot be parsed whole: stream framing and error responses to broken requests.
+pub(crate) fn raw_header_lines(head: &[u8]) -> impl Iterator<Item = RawHeaderLine<'_>> {
+    let mut pos = memchr::memchr(b'\n', head).map_or(head.len(), |i| i + 1);
+    std::iter::from_fn(move || loop {
+        if pos >= head.len() {
+            return None;
+        }
+        let start = pos;
+        let line_end = memchr::memchr(b'\n', &head[pos..]).map_or(head.len(), |i| pos + i);
+        let mut end = line_end;
+        pos = line_end + 1;
+        // Absorb continuation lines.
+        while pos < head.len() && matches!(head[pos], b' ' | b'\t') {
+            end = memchr::memchr(b'\n', &head[pos..]).map_or(head.len(), |i| pos + i);
+            pos = end + 1;
+        }
+        let raw = &head[start..end];
+        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+        if raw.is_empty() || matches!(raw[0], b' ' | b'\t') {
+            continue;
+        }
+        let Some(colon) = memchr::memchr(b':', raw) else {
+            continue;
+        };
+        let name = raw[..colon].trim_ascii();
+        return Some(RawHeaderLine {
+            name,
+            raw,
+            value_start: colon + 1,
+        });
+    })
+}
+
 /// Removes the quotes and backslash escapes of a quoted string; other text is returned as is.
 pub fn unquote(s: &str) -> Cow<'_, str> {
     let Some(inner) = s.strip_prefix('"').and_then(|x| x.strip_suffix('"')) else {
@@ -292,6 +336,20 @@ mod tests {
         assert_eq!(&*percent_decode("v%61lue%25%34%31"), b"value%41");
         assert_eq!(&*percent_decode("null-%00-null"), b"null-\0-null");
         assert_eq!(&*percent_decode("%ZK%4"), b"%ZK%4");
+    }
+
+    #[test]
+    fn raw_lines_join_continuations() {
+        let head = b"INVITE x SIP/2.0\r\nVia: a\r\n  b\r\nbogus\r\nl : 5\r\n\r\n";
+        let v: Vec<_> = raw_header_lines(head)
+            .map(|h| (h.name, h.raw, &h.raw[h.value_start..]))
+            .collect();
+        assert_eq!(
+            v[0],
+            (&b"Via"[..], &b"Via: a\r\n  b"[..], &b" a\r\n  b"[..])
+        );
+        assert_eq!(v[1], (&b"l"[..], &b"l : 5"[..], &b" 5"[..]));
+        assert_eq!(v.len(), 2);
     }
 
     #[test]

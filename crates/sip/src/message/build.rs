@@ -135,17 +135,8 @@ pub fn error_response_for_raw(raw: &[u8], code: u16, reason: &str) -> Option<Byt
     out.put_slice(reason.replace(['\r', '\n'], " ").as_bytes());
     out.put_slice(b"\r\n");
     let mut have_via = false;
-    let mut lines = head.split(|&c| c == b'\n').skip(1).peekable();
-    while let Some(line) = lines.next() {
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        if line.is_empty() || line[0] == b' ' || line[0] == b'\t' {
-            continue;
-        }
-        let Some(colon) = memchr::memchr(b':', line) else {
-            continue;
-        };
-        let name = std::str::from_utf8(&line[..colon]).unwrap_or("").trim();
-        let hn = HeaderName::from_wire(name);
+    for h in crate::text::raw_header_lines(head) {
+        let hn = HeaderName::from_wire(std::str::from_utf8(h.name).unwrap_or(""));
         if matches!(
             hn,
             HeaderName::Via
@@ -155,18 +146,7 @@ pub fn error_response_for_raw(raw: &[u8], code: u16, reason: &str) -> Option<Byt
                 | HeaderName::CSeq
         ) {
             have_via |= hn == HeaderName::Via;
-            out.put_slice(line);
-            // Keep continuation lines with their header.
-            while let Some(next) = lines.peek() {
-                if next.first().is_some_and(|&c| c == b' ' || c == b'\t') {
-                    out.put_slice(b"\r\n");
-                    let n = next.strip_suffix(b"\r").unwrap_or(next);
-                    out.put_slice(n);
-                    lines.next();
-                } else {
-                    break;
-                }
-            }
+            out.put_slice(h.raw);
             out.put_slice(b"\r\n");
         }
     }

@@ -248,30 +248,13 @@ fn find_head_end(buf: &[u8], from: usize) -> HeadEnd {
 /// value) from a header section; `Ok(None)` when there is none.
 fn content_length(head: &[u8]) -> Result<Option<usize>, FramingError> {
     let mut found: Option<usize> = None;
-    let mut lines = head.split(|&c| c == b'\n').skip(1).peekable();
-    while let Some(line) = lines.next() {
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        if line.is_empty() || line[0] == b' ' || line[0] == b'\t' {
+    for h in crate::text::raw_header_lines(head) {
+        if !(h.name.eq_ignore_ascii_case(b"content-length") || h.name.eq_ignore_ascii_case(b"l")) {
             continue;
         }
-        let Some(colon) = memchr::memchr(b':', line) else {
-            continue;
-        };
-        let name = trim(&line[..colon]);
-        if !(name.eq_ignore_ascii_case(b"content-length") || name.eq_ignore_ascii_case(b"l")) {
-            continue;
-        }
-        let mut value: Vec<u8> = line[colon + 1..].to_vec();
-        while let Some(next) = lines.peek() {
-            if next.first().is_some_and(|&c| c == b' ' || c == b'\t') {
-                value.push(b' ');
-                value.extend_from_slice(next.strip_suffix(b"\r").unwrap_or(next));
-                lines.next();
-            } else {
-                break;
-            }
-        }
-        let v = trim(&value);
+        // Folding inside the value is white space; digits split by it are not a number.
+        let value = &h.raw[h.value_start..];
+        let v = trim(value);
         if found.is_some() {
             return Err(FramingError::DuplicateContentLength);
         }
