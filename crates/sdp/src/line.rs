@@ -86,6 +86,19 @@ impl fmt::Display for Line {
     }
 }
 
+/// The attributes among `lines`, in order (session or media level alike).
+pub(crate) fn attributes_of(lines: &[Line]) -> impl Iterator<Item = Attribute<'_>> {
+    lines.iter().filter_map(Line::as_attribute)
+}
+
+/// The direction attribute among `lines`; the last one wins if a peer repeats it.
+pub(crate) fn direction_of(lines: &[Line]) -> Option<crate::direction::Direction> {
+    attributes_of(lines)
+        .filter(|a| a.value.is_none())
+        .filter_map(|a| crate::direction::Direction::from_attribute(a.name))
+        .last()
+}
+
 /// A borrowed view of an `a=` line: `name` or `name:value`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Attribute<'a> {

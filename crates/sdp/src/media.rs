@@ -151,7 +151,7 @@ impl MediaDescription {
 
     /// All media-level attributes in order.
     pub fn attributes(&self) -> impl Iterator<Item = Attribute<'_>> {
-        self.lines.iter().filter_map(Line::as_attribute)
+        crate::line::attributes_of(&self.lines)
     }
 
     /// The first media-level attribute called `name`.
@@ -161,10 +161,7 @@ impl MediaDescription {
 
     /// The media-level direction attribute, if any (the last one wins if a peer repeats it).
     pub fn direction(&self) -> Option<Direction> {
-        self.attributes()
-            .filter(|a| a.value.is_none())
-            .filter_map(|a| Direction::from_attribute(a.name))
-            .last()
+        crate::line::direction_of(&self.lines)
     }
 
     /// Values of the `a=rtpmap` lines whose payload type token is `pt` (cheap prefix filter, no

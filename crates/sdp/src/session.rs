@@ -126,7 +126,7 @@ impl SessionDescription {
 
     /// Session-level attributes in order.
     pub fn attributes(&self) -> impl Iterator<Item = Attribute<'_>> {
-        self.lines.iter().filter_map(Line::as_attribute)
+        crate::line::attributes_of(&self.lines)
     }
 
     /// The first session-level attribute called `name`.
@@ -136,10 +136,7 @@ impl SessionDescription {
 
     /// The session-level direction attribute, if any.
     pub fn direction(&self) -> Option<Direction> {
-        self.attributes()
-            .filter(|a| a.value.is_none())
-            .filter_map(|a| Direction::from_attribute(a.name))
-            .last()
+        crate::line::direction_of(&self.lines)
     }
 
     /// Remove every session-level direction attribute (so media-level ones alone decide).
