@@ -10,6 +10,10 @@ echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
+echo "== PostgreSQL for the store tests"
+TETHER_TEST_POSTGRES_URL=$(scripts/postgres-test-server.sh)
+export TETHER_TEST_POSTGRES_URL
+echo "$TETHER_TEST_POSTGRES_URL"
 echo "== cargo test"
 cargo test --workspace --no-fail-fast
 if [ -x scripts/sipp-interop.sh ]; then

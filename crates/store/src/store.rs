@@ -1,0 +1,409 @@
+//! The store façade: snapshot reads, checked transactional writes, password checks.
+
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
+use argon2::Argon2;
+use tether_dialplan::NumberingPlan;
+
+use crate::db::{Db, Extra, Row_};
+use crate::error::{Code, StoreError, Violation};
+use crate::model::{Change, DeviceKind, Kind, Object, Origin, User};
+use crate::rules;
+use crate::snapshot::Snapshot;
+
+/// What a write did (or, for a dry run, would do).
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct WriteOutcome {
+    /// The snapshot version after the write.
+    pub version: u64,
+    pub created: usize,
+    pub updated: usize,
+    pub deleted: usize,
+}
+
+pub struct Store {
+    db: Db,
+    current: ArcSwap<Snapshot>,
+    numbering: NumberingPlan,
+    writer: tokio::sync::Mutex<()>,
+}
+
+impl Store {
+    /// Opens the database at `url` (`sqlite:tether.db`, `postgres://…`), runs the migrations and
+    /// loads the snapshot.
+    pub async fn open(url: &str, numbering: NumberingPlan) -> Result<Store, StoreError> {
+        let db = Db::open(url).await?;
+        let data = db.load().await?;
+        let snapshot = Snapshot::build(data, numbering.clone(), 1).map_err(StoreError::Rejected)?;
+        Ok(Store {
+            db,
+            current: ArcSwap::from_pointee(snapshot),
+            numbering,
+            writer: tokio::sync::Mutex::new(()),
+        })
+    }
+
+    /// The current read-only view. Cheap; hold it for as long as one decision needs it.
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.current.load_full()
+    }
+
+    pub fn backend(&self) -> crate::db::Backend {
+        self.db.backend()
+    }
+
+    /// Re-reads everything from the database (another cluster node may have written).
+    pub async fn reload(&self) -> Result<(), StoreError> {
+        let _w = self.writer.lock().await;
+        let data = self.db.load().await?;
+        let version = self.current.load().version() + 1;
+        let snapshot =
+            Snapshot::build(data, self.numbering.clone(), version).map_err(StoreError::Rejected)?;
+        self.current.store(Arc::new(snapshot));
+        Ok(())
+    }
+
+    /// Checks and commits `changes` all or nothing.
+    pub async fn write(
+        &self,
+        origin: &Origin,
+        changes: Vec<Change>,
+    ) -> Result<WriteOutcome, StoreError> {
+        self.run(origin, changes, false).await
+    }
+
+    /// Checks `changes` exactly as [`Store::write`] would, and changes nothing.
+    pub async fn dry_run(
+        &self,
+        origin: &Origin,
+        changes: Vec<Change>,
+    ) -> Result<WriteOutcome, StoreError> {
+        self.run(origin, changes, true).await
+    }
+
+    /// The user, if `password` is theirs.
+    pub fn authenticate(&self, user: &str, password: &str) -> Option<User> {
+        let snap = self.snapshot();
+        let hash = snap.password_hash(user)?;
+        let parsed = PasswordHash::new(hash).ok()?;
+        Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .ok()?;
+        snap.user(user).cloned()
+    }
+
+    async fn run(
+        &self,
+        origin: &Origin,
+        changes: Vec<Change>,
+        dry_run: bool,
+    ) -> Result<WriteOutcome, StoreError> {
+        // Hash new passwords before taking the writer lock: Argon2 is slow on purpose.
+        let mut hashes = Vec::new();
+        for c in &changes {
+            if let Change::Create(Object::User(u))
+            | Change::Update(Object::User(u))
+            | Change::Upsert(Object::User(u)) = c
+            {
+                if let Some(pw) = &u.password {
+                    hashes.push((u.id.clone(), hash_password(pw)?));
+                }
+            }
+        }
+
+        let _w = self.writer.lock().await;
+        let before = self.current.load_full();
+        let mut data = before.data().clone();
+        let mut violations = Vec::new();
+        let mut outcome = WriteOutcome::default();
+        let mut rows = Vec::with_capacity(changes.len());
+
+        for change in &changes {
+            let kind = change.kind();
+            let key = change.key();
+            let what = format!("{} {key}", kind_name(kind));
+            if let Origin::EndUser(uid) = origin {
+                if let Err(v) = end_user_may(&data, uid, change) {
+                    violations.push(v.on(what));
+                    continue;
+                }
+            }
+            let exists = data.contains(kind, &key);
+            match change {
+                Change::Create(_) if exists => {
+                    violations.push(
+                        Violation::new(Code::AlreadyExists, None, format!("{what} already exists"))
+                            .on(what),
+                    );
+                    continue;
+                }
+                Change::Update(_) | Change::Delete(..) if !exists => {
+                    violations.push(
+                        Violation::new(Code::NotFound, None, format!("{what} does not exist"))
+                            .on(what),
+                    );
+                    continue;
+                }
+                _ => {}
+            }
+            match change {
+                Change::Create(o) | Change::Update(o) | Change::Upsert(o) => {
+                    if exists {
+                        outcome.updated += 1;
+                    } else {
+                        outcome.created += 1;
+                    }
+                    data.put(o.clone());
+                    rows.push(Row_ {
+                        kind,
+                        key,
+                        object: Some(o.clone()),
+                        extra: Extra::default(),
+                    });
+                }
+                Change::Delete(k, key) => {
+                    if let Some(v) = in_use(&data, *k, key) {
+                        violations.push(v.on(what));
+                        continue;
+                    }
+                    outcome.deleted += 1;
+                    data.remove(*k, key);
+                    rows.push(Row_ {
+                        kind,
+                        key: key.clone(),
+                        object: None,
+                        extra: Extra::default(),
+                    });
+                }
+            }
+        }
+        for (id, hash) in hashes {
+            Arc::make_mut(&mut data.password_hashes).insert(id, hash);
+        }
+        if !violations.is_empty() {
+            return Err(StoreError::Rejected(violations));
+        }
+
+        let version = before.version() + 1;
+        let after =
+            Snapshot::build(data, self.numbering.clone(), version).map_err(StoreError::Rejected)?;
+
+        if matches!(origin, Origin::EndUser(_)) {
+            for c in &changes {
+                if let Change::Create(Object::RemoteDestination(rd))
+                | Change::Update(Object::RemoteDestination(rd))
+                | Change::Upsert(Object::RemoteDestination(rd)) = c
+                {
+                    if let Err(v) = rules::check_reachable(&after, rd) {
+                        violations.push(v);
+                    }
+                }
+            }
+            if !violations.is_empty() {
+                return Err(StoreError::Rejected(violations));
+            }
+        }
+
+        outcome.version = if dry_run { before.version() } else { version };
+        if dry_run {
+            return Ok(outcome);
+        }
+        for row in &mut rows {
+            match &row.object {
+                Some(Object::User(u)) => {
+                    row.extra.password_hash = after.password_hash(&u.id).map(str::to_owned);
+                }
+                Some(Object::RemoteDestination(rd)) => {
+                    row.extra.number_key = rules::rd_number_key(after.numbering(), &rd.number)
+                        .ok()
+                        .map(|k| match k {
+                            rules::RdKey::Number(n) => n.as_str().to_owned(),
+                            rules::RdKey::Uri(u) => format!("uri:{u}"),
+                        });
+                }
+                _ => {}
+            }
+        }
+        self.db.apply(&rows).await.map_err(|e| match e {
+            StoreError::Database(sqlx::Error::Database(db)) if db.is_unique_violation() => {
+                StoreError::one(Violation::new(
+                    Code::AlreadyExists,
+                    None,
+                    format!(
+                        "another writer stored a conflicting object first: {}",
+                        db.message()
+                    ),
+                ))
+            }
+            other => other,
+        })?;
+        self.current.store(Arc::new(after));
+        Ok(outcome)
+    }
+}
+
+fn kind_name(kind: Kind) -> &'static str {
+    kind.name()
+}
+
+fn hash_password(pw: &str) -> Result<String, StoreError> {
+    if pw.is_empty() {
+        return Err(StoreError::one(Violation::new(
+            Code::InvalidField,
+            Some("password"),
+            "password is empty",
+        )));
+    }
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(pw.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| {
+            StoreError::one(Violation::new(
+                Code::InvalidField,
+                Some("password"),
+                e.to_string(),
+            ))
+        })
+}
+
+/// End users may only manage the remote destinations of CTI remote devices they own.
+fn end_user_may(
+    data: &crate::provisioning::Provisioning,
+    uid: &str,
+    change: &Change,
+) -> Result<(), Violation> {
+    let device = match change {
+        Change::Create(Object::RemoteDestination(rd))
+        | Change::Update(Object::RemoteDestination(rd))
+        | Change::Upsert(Object::RemoteDestination(rd)) => rd.device.clone(),
+        Change::Delete(Kind::RemoteDestination, crate::model::Key::Two(device, _)) => {
+            device.clone()
+        }
+        _ => {
+            return Err(Violation::new(
+                Code::Forbidden,
+                None,
+                "end users may only manage the remote destinations of their own devices",
+            ))
+        }
+    };
+    match data.devices.get(&device) {
+        Some(d) if d.owner.as_deref() == Some(uid) && d.kind == DeviceKind::CtiRemoteDevice => {
+            Ok(())
+        }
+        Some(_) => Err(Violation::new(
+            Code::Forbidden,
+            Some("device"),
+            format!("device {device} is not yours"),
+        )),
+        None => Err(Violation::new(
+            Code::UnknownReference,
+            Some("device"),
+            format!("device {device} does not exist"),
+        )),
+    }
+}
+
+/// Why `kind key` cannot be deleted: another object still refers to it.
+fn in_use(
+    data: &crate::provisioning::Provisioning,
+    kind: Kind,
+    key: &crate::model::Key,
+) -> Option<Violation> {
+    use crate::model::Key;
+    let used = |by: String| {
+        Some(Violation::new(
+            Code::InUse,
+            None,
+            format!("{} {key} is used by {by}", kind_name(kind)),
+        ))
+    };
+    let Key::One(name) = key else {
+        return None; // lines, RDs and patterns are referred to by nothing
+    };
+    let name = name.as_str();
+    match kind {
+        Kind::User => {
+            if let Some(d) = data
+                .devices
+                .values()
+                .find(|d| d.owner.as_deref() == Some(name))
+            {
+                return used(format!("device {}", d.name));
+            }
+        }
+        Kind::Partition => {
+            if let Some(l) = data.lines.values().find(|l| l.partition == name) {
+                return used(format!("line {}/{}", l.partition, l.dn));
+            }
+            if let Some(p) = data.patterns.values().find(|p| p.partition == name) {
+                return used(format!("pattern {}/{}", p.partition, p.pattern));
+            }
+            if let Some(c) = data
+                .css
+                .values()
+                .find(|c| c.partitions.iter().any(|p| p == name))
+            {
+                return used(format!("css {}", c.name));
+            }
+        }
+        Kind::Css => {
+            let n = Some(name);
+            if let Some(d) = data
+                .devices
+                .values()
+                .find(|d| d.css.as_deref() == n || d.reroute_css.as_deref() == n)
+            {
+                return used(format!("device {}", d.name));
+            }
+            if let Some(t) = data.trunks.values().find(|t| t.inbound_css.as_deref() == n) {
+                return used(format!("trunk {}", t.name));
+            }
+            if let Some(p) = data.patterns.values().find(|p| p.css.as_deref() == n) {
+                return used(format!("pattern {}/{}", p.partition, p.pattern));
+            }
+        }
+        Kind::Device => {
+            if let Some(l) = data.lines.values().find(|l| l.device == name) {
+                return used(format!("line {}/{}", l.partition, l.dn));
+            }
+            if let Some(r) = data.remote_destinations.values().find(|r| r.device == name) {
+                return used(format!("remote_destination {}/{}", r.device, r.name));
+            }
+        }
+        Kind::Trunk => {
+            if let Some(g) = data
+                .route_groups
+                .values()
+                .find(|g| g.trunks.iter().any(|t| t == name))
+            {
+                return used(format!("route_group {}", g.name));
+            }
+        }
+        Kind::RouteGroup => {
+            if let Some(l) = data
+                .route_lists
+                .values()
+                .find(|l| l.groups.iter().any(|g| g == name))
+            {
+                return used(format!("route_list {}", l.name));
+            }
+        }
+        Kind::RouteList => {
+            if let Some(p) = data
+                .patterns
+                .values()
+                .find(|p| p.route_list.as_deref() == Some(name))
+            {
+                return used(format!("pattern {}/{}", p.partition, p.pattern));
+            }
+        }
+        _ => {}
+    }
+    None
+}
