@@ -26,11 +26,11 @@ pub struct Snapshot {
     numbering: NumberingPlan,
     plan: DialPlan,
     /// Equivalence key of every RD number → (device, RD name).
-    rd_by_number: HashMap<RdKey, Pair>,
+    rd_by_number: HashMap<RdKey, RemoteDestination>,
     /// Equivalence key of every DN and E.164 alias → (partition, dn).
-    line_by_number: HashMap<NumberKey, Pair>,
+    line_by_number: HashMap<NumberKey, Line>,
     /// Directory URI (lower case) → (partition, dn).
-    line_by_uri: HashMap<String, Pair>,
+    line_by_uri: HashMap<String, Line>,
     /// Device → its lines' keys, by position.
     lines_by_device: HashMap<String, Vec<Pair>>,
     /// Device → its RD names.
@@ -194,6 +194,10 @@ impl Snapshot {
                 "the dial plan does not build",
             )]);
         };
+        // The call path's indexes hold copies of the values: one hash lookup per question.
+        let rd_by_number = resolve(rd_by_number, &data.remote_destinations);
+        let line_by_number = resolve(line_by_number, &data.lines);
+        let line_by_uri = resolve(line_by_uri, &data.lines);
         Ok(Snapshot {
             data,
             numbering,
@@ -258,19 +262,16 @@ impl Snapshot {
     /// The remote destination whose number is equivalent to `number` (any dialing form).
     pub fn remote_destination_by_number(&self, number: &str) -> Option<&RemoteDestination> {
         let key = rules::rd_number_key(&self.numbering, number).ok()?;
-        let k = self.rd_by_number.get(&key)?;
-        self.data.remote_destinations.get(k)
+        self.rd_by_number.get(&key)
     }
     /// The line whose DN or E.164 alias is equivalent to `number`.
     pub fn line_by_number(&self, number: &str) -> Option<&Line> {
         let key = self.numbering.equivalence_key(number).ok()?;
-        let k = self.line_by_number.get(&key)?;
-        self.data.lines.get(k)
+        self.line_by_number.get(&key)
     }
     /// The line with directory URI `uri` (case-insensitive).
     pub fn line_by_uri(&self, uri: &str) -> Option<&Line> {
-        let k = self.line_by_uri.get(&uri.to_ascii_lowercase())?;
-        self.data.lines.get(k)
+        self.line_by_uri.get(&uri.to_ascii_lowercase())
     }
     /// The SIP phone that authenticates as `user`.
     pub fn device_by_sip_user(&self, user: &str) -> Option<&Device> {
@@ -292,6 +293,16 @@ impl Snapshot {
     pub fn password_hash(&self, user: &str) -> Option<&str> {
         self.data.password_hashes.get(user).map(String::as_str)
     }
+}
+
+fn resolve<K: std::hash::Hash + Eq, V: Clone>(
+    index: HashMap<K, Pair>,
+    table: &std::collections::BTreeMap<Pair, V>,
+) -> HashMap<K, V> {
+    index
+        .into_iter()
+        .filter_map(|(k, p)| table.get(&p).cloned().map(|v| (k, v)))
+        .collect()
 }
 
 pub(crate) fn to_plan_rule(r: &crate::model::DialRule) -> tether_dialplan::DialRule {

@@ -97,6 +97,8 @@ both!(
     end_user_only_touches_own_rds,
     passwords,
     analysis_through_snapshot,
+    csv_round_trip_of_10000_users_is_exact,
+    csv_errors_are_reported_per_row_and_nothing_commits,
 );
 
 fn admin() -> Origin {
@@ -682,4 +684,105 @@ async fn analysis_through_snapshot(db: &Db) {
             .map(|l| l.dn.as_str()),
         Some("2000")
     );
+}
+
+async fn csv_round_trip_of_10000_users_is_exact(db: &Db) {
+    use tether_store::bulk;
+    let s = open(db).await;
+    let mut csv = String::from(
+        "id,name,mobility_enabled,cti_enabled,max_remote_destinations,admin,password\n",
+    );
+    for i in 0..10_000 {
+        // Names exercise quoting: commas, quotes and non-ASCII text.
+        let name = match i % 4 {
+            0 => format!("User {i}"),
+            1 => format!("\"Doe, Jane {i}\""),
+            2 => format!("\"O\"\"Brien {i}\""),
+            _ => format!("Zoë Ångström {i}"),
+        };
+        csv.push_str(&format!(
+            "u{i:05},{name},{},{},{},{},\n",
+            i % 2 == 0,
+            i % 3 == 0,
+            i % 11,
+            i % 97 == 0
+        ));
+    }
+    let dry = bulk::import(&s, Kind::User, &csv, true)
+        .await
+        .expect("dry run");
+    assert!(dry.errors.is_empty(), "{:?}", dry.errors.first());
+    assert_eq!(
+        (dry.rows, dry.created, dry.committed),
+        (10_000, 10_000, false)
+    );
+    assert_eq!(
+        s.snapshot().data().count(Kind::User),
+        0,
+        "a dry run commits nothing"
+    );
+
+    let report = bulk::import(&s, Kind::User, &csv, false)
+        .await
+        .expect("import");
+    assert!(report.committed && report.errors.is_empty());
+    assert_eq!(bulk::export(&s, Kind::User).expect("export"), csv);
+    drop(s);
+    let s = open(db).await;
+    assert_eq!(
+        bulk::export(&s, Kind::User).expect("export after reopen"),
+        csv
+    );
+    // Importing the same file again updates every row and changes nothing.
+    let again = bulk::import(&s, Kind::User, &csv, false)
+        .await
+        .expect("re-import");
+    assert_eq!((again.created, again.updated), (0, 10_000));
+    assert_eq!(bulk::export(&s, Kind::User).expect("export"), csv);
+}
+
+async fn csv_errors_are_reported_per_row_and_nothing_commits(db: &Db) {
+    use tether_store::bulk;
+    let s = open(db).await;
+    s.write(&admin(), base(&["9.!"])).await.expect("base");
+    // Row 3 does not decode; every other row does.
+    let bad = "device,name,number,active\nCTRIDalice,a,914085550001,true\nCTRIDalice,b,914085550002,maybe\n";
+    let r = bulk::import(&s, Kind::RemoteDestination, bad, false)
+        .await
+        .expect("report");
+    assert!(!r.committed);
+    assert_eq!(r.errors.len(), 1);
+    assert_eq!(
+        (r.errors[0].row, r.errors[0].field.as_deref()),
+        (Some(3), Some("active"))
+    );
+    // Rows decode, but row 3 is a DN and row 4 names a device that does not exist.
+    let bad = "device,name,number\nCTRIDalice,a,914085550001\nCTRIDalice,b,2000\nCTRIDnobody,c,914085550003\n";
+    let r = bulk::import(&s, Kind::RemoteDestination, bad, false)
+        .await
+        .expect("report");
+    assert!(!r.committed);
+    let rows: Vec<_> = r.errors.iter().map(|e| (e.row, e.code)).collect();
+    assert!(
+        rows.contains(&(Some(3), Code::RdIsDirectoryNumber)),
+        "{rows:?}"
+    );
+    assert!(
+        rows.contains(&(Some(4), Code::UnknownReference)),
+        "{rows:?}"
+    );
+    assert_eq!(
+        s.snapshot().remote_destinations_of("CTRIDalice").count(),
+        0,
+        "all or nothing"
+    );
+    // Unknown columns and missing key columns are refused before any row is read.
+    let r = bulk::import(&s, Kind::RemoteDestination, "device,nombre,number\n", false)
+        .await
+        .expect("report");
+    assert!(r
+        .errors
+        .iter()
+        .any(|e| e.field.as_deref() == Some("nombre")));
+    assert!(r.errors.iter().any(|e| e.field.as_deref() == Some("name")));
 }
