@@ -48,8 +48,12 @@ macro_rules! migrations {
 
 fn migrator(backend: Backend) -> Migrator {
     let list = match backend {
-        Backend::Sqlite => migrations!("sqlite": 1 "0001" "provisioning", 2 "0002" "cdr"),
-        Backend::Postgres => migrations!("postgres": 1 "0001" "provisioning", 2 "0002" "cdr"),
+        Backend::Sqlite => {
+            migrations!("sqlite": 1 "0001" "provisioning", 2 "0002" "cdr", 3 "0003" "version")
+        }
+        Backend::Postgres => {
+            migrations!("postgres": 1 "0001" "provisioning", 2 "0002" "cdr", 3 "0003" "version")
+        }
     };
     Migrator {
         migrations: Cow::Owned(list),
@@ -123,12 +127,40 @@ impl Db {
         &self.pool
     }
 
-    /// Reads the whole provisioning data set.
-    pub async fn load(&self) -> Result<Provisioning, StoreError> {
-        let mut p = Provisioning::default();
-        let pool = &self.pool;
+    /// The number of provisioning writes committed so far (by any node).
+    pub async fn version(&self) -> Result<u64, StoreError> {
+        let v: i64 = sqlx::query("SELECT version FROM provisioning_version WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await?
+            .try_get("version")?;
+        u64::try_from(v).map_err(|_| StoreError::Corrupt(format!("provisioning_version = {v}")))
+    }
 
-        for r in sqlx::query("SELECT id, name, mobility_enabled, cti_enabled, max_remote_destinations, admin, password_hash FROM users").fetch_all(pool).await? {
+    /// Reads the whole provisioning data set and the version it is at, as one consistent view.
+    pub async fn load(&self) -> Result<(Provisioning, u64), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        if self.backend == Backend::Postgres {
+            // Every SELECT below must see the same committed state.
+            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                .execute(&mut *tx)
+                .await?;
+        }
+        let v: i64 = sqlx::query("SELECT version FROM provisioning_version WHERE id = 1")
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get("version")?;
+        let version = u64::try_from(v)
+            .map_err(|_| StoreError::Corrupt(format!("provisioning_version = {v}")))?;
+        let p = Self::load_tables(&mut tx).await?;
+        tx.commit().await?;
+        Ok((p, version))
+    }
+
+    async fn load_tables(tx: &mut Tx<'_>) -> Result<Provisioning, StoreError> {
+        let mut p = Provisioning::default();
+        let pool = &mut **tx;
+
+        for r in sqlx::query("SELECT id, name, mobility_enabled, cti_enabled, max_remote_destinations, admin, password_hash FROM users").fetch_all(&mut *pool).await? {
             let user = User {
                 id: s(&r, "id")?,
                 name: s(&r, "name")?,
@@ -144,7 +176,7 @@ impl Db {
             p.put(Object::User(user));
         }
         for r in sqlx::query("SELECT name, description FROM partitions")
-            .fetch_all(pool)
+            .fetch_all(&mut *pool)
             .await?
         {
             p.put(Object::Partition(Partition {
@@ -153,7 +185,7 @@ impl Db {
             }));
         }
         for r in sqlx::query("SELECT name, description FROM css")
-            .fetch_all(pool)
+            .fetch_all(&mut *pool)
             .await?
         {
             p.put(Object::Css(Css {
@@ -163,7 +195,7 @@ impl Db {
             }));
         }
         for r in sqlx::query("SELECT css, partition FROM css_members ORDER BY css, position")
-            .fetch_all(pool)
+            .fetch_all(&mut *pool)
             .await?
         {
             let css = s(&r, "css")?;
@@ -177,7 +209,7 @@ impl Db {
                 }
             }
         }
-        for r in sqlx::query("SELECT name, kind, owner, description, display_name, css, reroute_css, route_to_all_rds_when_none_active, sip_username, sip_password FROM devices").fetch_all(pool).await? {
+        for r in sqlx::query("SELECT name, kind, owner, description, display_name, css, reroute_css, route_to_all_rds_when_none_active, sip_username, sip_password FROM devices").fetch_all(&mut *pool).await? {
             let kind_s = s(&r, "kind")?;
             let kind = DeviceKind::parse(&kind_s).ok_or_else(|| StoreError::Corrupt(format!("devices.kind {kind_s:?}")))?;
             p.put(Object::Device(Device {
@@ -193,7 +225,7 @@ impl Db {
                 sip_password: os(&r, "sip_password")?,
             }));
         }
-        for r in sqlx::query("SELECT partition, dn, device, position, e164, directory_uri, display_name, call_forward_all, dnd FROM lines").fetch_all(pool).await? {
+        for r in sqlx::query("SELECT partition, dn, device, position, e164, directory_uri, display_name, call_forward_all, dnd FROM lines").fetch_all(&mut *pool).await? {
             p.put(Object::Line(Line {
                 partition: s(&r, "partition")?,
                 dn: s(&r, "dn")?,
@@ -206,7 +238,7 @@ impl Db {
                 dnd: b(&r, "dnd")?,
             }));
         }
-        for r in sqlx::query("SELECT device, name, number, active, ring_schedule, answer_too_soon_ms, answer_too_late_ms, delay_before_ringing_ms FROM remote_destinations").fetch_all(pool).await? {
+        for r in sqlx::query("SELECT device, name, number, active, ring_schedule, answer_too_soon_ms, answer_too_late_ms, delay_before_ringing_ms FROM remote_destinations").fetch_all(&mut *pool).await? {
             p.put(Object::RemoteDestination(RemoteDestination {
                 device: s(&r, "device")?,
                 name: s(&r, "name")?,
@@ -221,7 +253,7 @@ impl Db {
         for r in sqlx::query(
             "SELECT name, kind, peer, did, hunting, channels, inbound_css, cause_map FROM trunks",
         )
-        .fetch_all(pool)
+        .fetch_all(&mut *pool)
         .await?
         {
             let kind_s = s(&r, "kind")?;
@@ -242,7 +274,7 @@ impl Db {
             }));
         }
         for r in sqlx::query("SELECT name, distribution FROM route_groups")
-            .fetch_all(pool)
+            .fetch_all(&mut *pool)
             .await?
         {
             let d = s(&r, "distribution")?;
@@ -257,7 +289,7 @@ impl Db {
         for r in sqlx::query(
             "SELECT route_group, trunk FROM route_group_members ORDER BY route_group, position",
         )
-        .fetch_all(pool)
+        .fetch_all(&mut *pool)
         .await?
         {
             let g = s(&r, "route_group")?;
@@ -271,7 +303,7 @@ impl Db {
             }
         }
         for r in sqlx::query("SELECT name, description FROM route_lists")
-            .fetch_all(pool)
+            .fetch_all(&mut *pool)
             .await?
         {
             p.put(Object::RouteList(RouteList {
@@ -283,7 +315,7 @@ impl Db {
         for r in sqlx::query(
             "SELECT route_list, route_group FROM route_list_members ORDER BY route_list, position",
         )
-        .fetch_all(pool)
+        .fetch_all(&mut *pool)
         .await?
         {
             let l = s(&r, "route_list")?;
@@ -296,7 +328,7 @@ impl Db {
                 }
             }
         }
-        for r in sqlx::query("SELECT partition, pattern, kind, description, route_list, css, called_discard_predot, called_prefix, called_mask, calling_prefix, calling_mask FROM patterns").fetch_all(pool).await? {
+        for r in sqlx::query("SELECT partition, pattern, kind, description, route_list, css, called_discard_predot, called_prefix, called_mask, calling_prefix, calling_mask FROM patterns").fetch_all(&mut *pool).await? {
             let k = s(&r, "kind")?;
             p.put(Object::Pattern(Pattern {
                 partition: s(&r, "partition")?,
@@ -309,7 +341,7 @@ impl Db {
                 calling: Transformation { discard_predot: false, prefix: s(&r, "calling_prefix")?, mask: os(&r, "calling_mask")? },
             }));
         }
-        for r in sqlx::query("SELECT name, begins_with, num_digits, digits_to_remove, prefix, priority FROM dial_rules").fetch_all(pool).await? {
+        for r in sqlx::query("SELECT name, begins_with, num_digits, digits_to_remove, prefix, priority FROM dial_rules").fetch_all(&mut *pool).await? {
             p.put(Object::DialRule(DialRule {
                 name: s(&r, "name")?,
                 begins_with: s(&r, "begins_with")?,
@@ -320,7 +352,7 @@ impl Db {
             }));
         }
         for r in sqlx::query("SELECT id, name, file FROM announcements")
-            .fetch_all(pool)
+            .fetch_all(&mut *pool)
             .await?
         {
             p.put(Object::Announcement(Announcement {
@@ -332,10 +364,24 @@ impl Db {
         Ok(p)
     }
 
-    /// Writes a batch in one transaction. `rows` gives, for each change, the object as it must
-    /// be stored (for deletes: None) and the extra stored values the store computed.
-    pub async fn apply(&self, rows: &[Row_]) -> Result<(), StoreError> {
+    /// Writes a batch in one transaction, on top of version `expected` only: returns
+    /// `Ok(false)` and writes nothing if another writer committed since. `rows` gives, for each
+    /// change, the object as it must be stored (for deletes: None) and the values the store
+    /// computed beside it.
+    pub async fn apply(&self, expected: u64, rows: &[Row_]) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
+        // First statement: takes the row lock, so concurrent writers queue here.
+        let bumped = sqlx::query(
+            "UPDATE provisioning_version SET version = version + 1 WHERE id = 1 AND version = $1",
+        )
+        .bind(i64::try_from(expected).unwrap_or(i64::MAX))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if bumped != 1 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
         for row in rows {
             delete(&mut tx, row.kind, &row.key).await?;
             if let Some(obj) = &row.object {
@@ -343,7 +389,7 @@ impl Db {
             }
         }
         tx.commit().await?;
-        Ok(())
+        Ok(true)
     }
 }
 

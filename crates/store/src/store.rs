@@ -37,8 +37,9 @@ impl Store {
     /// loads the snapshot.
     pub async fn open(url: &str, numbering: NumberingPlan) -> Result<Store, StoreError> {
         let db = Db::open(url).await?;
-        let data = db.load().await?;
-        let snapshot = Snapshot::build(data, numbering.clone(), 1).map_err(StoreError::Rejected)?;
+        let (data, version) = db.load().await?;
+        let snapshot =
+            Snapshot::build(data, numbering.clone(), version).map_err(StoreError::Rejected)?;
         Ok(Store {
             db,
             current: ArcSwap::from_pointee(snapshot),
@@ -56,15 +57,23 @@ impl Store {
         self.db.backend()
     }
 
-    /// Re-reads everything from the database (another cluster node may have written).
-    pub async fn reload(&self) -> Result<(), StoreError> {
+    /// Re-reads the data set if another node sharing the database committed a write since this
+    /// snapshot was built; returns whether it did. Cheap when nothing changed (one row read):
+    /// `tether serve` polls it on PostgreSQL.
+    pub async fn refresh(&self) -> Result<bool, StoreError> {
         let _w = self.writer.lock().await;
-        let data = self.db.load().await?;
-        let version = self.current.load().version() + 1;
+        self.refresh_locked().await
+    }
+
+    async fn refresh_locked(&self) -> Result<bool, StoreError> {
+        if self.db.version().await? == self.current.load().version() {
+            return Ok(false);
+        }
+        let (data, version) = self.db.load().await?;
         let snapshot =
             Snapshot::build(data, self.numbering.clone(), version).map_err(StoreError::Rejected)?;
         self.current.store(Arc::new(snapshot));
-        Ok(())
+        Ok(true)
     }
 
     /// Checks and commits `changes` all or nothing.
@@ -116,13 +125,41 @@ impl Store {
         }
 
         let _w = self.writer.lock().await;
+        // Optimistic concurrency with other nodes: check the rules against the newest data,
+        // commit only on top of the version checked, and start over if someone got there first.
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            self.refresh_locked().await?;
+            match self.attempt(origin, &changes, &hashes, dry_run).await? {
+                Some(outcome) => return Ok(outcome),
+                None if attempts < 5 => continue,
+                None => {
+                    return Err(StoreError::one(Violation::new(
+                        Code::Database,
+                        None,
+                        "other writers kept committing first; try again",
+                    )))
+                }
+            }
+        }
+    }
+
+    /// One try of a write: `Ok(None)` when another writer committed first.
+    async fn attempt(
+        &self,
+        origin: &Origin,
+        changes: &[Change],
+        hashes: &[(String, String)],
+        dry_run: bool,
+    ) -> Result<Option<WriteOutcome>, StoreError> {
         let before = self.current.load_full();
         let mut data = before.data().clone();
         let mut violations = Vec::new();
         let mut outcome = WriteOutcome::default();
         let mut rows = Vec::with_capacity(changes.len());
 
-        for change in &changes {
+        for change in changes {
             let kind = change.kind();
             let key = change.key();
             let what = format!("{} {key}", kind_name(kind));
@@ -182,7 +219,7 @@ impl Store {
             }
         }
         for (id, hash) in hashes {
-            Arc::make_mut(&mut data.password_hashes).insert(id, hash);
+            Arc::make_mut(&mut data.password_hashes).insert(id.clone(), hash.clone());
         }
         if !violations.is_empty() {
             return Err(StoreError::Rejected(violations));
@@ -193,7 +230,7 @@ impl Store {
             Snapshot::build(data, self.numbering.clone(), version).map_err(StoreError::Rejected)?;
 
         if matches!(origin, Origin::EndUser(_)) {
-            for c in &changes {
+            for c in changes {
                 if let Change::Create(Object::RemoteDestination(rd))
                 | Change::Update(Object::RemoteDestination(rd))
                 | Change::Upsert(Object::RemoteDestination(rd)) = c
@@ -210,7 +247,7 @@ impl Store {
 
         outcome.version = if dry_run { before.version() } else { version };
         if dry_run {
-            return Ok(outcome);
+            return Ok(Some(outcome));
         }
         for row in &mut rows {
             match &row.object {
@@ -228,21 +265,28 @@ impl Store {
                 _ => {}
             }
         }
-        self.db.apply(&rows).await.map_err(|e| match e {
-            StoreError::Database(sqlx::Error::Database(db)) if db.is_unique_violation() => {
-                StoreError::one(Violation::new(
-                    Code::AlreadyExists,
-                    None,
-                    format!(
-                        "another writer stored a conflicting object first: {}",
-                        db.message()
-                    ),
-                ))
-            }
-            other => other,
-        })?;
+        let committed = self
+            .db
+            .apply(before.version(), &rows)
+            .await
+            .map_err(|e| match e {
+                StoreError::Database(sqlx::Error::Database(db)) if db.is_unique_violation() => {
+                    StoreError::one(Violation::new(
+                        Code::AlreadyExists,
+                        None,
+                        format!(
+                            "another writer stored a conflicting object first: {}",
+                            db.message()
+                        ),
+                    ))
+                }
+                other => other,
+            })?;
+        if !committed {
+            return Ok(None);
+        }
         self.current.store(Arc::new(after));
-        Ok(outcome)
+        Ok(Some(outcome))
     }
 }
 

@@ -99,6 +99,7 @@ both!(
     analysis_through_snapshot,
     csv_round_trip_of_10000_users_is_exact,
     csv_errors_are_reported_per_row_and_nothing_commits,
+    two_nodes_never_commit_conflicting_rds,
 );
 
 fn admin() -> Origin {
@@ -785,4 +786,60 @@ async fn csv_errors_are_reported_per_row_and_nothing_commits(db: &Db) {
         .iter()
         .any(|e| e.field.as_deref() == Some("nombre")));
     assert!(r.errors.iter().any(|e| e.field.as_deref() == Some("name")));
+}
+
+/// Two stores on one database stand for two cluster nodes. Each checks its rules against the
+/// newest committed data, so racing writers of equivalent numbers cannot both win, and a node
+/// sees the other's writes after `refresh`.
+async fn two_nodes_never_commit_conflicting_rds(db: &Db) {
+    let a = open(db).await;
+    let mut b0 = base(&["9.!"]);
+    b0.push(Change::Create(user("bob", true)));
+    b0.push(Change::Create(device("CTRIDbob", "bob")));
+    a.write(&admin(), b0).await.expect("base");
+    let b = open(db).await;
+    assert!(b.snapshot().device("CTRIDbob").is_some());
+
+    // Node A commits; node B has not looked since, yet its write is checked against A's.
+    a.write(
+        &admin(),
+        vec![Change::Create(rd("CTRIDalice", "Mobile", "+14085550100"))],
+    )
+    .await
+    .expect("a");
+    let e = b
+        .write(
+            &admin(),
+            vec![Change::Create(rd("CTRIDbob", "Mobile", "914085550100"))],
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(codes(e), vec![Code::DuplicateRemoteDestination]);
+    assert!(b
+        .snapshot()
+        .remote_destination_by_number("+14085550100")
+        .is_some());
+
+    // Racing writes of the same number from both nodes: exactly one commits.
+    let origin = admin();
+    let (ra, rb) = tokio::join!(
+        a.write(
+            &origin,
+            vec![Change::Create(rd("CTRIDalice", "Home", "+14085550200"))]
+        ),
+        b.write(
+            &origin,
+            vec![Change::Create(rd("CTRIDbob", "Home", "91-408-555-0200"))]
+        ),
+    );
+    assert_eq!(ra.is_ok() as u8 + rb.is_ok() as u8, 1, "{ra:?} {rb:?}");
+    let loser = if ra.is_ok() { rb } else { ra };
+    assert_eq!(
+        codes(loser.unwrap_err()),
+        vec![Code::DuplicateRemoteDestination]
+    );
+    assert!(
+        !a.refresh().await.expect("refresh") || a.snapshot().version() == b.snapshot().version()
+    );
+    assert_eq!(a.snapshot().version(), b.snapshot().version());
 }
