@@ -13,19 +13,30 @@ use crate::model::{DeviceKind, PatternKind, RemoteDestination};
 use crate::provisioning::Provisioning;
 use crate::snapshot::{dn_pattern, to_plan_rule, to_transform, Snapshot};
 
-type Pair = (String, String);
-
 /// Most lines on one device.
 pub const MAX_LINES_PER_DEVICE: usize = 5;
 /// Highest `max_remote_destinations` a user may have.
 pub const MAX_RDS_CEILING: u32 = 10;
+
+/// Names an object in a violation (`line Internal/2000`); formatted only when something is wrong.
+#[derive(Clone, Copy)]
+pub(crate) struct Obj<'a>(pub &'static str, pub &'a str, pub Option<&'a str>);
+
+impl std::fmt::Display for Obj<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.2 {
+            Some(b) => write!(f, "{} {}/{}", self.0, self.1, b),
+            None => write!(f, "{} {}", self.0, self.1),
+        }
+    }
+}
 
 fn missing(code: Code, field: &str, what: &str, name: &str) -> Violation {
     Violation::new(code, Some(field), format!("{what} {name} does not exist"))
 }
 
 /// A name used as a key: non-empty, no `/`, no control characters, at most 128 bytes.
-fn check_name(field: &str, value: &str, object: &str, v: &mut Vec<Violation>) {
+fn check_name(field: &str, value: &str, object: &Obj, v: &mut Vec<Violation>) {
     let bad =
         value.is_empty() || value.len() > 128 || value.chars().any(|c| c == '/' || c.is_control());
     if bad {
@@ -35,7 +46,7 @@ fn check_name(field: &str, value: &str, object: &str, v: &mut Vec<Violation>) {
                 Some(field),
                 format!("{field} must be 1 to 128 characters without '/' or control characters"),
             )
-            .on(object.to_owned()),
+            .on(object.to_string()),
         );
     }
 }
@@ -72,12 +83,12 @@ pub fn is_uri(number: &str) -> bool {
 fn check_transform(
     t: &crate::model::Transformation,
     field: &str,
-    object: &str,
+    object: &Obj,
     v: &mut Vec<Violation>,
 ) {
     if let Err(e) = to_transform(t).validate() {
         v.push(
-            Violation::new(Code::InvalidField, Some(field), e.to_string()).on(object.to_owned()),
+            Violation::new(Code::InvalidField, Some(field), e.to_string()).on(object.to_string()),
         );
     }
 }
@@ -85,7 +96,7 @@ fn check_transform(
 /// Field values and references of every object.
 pub fn check_objects(data: &Provisioning, numbering: &NumberingPlan, v: &mut Vec<Violation>) {
     for u in data.users.values() {
-        let what = format!("user {}", u.id);
+        let what = Obj("user", &u.id, None);
         check_name("id", &u.id, &what, v);
         if u.max_remote_destinations > MAX_RDS_CEILING {
             v.push(
@@ -97,52 +108,53 @@ pub fn check_objects(data: &Provisioning, numbering: &NumberingPlan, v: &mut Vec
                         u.max_remote_destinations
                     ),
                 )
-                .on(what),
+                .on(what.to_string()),
             );
         }
     }
     for p in data.partitions.values() {
-        check_name("name", &p.name, &format!("partition {}", p.name), v);
+        check_name("name", &p.name, &Obj("partition", &p.name, None), v);
     }
     for c in data.css.values() {
-        let what = format!("css {}", c.name);
+        let what = Obj("css", &c.name, None);
         check_name("name", &c.name, &what, v);
         for p in &c.partitions {
             if !data.partitions.contains_key(p) {
                 v.push(
-                    missing(Code::UnknownReference, "partitions", "partition", p).on(what.clone()),
+                    missing(Code::UnknownReference, "partitions", "partition", p)
+                        .on(what.to_string()),
                 );
             }
         }
     }
-    let css_ref = |field: &str, css: &Option<String>, what: &str, v: &mut Vec<Violation>| {
+    let css_ref = |field: &str, css: &Option<String>, what: &Obj, v: &mut Vec<Violation>| {
         if let Some(c) = css {
             if !data.css.contains_key(c) {
                 v.push(
                     missing(Code::UnknownReference, field, "calling search space", c)
-                        .on(what.to_owned()),
+                        .on(what.to_string()),
                 );
             }
         }
     };
     for d in data.devices.values() {
-        let what = format!("device {}", d.name);
+        let what = Obj("device", &d.name, None);
         check_name("name", &d.name, &what, v);
         css_ref("css", &d.css, &what, v);
         css_ref("reroute_css", &d.reroute_css, &what, v);
         match (&d.owner, data.users.get(d.owner.as_deref().unwrap_or(""))) {
-            (Some(o), None) => v.push(missing(Code::UnknownReference, "owner", "user", o).on(what.clone())),
+            (Some(o), None) => v.push(missing(Code::UnknownReference, "owner", "user", o).on(what.to_string())),
             (Some(o), Some(user)) if d.kind == DeviceKind::CtiRemoteDevice && !user.mobility_enabled => v.push(
                 Violation::new(
                     Code::MobilityNotEnabled,
                     Some("owner"),
                     format!("user {o} does not have mobility enabled, so cannot own a CTI remote device"),
                 )
-                .on(what.clone()),
+                .on(what.to_string()),
             ),
             (None, _) if d.kind == DeviceKind::CtiRemoteDevice => v.push(
                 Violation::new(Code::InvalidField, Some("owner"), "a CTI remote device needs an owner")
-                    .on(what.clone()),
+                    .on(what.to_string()),
             ),
             _ => {}
         }
@@ -153,7 +165,7 @@ pub fn check_objects(data: &Provisioning, numbering: &NumberingPlan, v: &mut Vec
                     Some("sip_password"),
                     "sip_username and sip_password are set together",
                 )
-                .on(what.clone()),
+                .on(what.to_string()),
             );
         }
         if d.kind == DeviceKind::CtiRemoteDevice && d.sip_username.is_some() {
@@ -163,20 +175,22 @@ pub fn check_objects(data: &Provisioning, numbering: &NumberingPlan, v: &mut Vec
                     Some("sip_username"),
                     "a CTI remote device does not register; only SIP phones have digest credentials",
                 )
-                .on(what),
+                .on(what.to_string()),
             );
         }
     }
     for ((partition, dn), l) in data.lines.iter() {
-        let what = format!("line {partition}/{dn}");
+        let what = Obj("line", partition, Some(dn));
         if !data.partitions.contains_key(partition) {
             v.push(
                 missing(Code::UnknownReference, "partition", "partition", partition)
-                    .on(what.clone()),
+                    .on(what.to_string()),
             );
         }
         if !data.devices.contains_key(&l.device) {
-            v.push(missing(Code::UnknownReference, "device", "device", &l.device).on(what.clone()));
+            v.push(
+                missing(Code::UnknownReference, "device", "device", &l.device).on(what.to_string()),
+            );
         }
         if !(1..=MAX_LINES_PER_DEVICE as u32).contains(&l.position) {
             v.push(
@@ -188,7 +202,7 @@ pub fn check_objects(data: &Provisioning, numbering: &NumberingPlan, v: &mut Vec
                         l.position
                     ),
                 )
-                .on(what.clone()),
+                .on(what.to_string()),
             );
         }
         for (field, number) in std::iter::once(("dn", dn)).chain(l.e164.iter().map(|e| ("e164", e)))
@@ -206,7 +220,7 @@ pub fn check_objects(data: &Provisioning, numbering: &NumberingPlan, v: &mut Vec
                             "{number:?} is not a directory number (digits, *, # and a leading +)"
                         ),
                     )
-                    .on(what.clone()),
+                    .on(what.to_string()),
                 );
             } else if field == "e164" && !number.starts_with('+') {
                 v.push(
@@ -215,39 +229,39 @@ pub fn check_objects(data: &Provisioning, numbering: &NumberingPlan, v: &mut Vec
                         Some("e164"),
                         format!("E.164 alias {number} must start with +"),
                     )
-                    .on(what.clone()),
+                    .on(what.to_string()),
                 );
             }
         }
         let _ = numbering;
     }
     for ((device, name), rd) in data.remote_destinations.iter() {
-        let what = format!("remote_destination {device}/{name}");
+        let what = Obj("remote_destination", device, Some(name));
         check_name("name", name, &what, v);
         match data.devices.get(device) {
-            None => {
-                v.push(missing(Code::UnknownReference, "device", "device", device).on(what.clone()))
-            }
+            None => v.push(
+                missing(Code::UnknownReference, "device", "device", device).on(what.to_string()),
+            ),
             Some(d) if d.kind != DeviceKind::CtiRemoteDevice => v.push(
                 Violation::new(
                     Code::InvalidField,
                     Some("device"),
                     format!("device {device} is not a CTI remote device"),
                 )
-                .on(what.clone()),
+                .on(what.to_string()),
             ),
             Some(_) => {}
         }
         check_rd_timers(rd, &what, v);
     }
     for t in data.trunks.values() {
-        let what = format!("trunk {}", t.name);
+        let what = Obj("trunk", &t.name, None);
         check_name("name", &t.name, &what, v);
         css_ref("inbound_css", &t.inbound_css, &what, v);
         if t.peer.trim().is_empty() {
             v.push(
                 Violation::new(Code::InvalidField, Some("peer"), "peer must be host:port")
-                    .on(what.clone()),
+                    .on(what.to_string()),
             );
         }
         if t.channels == Some(0) {
@@ -257,7 +271,7 @@ pub fn check_objects(data: &Provisioning, numbering: &NumberingPlan, v: &mut Vec
                     Some("channels"),
                     "a trunk needs at least one channel",
                 )
-                .on(what.clone()),
+                .on(what.to_string()),
             );
         }
         for m in &t.cause_map {
@@ -271,42 +285,44 @@ pub fn check_objects(data: &Provisioning, numbering: &NumberingPlan, v: &mut Vec
                             m.q850, m.sip
                         ),
                     )
-                    .on(what.clone()),
+                    .on(what.to_string()),
                 );
             }
         }
     }
     for g in data.route_groups.values() {
-        let what = format!("route_group {}", g.name);
+        let what = Obj("route_group", &g.name, None);
         check_name("name", &g.name, &what, v);
         for t in &g.trunks {
             if !data.trunks.contains_key(t) {
-                v.push(missing(Code::UnknownReference, "trunks", "trunk", t).on(what.clone()));
+                v.push(missing(Code::UnknownReference, "trunks", "trunk", t).on(what.to_string()));
             }
         }
     }
     for l in data.route_lists.values() {
-        let what = format!("route_list {}", l.name);
+        let what = Obj("route_list", &l.name, None);
         check_name("name", &l.name, &what, v);
         for g in &l.groups {
             if !data.route_groups.contains_key(g) {
                 v.push(
-                    missing(Code::UnknownReference, "groups", "route group", g).on(what.clone()),
+                    missing(Code::UnknownReference, "groups", "route group", g)
+                        .on(what.to_string()),
                 );
             }
         }
     }
     for ((partition, pattern), p) in data.patterns.iter() {
-        let what = format!("pattern {partition}/{pattern}");
+        let what = Obj("pattern", partition, Some(pattern));
         if !data.partitions.contains_key(partition) {
             v.push(
                 missing(Code::UnknownReference, "partition", "partition", partition)
-                    .on(what.clone()),
+                    .on(what.to_string()),
             );
         }
         if let Err(e) = DialPattern::parse(pattern) {
             v.push(
-                Violation::new(Code::InvalidField, Some("pattern"), e.to_string()).on(what.clone()),
+                Violation::new(Code::InvalidField, Some("pattern"), e.to_string())
+                    .on(what.to_string()),
             );
         }
         match p.kind {
@@ -317,11 +333,11 @@ pub fn check_objects(data: &Provisioning, numbering: &NumberingPlan, v: &mut Vec
                         Some("route_list"),
                         "a route pattern needs a route_list",
                     )
-                    .on(what.clone()),
+                    .on(what.to_string()),
                 ),
                 Some(rl) if !data.route_lists.contains_key(rl) => v.push(
                     missing(Code::UnknownReference, "route_list", "route list", rl)
-                        .on(what.clone()),
+                        .on(what.to_string()),
                 ),
                 Some(_) => {}
             },
@@ -332,11 +348,11 @@ pub fn check_objects(data: &Provisioning, numbering: &NumberingPlan, v: &mut Vec
                         Some("css"),
                         "a translation pattern needs a css",
                     )
-                    .on(what.clone()),
+                    .on(what.to_string()),
                 ),
                 Some(c) if !data.css.contains_key(c) => v.push(
                     missing(Code::UnknownReference, "css", "calling search space", c)
-                        .on(what.clone()),
+                        .on(what.to_string()),
                 ),
                 Some(_) => {}
             },
@@ -346,14 +362,14 @@ pub fn check_objects(data: &Provisioning, numbering: &NumberingPlan, v: &mut Vec
         check_transform(&p.calling, "calling", &what, v);
     }
     for r in data.dial_rules.values() {
-        let what = format!("dial_rule {}", r.name);
+        let what = Obj("dial_rule", &r.name, None);
         check_name("name", &r.name, &what, v);
         if let Err(e) = to_plan_rule(r).validate() {
-            v.push(Violation::new(Code::InvalidField, None, e.to_string()).on(what));
+            v.push(Violation::new(Code::InvalidField, None, e.to_string()).on(what.to_string()));
         }
     }
     for a in data.announcements.values() {
-        let what = format!("announcement {}", a.id);
+        let what = Obj("announcement", &a.id, None);
         check_name("id", &a.id, &what, v);
         if a.file.trim().is_empty() {
             v.push(
@@ -362,14 +378,14 @@ pub fn check_objects(data: &Provisioning, numbering: &NumberingPlan, v: &mut Vec
                     Some("file"),
                     "file must name a WAV file",
                 )
-                .on(what),
+                .on(what.to_string()),
             );
         }
     }
     let _ = Transform::default;
 }
 
-fn check_rd_timers(rd: &RemoteDestination, what: &str, v: &mut Vec<Violation>) {
+fn check_rd_timers(rd: &RemoteDestination, what: &Obj, v: &mut Vec<Violation>) {
     if rd.answer_too_soon_ms >= rd.answer_too_late_ms {
         v.push(
             Violation::new(
@@ -380,21 +396,20 @@ fn check_rd_timers(rd: &RemoteDestination, what: &str, v: &mut Vec<Violation>) {
                     rd.answer_too_soon_ms, rd.answer_too_late_ms
                 ),
             )
-            .on(what.to_owned()),
+            .on(what.to_string()),
         );
     }
     if rd.number.trim().is_empty() {
         v.push(
             Violation::new(Code::InvalidField, Some("number"), "number is empty")
-                .on(what.to_owned()),
+                .on(what.to_string()),
         );
     }
 }
 
-/// At most five lines per device.
+/// At most five lines per device, each at its own position.
 pub fn check_lines_per_device(
-    data: &Provisioning,
-    lines_by_device: &HashMap<String, Vec<Pair>>,
+    lines_by_device: &HashMap<String, Vec<std::sync::Arc<crate::model::Line>>>,
     v: &mut Vec<Violation>,
 ) {
     for (device, lines) in lines_by_device {
@@ -411,22 +426,20 @@ pub fn check_lines_per_device(
                 .on(format!("device {device}")),
             );
         }
-        let mut seen = std::collections::HashSet::new();
-        for k in lines {
-            if let Some(l) = data.lines.get(k) {
-                if !seen.insert(l.position) {
-                    v.push(
-                        Violation::new(
-                            Code::InvalidField,
-                            Some("position"),
-                            format!(
-                                "device {device} already has a line at position {}",
-                                l.position
-                            ),
-                        )
-                        .on(format!("line {}/{}", k.0, k.1)),
-                    );
-                }
+        // Sorted by position: a repeat is next to its twin.
+        for pair in lines.windows(2) {
+            if pair[0].position == pair[1].position {
+                v.push(
+                    Violation::new(
+                        Code::InvalidField,
+                        Some("position"),
+                        format!(
+                            "device {device} already has a line at position {}",
+                            pair[1].position
+                        ),
+                    )
+                    .on(Obj("line", &pair[1].partition, Some(&pair[1].dn)).to_string()),
+                );
             }
         }
     }
@@ -435,7 +448,7 @@ pub fn check_lines_per_device(
 /// At most the owner's `max_remote_destinations` RDs per device.
 pub fn check_rds_per_device(
     data: &Provisioning,
-    rds_by_device: &HashMap<String, Vec<String>>,
+    rds_by_device: &HashMap<String, Vec<std::sync::Arc<RemoteDestination>>>,
     v: &mut Vec<Violation>,
 ) {
     for (device, rds) in rds_by_device {

@@ -5,6 +5,7 @@
 //! snapshot that exists is a data set that obeys every rule.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use tether_dialplan::{
     AnalysisError, DialPlan, DialPlanBuilder, Entry, NumberKey, NumberingPlan,
@@ -15,26 +16,25 @@ use tether_dialplan::{
 use crate::error::{Code, Violation};
 use crate::model::{Device, Line, PatternKind, RemoteDestination, Transformation, User};
 use crate::provisioning::Provisioning;
-use crate::rules::{self, RdKey};
+use crate::rules::{self, Obj, RdKey};
 
-type Pair = (String, String);
-
-/// Provisioning plus the indexes the call path looks things up by.
+/// Provisioning plus the indexes the call path looks things up by. Index values are shared
+/// (`Arc`) so that each question is one hash probe and building the indexes copies nothing.
 #[derive(Clone, Debug)]
 pub struct Snapshot {
     data: Provisioning,
     numbering: NumberingPlan,
     plan: DialPlan,
-    /// Equivalence key of every RD number → (device, RD name).
-    rd_by_number: HashMap<RdKey, RemoteDestination>,
-    /// Equivalence key of every DN and E.164 alias → (partition, dn).
-    line_by_number: HashMap<NumberKey, Line>,
-    /// Directory URI (lower case) → (partition, dn).
-    line_by_uri: HashMap<String, Line>,
-    /// Device → its lines' keys, by position.
-    lines_by_device: HashMap<String, Vec<Pair>>,
-    /// Device → its RD names.
-    rds_by_device: HashMap<String, Vec<String>>,
+    /// Equivalence key of every RD number → the RD.
+    rd_by_number: HashMap<RdKey, Arc<RemoteDestination>>,
+    /// Equivalence key of every DN and E.164 alias → the line.
+    line_by_number: HashMap<NumberKey, Arc<Line>>,
+    /// Directory URI (lower case) → the line.
+    line_by_uri: HashMap<String, Arc<Line>>,
+    /// Device → its lines, by position.
+    lines_by_device: HashMap<String, Vec<Arc<Line>>>,
+    /// Device → its RDs, by name.
+    rds_by_device: HashMap<String, Vec<Arc<RemoteDestination>>>,
     /// SIP digest user name → device.
     device_by_sip_user: HashMap<String, String>,
     /// Dial rules by priority (then name).
@@ -59,103 +59,116 @@ impl Snapshot {
         let mut v = Vec::new();
         rules::check_objects(&data, &numbering, &mut v);
 
-        let mut lines_by_device: HashMap<String, Vec<Pair>> = HashMap::new();
-        let mut line_by_number: HashMap<NumberKey, Pair> = HashMap::new();
-        let mut line_by_uri: HashMap<String, Pair> = HashMap::new();
-        for (key, line) in data.lines.iter() {
+        let mut lines_by_device: HashMap<String, Vec<Arc<Line>>> = HashMap::new();
+        let mut line_by_number: HashMap<NumberKey, Arc<Line>> =
+            HashMap::with_capacity(data.lines.len() * 2);
+        let mut line_by_uri: HashMap<String, Arc<Line>> = HashMap::new();
+        for line in data.lines.values() {
+            let line = Arc::new(line.clone());
             lines_by_device
                 .entry(line.device.clone())
                 .or_default()
-                .push(key.clone());
-            for number in std::iter::once(&line.dn).chain(line.e164.iter()) {
-                if let Ok(k) = numbering.equivalence_key(number) {
-                    if let Some(other) = line_by_number.get(&k) {
-                        if other != key && !(other.1 == line.dn && number == &line.dn) {
-                            // The same DN in two partitions is allowed (partitions exist for
-                            // that); the same E.164 alias on two lines is not.
-                            if line.e164.as_deref() == Some(number.as_str()) {
-                                v.push(
-                                    Violation::new(
-                                        Code::DuplicateDirectoryNumber,
-                                        Some("e164"),
-                                        format!(
-                                            "E.164 alias {number} is already used by line {}/{}",
-                                            other.0, other.1
-                                        ),
-                                    )
-                                    .on(format!("line {}/{}", key.0, key.1)),
-                                );
-                            }
+                .push(line.clone());
+            // The same DN in two partitions is allowed (partitions exist for that); the same
+            // E.164 alias on two lines is not.
+            if let Ok(k) = numbering.equivalence_key(&line.dn) {
+                line_by_number.entry(k).or_insert_with(|| line.clone());
+            }
+            if let Some(e164) = &line.e164 {
+                if let Ok(k) = numbering.equivalence_key(e164) {
+                    match line_by_number.get(&k) {
+                        Some(other) if other.e164.as_deref() == Some(e164.as_str()) => v.push(
+                            Violation::new(
+                                Code::DuplicateDirectoryNumber,
+                                Some("e164"),
+                                format!(
+                                    "E.164 alias {e164} is already used by line {}/{}",
+                                    other.partition, other.dn
+                                ),
+                            )
+                            .on(Obj(
+                                "line",
+                                &line.partition,
+                                Some(&line.dn),
+                            )
+                            .to_string()),
+                        ),
+                        _ => {
+                            line_by_number.insert(k, line.clone());
                         }
-                    } else {
-                        line_by_number.insert(k, key.clone());
                     }
                 }
             }
             if let Some(uri) = &line.directory_uri {
-                let lower = uri.to_ascii_lowercase();
-                if let Some(other) = line_by_uri.insert(lower, key.clone()) {
+                if let Some(other) = line_by_uri.insert(uri.to_ascii_lowercase(), line.clone()) {
                     v.push(
                         Violation::new(
                             Code::DuplicateDirectoryNumber,
                             Some("directory_uri"),
                             format!(
                                 "directory URI {uri} is already used by line {}/{}",
-                                other.0, other.1
+                                other.partition, other.dn
                             ),
                         )
-                        .on(format!("line {}/{}", key.0, key.1)),
+                        .on(Obj("line", &line.partition, Some(&line.dn)).to_string()),
                     );
                 }
             }
         }
         for lines in lines_by_device.values_mut() {
-            lines.sort_by_key(|k| data.lines.get(k).map(|l| l.position).unwrap_or(0));
+            lines.sort_by_key(|l| l.position);
         }
-        rules::check_lines_per_device(&data, &lines_by_device, &mut v);
+        rules::check_lines_per_device(&lines_by_device, &mut v);
 
-        let mut rds_by_device: HashMap<String, Vec<String>> = HashMap::new();
-        let mut rd_by_number: HashMap<RdKey, Pair> = HashMap::new();
-        for (key, rd) in data.remote_destinations.iter() {
+        let mut rds_by_device: HashMap<String, Vec<Arc<RemoteDestination>>> = HashMap::new();
+        let mut rd_by_number: HashMap<RdKey, Arc<RemoteDestination>> =
+            HashMap::with_capacity(data.remote_destinations.len());
+        for rd in data.remote_destinations.values() {
+            let rd = Arc::new(rd.clone());
             rds_by_device
                 .entry(rd.device.clone())
                 .or_default()
-                .push(rd.name.clone());
-            let what = format!("remote_destination {}/{}", key.0, key.1);
+                .push(rd.clone());
+            let what = Obj("remote_destination", &rd.device, Some(&rd.name));
             let number_key = match rules::rd_number_key(&numbering, &rd.number) {
                 Ok(k) => k,
                 Err(e) => {
-                    v.push(e.on(what));
+                    v.push(e.on(what.to_string()));
                     continue;
                 }
             };
-            if let Some(line) = match &number_key {
+            let line = match &number_key {
                 RdKey::Number(k) => line_by_number.get(k),
                 RdKey::Uri(_) => None,
-            } {
+            };
+            if let Some(line) = line {
                 v.push(
                     Violation::new(
                         Code::RdIsDirectoryNumber,
                         Some("number"),
-                        format!("{} is directory number {} in partition {}; a DN can never be a remote destination", rd.number, line.1, line.0),
+                        format!(
+                            "{} is directory number {} in partition {}; a DN can never be a remote destination",
+                            rd.number, line.dn, line.partition
+                        ),
                     )
-                    .on(what.clone()),
+                    .on(what.to_string()),
                 );
             }
-            if let Some(other) = rd_by_number.get(&number_key) {
-                v.push(
+            match rd_by_number.get(&number_key) {
+                Some(other) => v.push(
                     Violation::new(
                         Code::DuplicateRemoteDestination,
                         Some("number"),
                         format!(
                             "{} is the same number as remote destination {} of device {}",
-                            rd.number, other.1, other.0
+                            rd.number, other.name, other.device
                         ),
                     )
-                    .on(what),
-                );
-            } else {
-                rd_by_number.insert(number_key, key.clone());
+                    .on(what.to_string()),
+                ),
+                None => {
+                    rd_by_number.insert(number_key, rd.clone());
+                }
             }
         }
         rules::check_rds_per_device(&data, &rds_by_device, &mut v);
@@ -170,7 +183,7 @@ impl Snapshot {
                             Some("sip_username"),
                             format!("SIP user name {u} is already used by device {other}"),
                         )
-                        .on(format!("device {}", d.name)),
+                        .on(Obj("device", &d.name, None).to_string()),
                     );
                 }
             }
@@ -194,10 +207,6 @@ impl Snapshot {
                 "the dial plan does not build",
             )]);
         };
-        // The call path's indexes hold copies of the values: one hash lookup per question.
-        let rd_by_number = resolve(rd_by_number, &data.remote_destinations);
-        let line_by_number = resolve(line_by_number, &data.lines);
-        let line_by_uri = resolve(line_by_uri, &data.lines);
         Ok(Snapshot {
             data,
             numbering,
@@ -242,36 +251,34 @@ impl Snapshot {
             .get(device)
             .into_iter()
             .flatten()
-            .filter_map(|k| self.data.lines.get(k))
+            .map(|l| &**l)
     }
-    /// The device's remote destinations.
+    /// The device's remote destinations, by name.
     pub fn remote_destinations_of<'a>(
         &'a self,
-        device: &'a str,
+        device: &str,
     ) -> impl Iterator<Item = &'a RemoteDestination> + 'a {
         self.rds_by_device
             .get(device)
             .into_iter()
             .flatten()
-            .filter_map(move |n| {
-                self.data
-                    .remote_destinations
-                    .get(&(device.to_owned(), n.clone()))
-            })
+            .map(|r| &**r)
     }
     /// The remote destination whose number is equivalent to `number` (any dialing form).
     pub fn remote_destination_by_number(&self, number: &str) -> Option<&RemoteDestination> {
         let key = rules::rd_number_key(&self.numbering, number).ok()?;
-        self.rd_by_number.get(&key)
+        self.rd_by_number.get(&key).map(|r| &**r)
     }
     /// The line whose DN or E.164 alias is equivalent to `number`.
     pub fn line_by_number(&self, number: &str) -> Option<&Line> {
         let key = self.numbering.equivalence_key(number).ok()?;
-        self.line_by_number.get(&key)
+        self.line_by_number.get(&key).map(|l| &**l)
     }
     /// The line with directory URI `uri` (case-insensitive).
     pub fn line_by_uri(&self, uri: &str) -> Option<&Line> {
-        self.line_by_uri.get(&uri.to_ascii_lowercase())
+        self.line_by_uri
+            .get(&uri.to_ascii_lowercase())
+            .map(|l| &**l)
     }
     /// The SIP phone that authenticates as `user`.
     pub fn device_by_sip_user(&self, user: &str) -> Option<&Device> {
@@ -293,16 +300,6 @@ impl Snapshot {
     pub fn password_hash(&self, user: &str) -> Option<&str> {
         self.data.password_hashes.get(user).map(String::as_str)
     }
-}
-
-fn resolve<K: std::hash::Hash + Eq, V: Clone>(
-    index: HashMap<K, Pair>,
-    table: &std::collections::BTreeMap<Pair, V>,
-) -> HashMap<K, V> {
-    index
-        .into_iter()
-        .filter_map(|(k, p)| table.get(&p).cloned().map(|v| (k, v)))
-        .collect()
 }
 
 pub(crate) fn to_plan_rule(r: &crate::model::DialRule) -> tether_dialplan::DialRule {
