@@ -16,6 +16,7 @@ use serde_json::{json, Value};
 
 use super::auth::Caller;
 use super::error::ApiError;
+use super::objects::typed;
 use super::AppState;
 
 /// What to analyze.
@@ -45,15 +46,7 @@ pub async fn analyze(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require_admin()?;
-    let body = body?;
-    let mut de = serde_json::Deserializer::from_slice(&body);
-    let req: AnalyzeRequest = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        let field = (path != ".").then_some(path);
-        ApiError::invalid(field.as_deref(), e.inner().to_string())
-    })?;
-    de.end()
-        .map_err(|e| ApiError::invalid(None, format!("malformed JSON: {e}")))?;
+    let req: AnalyzeRequest = typed(&body?)?;
 
     let snap = state.store.snapshot();
     let (css, calling) = match (&req.css, &req.device) {

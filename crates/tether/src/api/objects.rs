@@ -330,7 +330,8 @@ pub fn decode(kind: Kind, body: &[u8]) -> Result<Object, ApiError> {
     with_model!(kind, T, wrap => typed::<T>(body).map(wrap))
 }
 
-fn typed<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+/// Decodes a JSON body as `T`; errors name the field or the line and column.
+pub(super) fn typed<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     let mut de = serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error::deserialize(&mut de).map_err(json_error)?;
     de.end()
