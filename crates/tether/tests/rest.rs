@@ -13,6 +13,7 @@ both!(
     crud_on_every_kind_with_paging_and_filters,
     seed_vectors_on_the_end_user_path,
     end_users_see_and_touch_only_their_own,
+    device_remote_destinations,
     remote_destination_rules,
     dialed_number_analyzer,
     bulk_csv_round_trip,
@@ -63,7 +64,7 @@ fn anonymous_is_refused_except_health_and_openapi(backend: Backend) {
             checked += 1;
         }
     }
-    assert_eq!(checked, 12 * 5 + 4 * 2 + 1);
+    assert_eq!(checked, 12 * 5 + 5 + 4 * 2 + 1);
     for auth in [
         Auth::Bearer("not-the-token-at-all".into()),
         basic("alice", "wrong"),
@@ -710,6 +711,69 @@ fn end_users_see_and_touch_only_their_own(backend: Backend) {
         s.get("/api/v1/patterns", &basic("carol", "new-pw")).status,
         200
     );
+}
+
+fn device_remote_destinations(backend: Backend) {
+    let Some(env) = Env::new(backend, true, true) else {
+        return;
+    };
+    let s = env.start();
+    let alice = ALICE();
+    let base = "/api/v1/devices/CTRIDalice/remote-destinations";
+    let page = s.get(base, &alice).json();
+    assert_eq!(page["total"], 2);
+    assert_eq!(
+        s.get(&format!("{base}?active=true"), &alice).json()["total"],
+        1
+    );
+    // The device comes from the path; an end user's addition is verified.
+    let r = s.post(
+        base,
+        &alice,
+        &json!({"name": "Desk", "number": "914085550042"}),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.json()["device"], "CTRIDalice");
+    assert_eq!(
+        r.header("location"),
+        Some("/api/v1/remote-destinations/CTRIDalice/Desk")
+    );
+    let r = s.post(base, &alice, &json!({"name": "Lab", "number": "81000"}));
+    assert_eq!(
+        error_of(&r),
+        (422, "RD_NOT_REACHABLE".into(), Some("number".into()))
+    );
+    let r = s.post(
+        base,
+        &alice,
+        &json!({"device": "SIPbob", "name": "X", "number": "914085550043"}),
+    );
+    assert_eq!(
+        error_of(&r),
+        (400, "INVALID_FIELD".into(), Some("device".into()))
+    );
+    let item = format!("{base}/Desk");
+    assert_eq!(s.get(&item, &alice).json()["number"], "914085550042");
+    let r = s.put(
+        &item,
+        &alice,
+        &json!({"device": "CTRIDalice", "name": "Desk", "number": "914085550044", "active": true}),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        s.get("/api/v1/remote-destinations/CTRIDalice/Desk", &alice)
+            .json()["number"],
+        "914085550044"
+    );
+    assert_eq!(s.delete(&item, &alice).status, 204);
+    assert_eq!(s.get(&item, &alice).status, 404);
+    // Other people's devices and missing devices.
+    let r = s.get("/api/v1/devices/SIPbob/remote-destinations", &alice);
+    assert_eq!(r.status, 403);
+    let r = s.get("/api/v1/devices/nope/remote-destinations", &Auth::Admin);
+    assert_eq!((r.status, r.code().as_str()), (404, "NOT_FOUND"));
+    let r = s.get(&format!("{base}?device=SIPbob"), &Auth::Admin);
+    assert_eq!(r.status, 400);
 }
 
 fn remote_destination_rules(backend: Backend) {

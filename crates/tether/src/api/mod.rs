@@ -8,6 +8,7 @@
 pub mod analyze;
 pub mod auth;
 pub mod bulk;
+pub mod device_rds;
 pub mod error;
 pub mod health;
 pub mod objects;
@@ -139,6 +140,26 @@ pub fn routes() -> Routes {
             .add_kind(kind, Method::PUT, &item, objects::update)
             .add_kind(kind, Method::DELETE, &item, objects::delete);
     }
+    let rd = Kind::RemoteDestination;
+    r = r
+        .add(
+            Method::GET,
+            &device_rds::collection_path(),
+            device_rds::list,
+        )
+        .add(
+            Method::POST,
+            &device_rds::collection_path(),
+            device_rds::create,
+        )
+        .add_kind(rd, Method::GET, &device_rds::item_path(), objects::get)
+        .add_kind(rd, Method::PUT, &device_rds::item_path(), objects::update)
+        .add_kind(
+            rd,
+            Method::DELETE,
+            &device_rds::item_path(),
+            objects::delete,
+        );
     for kind in tether_store::bulk::BULK_KINDS {
         let path = bulk::path(kind);
         r = r.add_kind(kind, Method::GET, &path, bulk::export).route(

@@ -44,8 +44,19 @@ pub async fn list(
     State(state): State<AppState>,
     query: QueryPairs,
 ) -> Result<Json<Value>, ApiError> {
-    end_user_may_read(&caller, kind)?;
     let Query(pairs) = query.map_err(|e| ApiError::invalid(None, e.body_text()))?;
+    list_items(&caller, kind, &state, pairs)
+}
+
+/// A page of the objects of `kind` that `caller` may see and that match the filters in
+/// `pairs` (which also carry `offset` and `limit`).
+pub(super) fn list_items(
+    caller: &Caller,
+    kind: Kind,
+    state: &AppState,
+    pairs: Vec<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    end_user_may_read(caller, kind)?;
     let mut offset = 0usize;
     let mut limit = DEFAULT_LIMIT;
     let mut filters = Vec::new();
@@ -93,7 +104,7 @@ pub async fn list(
         .data()
         .list(kind)
         .into_iter()
-        .filter(|o| visible(&snap, &caller, o))
+        .filter(|o| visible(&snap, caller, o))
         .map(|o| o.to_json())
         .filter(|v| {
             filters
@@ -140,13 +151,24 @@ pub async fn create(
 ) -> Result<Response, ApiError> {
     may_write(&caller, kind)?;
     let object = decode(kind, &body?)?;
+    create_object(&caller, kind, &state, object).await
+}
+
+/// Creates `object`: 201 with its stored form and a Location header.
+pub(super) async fn create_object(
+    caller: &Caller,
+    kind: Kind,
+    state: &AppState,
+    object: Object,
+) -> Result<Response, ApiError> {
+    may_write(caller, kind)?;
     let key = object.key();
     state
         .store
         .write(&caller.origin(), vec![Change::Create(object.clone())])
         .await
         .map_err(ApiError::store)?;
-    let stored = stored_or(&state, kind, &key, object);
+    let stored = stored_or(state, kind, &key, object);
     let mut location = collection_path(kind);
     for part in key.parts() {
         location.push('/');

@@ -235,6 +235,8 @@ fn build() -> Value {
         );
     }
 
+    device_rd_paths(&mut paths);
+
     for kind in tether_store::bulk::BULK_KINDS {
         let c = kind.collection();
         let columns = tether_store::bulk::columns(kind)
@@ -321,6 +323,104 @@ fn build() -> Value {
             },
         },
     })
+}
+
+/// `/api/v1/devices/{device}/remote-destinations[/{name}]`.
+fn device_rd_paths(paths: &mut Map<String, Value>) {
+    let model = schema_ref("RemoteDestination");
+    let kind = Kind::RemoteDestination;
+    let device_param = json!({ "name": "device", "in": "path", "required": true,
+                               "description": "Device name, percent-encoded", "schema": { "type": "string" } });
+    let mut list_params = vec![
+        device_param.clone(),
+        json!({ "name": "offset", "in": "query", "required": false,
+                "schema": { "type": "integer", "minimum": 0, "default": 0 } }),
+        json!({ "name": "limit", "in": "query", "required": false,
+                "schema": { "type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT } }),
+    ];
+    for f in fields(kind).iter().filter(|f| *f != "device") {
+        list_params.push(
+            json!({ "name": f, "in": "query", "required": false, "schema": { "type": "string" } }),
+        );
+    }
+    let page = json!({
+        "type": "object",
+        "required": ["items", "total", "offset", "limit"],
+        "properties": {
+            "items": { "type": "array", "items": model.clone() },
+            "total": { "type": "integer" }, "offset": { "type": "integer" }, "limit": { "type": "integer" },
+        },
+    });
+    let mut list = operation(
+        "list_device_remote_destinations".into(),
+        "List one device's remote destinations".into(),
+        "remote-destinations",
+        ("200", json_body(page, "A page of remote destinations")),
+        &["400", "401", "403", "404", "500"],
+    );
+    list.insert("parameters".into(), Value::Array(list_params));
+    let mut create = operation(
+        "create_device_remote_destination".into(),
+        "Add a remote destination to the device (`device` in the body may be left out); \
+         verified reachable when an end user adds it"
+            .into(),
+        "remote-destinations",
+        (
+            "201",
+            json!({
+                "description": "Created; Location names the new object",
+                "headers": { "Location": { "schema": { "type": "string" } } },
+                "content": { "application/json": { "schema": model.clone() } },
+            }),
+        ),
+        &["400", "401", "403", "404", "409", "413", "422", "500"],
+    );
+    create.insert("parameters".into(), json!([device_param]));
+    create.insert(
+        "requestBody".into(),
+        json!({ "required": true, "content": { "application/json": { "schema": model.clone() } } }),
+    );
+    let item = |verb: &str, summary: &str, ok: (&str, Value), errs: &[&str]| {
+        let mut op = operation(
+            format!("{verb}_device_remote_destination"),
+            summary.to_owned(),
+            "remote-destinations",
+            ok,
+            errs,
+        );
+        op.insert("parameters".into(), key_parameters(kind));
+        op
+    };
+    let get = item(
+        "get",
+        "Get one of the device's remote destinations",
+        ("200", json_body(model.clone(), "The object")),
+        &["400", "401", "403", "404", "500"],
+    );
+    let mut put = item(
+        "update",
+        "Replace one of the device's remote destinations",
+        ("200", json_body(model.clone(), "The object as stored")),
+        &["400", "401", "403", "404", "409", "413", "422", "500"],
+    );
+    put.insert(
+        "requestBody".into(),
+        json!({ "required": true, "content": { "application/json": { "schema": model } } }),
+    );
+    let delete = item(
+        "delete",
+        "Remove one of the device's remote destinations",
+        ("204", json!({ "description": "Deleted" })),
+        &["400", "401", "403", "404", "500"],
+    );
+    paths.insert(
+        super::device_rds::collection_path(),
+        json!({ "get": list, "post": create }),
+    );
+    paths.insert(
+        super::device_rds::item_path(),
+        json!({ "get": get, "put": put, "delete": delete }),
+    );
 }
 
 fn extra_schemas() -> Vec<(&'static str, Value)> {
@@ -465,7 +565,7 @@ mod tests {
             }
         }
         assert_eq!(routed, documented);
-        assert_eq!(routed.len(), 3 + 12 * 5 + 4 * 2);
+        assert_eq!(routed.len(), 3 + 12 * 5 + 5 + 4 * 2);
     }
 
     #[test]
