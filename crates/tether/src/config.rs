@@ -19,8 +19,9 @@ pub const REFERENCE: &str = r#"CONFIGURATION (TOML, every key optional; unknown 
   listen = "127.0.0.1:8080"       # admin REST API (/api/v1) and its OpenAPI document
 
   [admin]
-  token = "…"                     # bearer token for the admin API; when absent, one is
-                                  # generated on first start into tether-admin.token (mode 0600)
+  token = "…"                     # bearer token for the admin API (16+ characters); when
+                                  # absent, one is generated on first start into
+                                  # tether-admin.token (mode 0600)
                                   # beside the SQLite database (working directory for PostgreSQL)
 
   [numbering]                     # dialing conventions; default North American
