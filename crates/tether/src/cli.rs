@@ -1,0 +1,80 @@
+//! The command line: subcommands and flags, with the configuration reference in `--help`.
+//! Parsing only; `main.rs` acts on the result.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::REFERENCE;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "tether",
+    version,
+    about = "Tether: a SIP back-to-back user agent with trunk emulation and Extend and Connect",
+    after_long_help = REFERENCE,
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server: the admin REST API on the HTTP port, with the provisioning database.
+    ///
+    /// With no configuration it uses the SQLite file tether.db in the working directory and
+    /// seeds a demo provisioning on first start.
+    #[command(after_long_help = REFERENCE)]
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Configuration file (TOML); see the reference below.
+    #[arg(long, short = 'c', value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Address of the HTTP listener (overrides [http] listen); port 0 picks a free port.
+    #[arg(long, value_name = "ADDR")]
+    pub http: Option<SocketAddr>,
+    /// Database URL (overrides [database] url): sqlite://FILE or postgres://…
+    #[arg(long, value_name = "URL")]
+    pub database: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn serve_flags() {
+        let cli = Cli::try_parse_from([
+            "tether",
+            "serve",
+            "--config",
+            "x.toml",
+            "--http",
+            "127.0.0.1:0",
+            "--database",
+            "sqlite://a.db",
+        ])
+        .expect("parse");
+        let Command::Serve(a) = cli.command;
+        assert_eq!(a.config, Some(PathBuf::from("x.toml")));
+        assert_eq!(a.http.map(|a| a.port()), Some(0));
+        assert_eq!(a.database.as_deref(), Some("sqlite://a.db"));
+    }
+
+    #[test]
+    fn help_documents_the_config() {
+        let help = Cli::command().render_long_help().to_string();
+        assert!(help.contains("[numbering]") && help.contains("tether-admin.token"));
+    }
+}

@@ -1,0 +1,390 @@
+//! Real-process harness for the REST tests: a database (SQLite file in a temporary directory, or
+//! a fresh PostgreSQL database), the built `tether` binary started on port 0, readiness read
+//! from its stdout and confirmed on /api/v1/health, and a small blocking HTTP client.
+//!
+//! PostgreSQL: `TETHER_TEST_POSTGRES_URL` names an account that may create databases (see
+//! `scripts/postgres-test-server.sh`); each test gets its own database. With `CI` set, a missing
+//! URL fails instead of skipping.
+
+#![allow(dead_code)] // each test crate uses a different part
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use serde_json::Value;
+
+pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789abcdef";
+const START_DEADLINE: Duration = Duration::from_secs(60);
+
+static NEXT_DB: AtomicU32 = AtomicU32::new(0);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// One test's database and working directory; servers started from it share both.
+pub struct Env {
+    pub dir: tempfile::TempDir,
+    pub url: String,
+    pub backend: Backend,
+    config: PathBuf,
+}
+
+impl Env {
+    /// A fresh database of `backend` (None: PostgreSQL is not configured and this is not CI).
+    /// `admin_token`: whether the config file sets one; `seed`: `[demo] seed`.
+    pub fn new(backend: Backend, admin_token: bool, seed: bool) -> Option<Env> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = match backend {
+            Backend::Sqlite => format!("sqlite://{}", dir.path().join("tether.db").display()),
+            Backend::Postgres => postgres_url()?,
+        };
+        let mut config = format!("[demo]\nseed = {seed}\n");
+        if admin_token {
+            config.push_str(&format!("[admin]\ntoken = \"{ADMIN_TOKEN}\"\n"));
+        }
+        let path = dir.path().join("tether.toml");
+        std::fs::write(&path, config).expect("write config");
+        Some(Env {
+            dir,
+            url,
+            backend,
+            config: path,
+        })
+    }
+
+    /// Starts `tether serve` and waits until it answers.
+    pub fn start(&self) -> Server {
+        let log = self.dir.path().join(format!(
+            "stderr-{}.log",
+            NEXT_DB.fetch_add(1, Ordering::Relaxed)
+        ));
+        let stderr = std::fs::File::create(&log).expect("log file");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tether"))
+            .arg("serve")
+            .arg("--config")
+            .arg(&self.config)
+            .args(["--http", "127.0.0.1:0", "--database", &self.url])
+            .current_dir(self.dir.path())
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(stderr)
+            .spawn()
+            .expect("start tether");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if let Some(addr) = line.strip_prefix("tether: http listening on ") {
+                    let _ = tx.send(addr.trim().to_owned());
+                }
+            }
+        });
+        let mut server = Server {
+            child,
+            base: String::new(),
+            log,
+            client: client(),
+        };
+        let addr = match rx.recv_timeout(START_DEADLINE) {
+            Ok(a) => a,
+            Err(_) => panic!(
+                "tether did not start; its log:\n{}",
+                std::fs::read_to_string(&server.log).unwrap_or_default()
+            ),
+        };
+        server.base = format!("http://{addr}");
+        let deadline = Instant::now() + START_DEADLINE;
+        loop {
+            if let Ok(r) = server.try_call("GET", "/api/v1/health", &Auth::None, None) {
+                if r.status == 200 {
+                    break;
+                }
+            }
+            assert!(Instant::now() < deadline, "tether never became healthy");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        server
+    }
+
+    pub fn token_file(&self) -> PathBuf {
+        self.dir.path().join("tether-admin.token")
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+/// A fresh PostgreSQL database URL, or None when not configured (and not CI).
+fn postgres_url() -> Option<String> {
+    let admin = match std::env::var("TETHER_TEST_POSTGRES_URL") {
+        Ok(u) => u,
+        Err(_) if std::env::var_os("CI").is_some() => {
+            panic!("CI is set but TETHER_TEST_POSTGRES_URL is not: run scripts/postgres-test-server.sh")
+        }
+        Err(_) => {
+            eprintln!("skipping the PostgreSQL half: TETHER_TEST_POSTGRES_URL is not set");
+            return None;
+        }
+    };
+    let name = format!(
+        "tether_rest_{}_{}",
+        std::process::id(),
+        NEXT_DB.fetch_add(1, Ordering::Relaxed)
+    );
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        use sqlx::Connection;
+        let mut conn = sqlx::PgConnection::connect(&admin)
+            .await
+            .expect("connect to the test server");
+        sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
+            .execute(&mut conn)
+            .await
+            .expect("drop");
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut conn)
+            .await
+            .expect("create database");
+    });
+    let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
+    Some(format!("{base}/{name}"))
+}
+
+fn client() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(30)))
+        .build()
+        .into()
+}
+
+/// Credentials for one request.
+#[derive(Clone, Debug)]
+pub enum Auth {
+    None,
+    Admin,
+    Bearer(String),
+    Basic(String, String),
+}
+
+pub fn basic(user: &str, password: &str) -> Auth {
+    Auth::Basic(user.into(), password.into())
+}
+
+#[derive(Debug)]
+pub struct Resp {
+    pub status: u16,
+    pub body: String,
+    pub headers: Vec<(String, String)>,
+}
+
+impl Resp {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {} {}", self.status, self.body))
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn headers_named(&self, name: &str) -> Vec<&str> {
+        self.headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
+    /// The error code of a JSON error body.
+    pub fn code(&self) -> String {
+        self.json()["code"].as_str().unwrap_or_default().to_owned()
+    }
+}
+
+pub struct Server {
+    child: Child,
+    pub base: String,
+    log: PathBuf,
+    client: ureq::Agent,
+}
+
+impl Server {
+    pub fn call(&self, method: &str, path: &str, auth: &Auth, body: Option<&str>) -> Resp {
+        self.try_call(method, path, auth, body)
+            .unwrap_or_else(|e| panic!("{method} {path}: {e}"))
+    }
+
+    pub fn try_call(
+        &self,
+        method: &str,
+        path: &str,
+        auth: &Auth,
+        body: Option<&str>,
+    ) -> Result<Resp, ureq::Error> {
+        self.send(method, path, auth, body, "application/json")
+    }
+
+    pub fn send(
+        &self,
+        method: &str,
+        path: &str,
+        auth: &Auth,
+        body: Option<&str>,
+        content_type: &str,
+    ) -> Result<Resp, ureq::Error> {
+        let mut req = ureq::http::Request::builder()
+            .method(method)
+            .uri(format!("{}{path}", self.base));
+        match auth {
+            Auth::None => {}
+            Auth::Admin => req = req.header("Authorization", format!("Bearer {ADMIN_TOKEN}")),
+            Auth::Bearer(t) => req = req.header("Authorization", format!("Bearer {t}")),
+            Auth::Basic(u, p) => {
+                let b64 = base64::engine::general_purpose::STANDARD.encode(format!("{u}:{p}"));
+                req = req.header("Authorization", format!("Basic {b64}"));
+            }
+        }
+        let response = match body {
+            Some(b) => {
+                let req = req
+                    .header("Content-Type", content_type)
+                    .body(b.to_owned())
+                    .map_err(ureq::Error::Http)?;
+                self.client.run(req)?
+            }
+            None => {
+                let req = req.body(()).map_err(ureq::Error::Http)?;
+                self.client.run(req)?
+            }
+        };
+        let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(n, v)| {
+                (
+                    n.as_str().to_owned(),
+                    v.to_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect();
+        let body = response.into_body().read_to_string()?;
+        Ok(Resp {
+            status,
+            body,
+            headers,
+        })
+    }
+
+    pub fn get(&self, path: &str, auth: &Auth) -> Resp {
+        self.call("GET", path, auth, None)
+    }
+
+    pub fn post(&self, path: &str, auth: &Auth, body: &Value) -> Resp {
+        self.call("POST", path, auth, Some(&body.to_string()))
+    }
+
+    pub fn put(&self, path: &str, auth: &Auth, body: &Value) -> Resp {
+        self.call("PUT", path, auth, Some(&body.to_string()))
+    }
+
+    pub fn delete(&self, path: &str, auth: &Auth) -> Resp {
+        self.call("DELETE", path, auth, None)
+    }
+
+    /// POST as admin and insist on 201.
+    pub fn create(&self, collection: &str, body: Value) -> Value {
+        let r = self.post(&format!("/api/v1/{collection}"), &Auth::Admin, &body);
+        assert_eq!(r.status, 201, "create {collection} {body}: {}", r.body);
+        r.json()
+    }
+
+    /// Every item of a collection as admin (first page of up to 1000).
+    pub fn list(&self, collection: &str, query: &str) -> Vec<Value> {
+        let r = self.get(
+            &format!("/api/v1/{collection}?limit=1000{query}"),
+            &Auth::Admin,
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+        r.json()["items"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// SIGTERM, then wait (bounded) for a graceful exit.
+    pub fn stop(mut self) -> ExitStatus {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("run kill");
+        assert!(sent.success());
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "tether did not stop on SIGTERM");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Percent-encodes one path segment.
+pub fn enc(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Runs each named test twice: on SQLite and on PostgreSQL.
+#[macro_export]
+macro_rules! both {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[test]
+            fn $name() {
+                super::$name(super::support::Backend::Sqlite);
+            })*
+        }
+        mod postgres {
+            $(#[test]
+            fn $name() {
+                super::$name(super::support::Backend::Postgres);
+            })*
+        }
+    };
+}
