@@ -1,0 +1,36 @@
+//! What the engine hands back to its driver.
+
+use tether_sip::peer::Peer;
+use tether_sip::Message;
+
+use crate::cdr::Cdr;
+
+#[derive(Debug)]
+#[non_exhaustive]
+// Transmit is by far the most frequent output; boxing its message would allocate per send.
+#[allow(clippy::large_enum_variant)]
+pub enum Output {
+    /// Send `message` to `to`.
+    Transmit { to: Peer, message: Message },
+    /// A call (leg pair) ended: store its record.
+    Cdr(Box<Cdr>),
+    /// Something happened that metrics and CTI care about.
+    Event(CallEvent),
+}
+
+/// Call-level events, in the order they happened.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CallEvent {
+    /// A call arrived and was accepted for routing.
+    Offered { call: u64 },
+    /// A leg towards a destination started ringing.
+    Alerting { call: u64 },
+    /// The call was answered; `setup` is from the first INVITE to the answer.
+    Answered {
+        call: u64,
+        setup: std::time::Duration,
+    },
+    /// The call ended (answered or not).
+    Released { call: u64, answered: bool },
+}

@@ -1,0 +1,333 @@
+//! Extend and Connect call flows (SPEC §2, issue 4) through the engine in virtual time.
+
+use std::time::Duration;
+
+use tether_sip::{HeaderName, Method};
+
+use super::harness::*;
+
+fn reason(m: &tether_sip::Message) -> Option<String> {
+    m.header_value(&HeaderName::Reason).map(str::to_owned)
+}
+
+/// Inbound PSTN call to DN 2000 rings alice's active RD over the trunk; answered; the caller
+/// hangs up. Nothing is left behind and one CDR says what happened.
+#[test]
+fn inbound_call_extended_to_active_rd_and_answered() {
+    let mut b = Bench::new(provisioning(None));
+    let inv = invite("c1", "4085551234", "2000", PSTN);
+    b.deliver(&inv, PSTN);
+    // 100 to the caller, INVITE to the RD through the trunk (same gateway address here).
+    let out = b.take_to(PSTN);
+    assert!(
+        out.iter().any(|m| m.status() == Some(100)),
+        "{:?}",
+        summary(&out)
+    );
+    let leg: Vec<_> = out
+        .iter()
+        .filter(|m| m.method() == Some(&Method::Invite))
+        .cloned()
+        .collect();
+    assert_eq!(leg.len(), 1, "{:?}", summary(&out));
+    let leg = &leg[0];
+    assert_eq!(
+        leg.request_uri().and_then(|u| u.user()),
+        Some("+14157777777")
+    );
+    // The caller's number is passed on; the RD sees who calls.
+    assert_eq!(
+        leg.from_hdr().and_then(|f| f.uri.user()),
+        Some("4085551234")
+    );
+    assert_eq!(leg.body(), inv.body(), "the offer is relayed");
+
+    b.deliver(&answer(leg, 180, "rd1", false), PSTN);
+    assert_eq!(b.statuses_to(PSTN, Method::Invite), vec![180]);
+    b.advance(Duration::from_secs(2));
+    b.deliver(&answer(leg, 200, "rd1", true), PSTN);
+    let out = b.take_to(PSTN);
+    let ok = out
+        .iter()
+        .find(|m| m.status() == Some(200))
+        .cloned()
+        .expect("200 to the caller");
+    assert!(
+        out.iter().any(|m| m.method() == Some(&Method::Ack)),
+        "the RD leg is ACKed: {:?}",
+        summary(&out)
+    );
+    assert_eq!(ok.to_tag().is_some(), true);
+    assert!(
+        !ok.to_bytes().windows(12).any(|w| w == b"+14157777777"),
+        "the RD number never reaches the caller"
+    );
+
+    b.deliver(&in_dialog(&inv, &ok, Method::Ack, 1, PSTN, "ack1"), PSTN);
+    b.advance(Duration::from_secs(30));
+    assert!(
+        b.take_to(PSTN).is_empty(),
+        "the 200 is not retransmitted after the ACK"
+    );
+
+    b.deliver(&in_dialog(&inv, &ok, Method::Bye, 2, PSTN, "bye1"), PSTN);
+    let out = b.take_to(PSTN);
+    assert!(
+        out.iter()
+            .any(|m| m.status() == Some(200) && m.cseq().is_some_and(|c| c.method == Method::Bye)),
+        "{:?}",
+        summary(&out)
+    );
+    let bye = out
+        .iter()
+        .find(|m| m.method() == Some(&Method::Bye))
+        .cloned()
+        .expect("BYE to the RD");
+    b.deliver(
+        &tether_sip::Message::response_to(&bye, 200, "OK", None),
+        PSTN,
+    );
+    b.advance(Duration::from_secs(64));
+
+    assert_eq!(b.engine.active_calls(), 0);
+    assert_eq!(b.engine.transactions(), 0, "every transaction ended");
+    assert_eq!(b.engine.bookkeeping(), (0, 0, 0), "no map entry left");
+    assert_eq!(b.engine.channels().in_use(), 0);
+    assert_eq!(b.cdrs.len(), 1);
+    let cdr = &b.cdrs[0];
+    assert_eq!(cdr.calling_party_number, "4085551234");
+    assert_eq!(cdr.original_called_party_number, "2000");
+    assert_eq!(cdr.dest_device_name, "CTRIDalice");
+    assert_eq!(cdr.final_mobile_called_party_number, "+14157777777");
+    assert_eq!(cdr.duration, 30);
+    assert_eq!(cdr.orig_cause_value, 16);
+    assert!(cdr.date_time_connect > cdr.date_time_origination);
+}
+
+#[test]
+fn rd_busy_is_busy_for_the_caller() {
+    let mut b = Bench::new(provisioning(None));
+    let inv = invite("c2", "4085551234", "2000", PSTN);
+    b.deliver(&inv, PSTN);
+    let leg = b.expect_request(PSTN, Method::Invite);
+    let mut busy = answer(&leg, 486, "rd2", false);
+    busy.push_header(HeaderName::Reason, "Q.850;cause=17")
+        .expect("reason");
+    b.deliver(&busy, PSTN);
+    let out = b.take_to(PSTN);
+    let r = out
+        .iter()
+        .find(|m| m.status() == Some(486))
+        .cloned()
+        .expect("486 to the caller");
+    assert_eq!(reason(&r).as_deref(), Some("Q.850;cause=17"));
+    assert!(
+        out.iter().any(|m| m.method() == Some(&Method::Ack)),
+        "the 486 is ACKed by the layer"
+    );
+    b.advance(Duration::from_secs(64));
+    assert_eq!(
+        (
+            b.engine.active_calls(),
+            b.engine.transactions(),
+            b.cdrs.len()
+        ),
+        (0, 0, 1)
+    );
+    assert_eq!(b.cdrs[0].dest_cause_value, 17);
+}
+
+#[test]
+fn caller_cancels_while_ringing() {
+    let mut b = Bench::new(provisioning(None));
+    let inv = invite("c3", "4085551234", "2000", PSTN);
+    b.deliver(&inv, PSTN);
+    let leg = b.expect_request(PSTN, Method::Invite);
+    b.deliver(&answer(&leg, 180, "rd3", false), PSTN);
+    b.take_to(PSTN);
+    let cancel = tether_sip::Message::parse(
+        format!(
+            "CANCEL sip:2000@10.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP {PSTN};branch=z9hG4bKc3\r\nMax-Forwards: 70\r\nFrom: <sip:4085551234@pstn.test>;tag=ac3\r\nTo: <sip:2000@10.0.0.1>\r\nCall-ID: c3\r\nCSeq: 1 CANCEL\r\nContent-Length: 0\r\n\r\n"
+        )
+        .into_bytes(),
+    )
+    .expect("cancel");
+    b.deliver(&cancel, PSTN);
+    let out = b.take_to(PSTN);
+    assert!(out
+        .iter()
+        .any(|m| m.status() == Some(200) && m.cseq().is_some_and(|c| c.method == Method::Cancel)));
+    assert!(
+        out.iter().any(|m| m.status() == Some(487)),
+        "{:?}",
+        summary(&out)
+    );
+    let cancel_out = out
+        .iter()
+        .find(|m| m.method() == Some(&Method::Cancel))
+        .cloned()
+        .expect("CANCEL to the RD");
+    b.deliver(
+        &tether_sip::Message::response_to(&cancel_out, 200, "OK", None),
+        PSTN,
+    );
+    b.deliver(&answer(&leg, 487, "rd3", false), PSTN);
+    b.advance(Duration::from_secs(64));
+    assert_eq!(
+        (
+            b.engine.active_calls(),
+            b.engine.transactions(),
+            b.cdrs.len()
+        ),
+        (0, 0, 1)
+    );
+    assert_eq!(b.engine.bookkeeping(), (0, 0, 0));
+}
+
+#[test]
+fn rd_hangs_up_first() {
+    let mut b = Bench::new(provisioning(None));
+    let inv = invite("c4", "4085551234", "2000", PSTN);
+    b.deliver(&inv, PSTN);
+    let leg = b.expect_request(PSTN, Method::Invite);
+    let ok_b = answer(&leg, 200, "rd4", true);
+    b.deliver(&ok_b, PSTN);
+    let ok = b
+        .take_to(PSTN)
+        .into_iter()
+        .find(|m| m.status() == Some(200))
+        .expect("200 to caller");
+    b.deliver(&in_dialog(&inv, &ok, Method::Ack, 1, PSTN, "ack4"), PSTN);
+    b.deliver(&far_in_dialog(&leg, &ok_b, Method::Bye, 2, "farbye4"), PSTN);
+    let out = b.take_to(PSTN);
+    assert!(
+        out.iter()
+            .any(|m| m.status() == Some(200) && m.cseq().is_some_and(|c| c.method == Method::Bye)),
+        "{:?}",
+        summary(&out)
+    );
+    let bye = out
+        .iter()
+        .find(|m| m.method() == Some(&Method::Bye))
+        .cloned()
+        .expect("BYE to the caller");
+    assert_eq!(bye.call_id(), Some("c4"));
+    b.deliver(
+        &tether_sip::Message::response_to(&bye, 200, "OK", None),
+        PSTN,
+    );
+    b.advance(Duration::from_secs(64));
+    assert_eq!(
+        (
+            b.engine.active_calls(),
+            b.engine.transactions(),
+            b.cdrs.len()
+        ),
+        (0, 0, 1)
+    );
+    assert_eq!(b.cdrs[0].dest_cause_value, 16);
+}
+
+#[test]
+fn device_without_active_rd_is_busy() {
+    let mut b = Bench::new(provisioning(None));
+    b.deliver(&invite("c5", "4085551234", "2003", PSTN), PSTN);
+    let out = b.take_to(PSTN);
+    let r = out
+        .iter()
+        .find(|m| m.status() == Some(486))
+        .cloned()
+        .expect("486");
+    assert_eq!(reason(&r).as_deref(), Some("Q.850;cause=17"));
+    assert!(!out.iter().any(|m| m.method() == Some(&Method::Invite)));
+}
+
+#[test]
+fn unknown_source_is_refused() {
+    let mut b = Bench::new(provisioning(None));
+    b.deliver(&invite("c6", "666", "2000", STRANGER), STRANGER);
+    assert_eq!(b.statuses_to(STRANGER, Method::Invite), vec![403]);
+    assert_eq!(b.engine.stats().refused_unknown_source, 1);
+}
+
+#[test]
+fn full_trunk_answers_503_cause_34() {
+    // One channel: the inbound call takes it, so the outbound leg to the RD finds it full.
+    let mut b = Bench::new(provisioning(Some(1)));
+    b.deliver(&invite("c7", "4085551234", "2000", PSTN), PSTN);
+    let out = b.take_to(PSTN);
+    let r = out
+        .iter()
+        .find(|m| m.status() == Some(503))
+        .cloned()
+        .expect("503");
+    assert_eq!(reason(&r).as_deref(), Some("Q.850;cause=34"));
+    assert_eq!(b.engine.channels().in_use(), 0);
+}
+
+#[test]
+fn unknown_number_is_404_cause_1() {
+    let mut b = Bench::new(provisioning(None));
+    b.deliver(&invite("c8", "4085551234", "7777", PSTN), PSTN);
+    let out = b.take_to(PSTN);
+    let r = out
+        .iter()
+        .find(|m| m.status() == Some(404))
+        .cloned()
+        .expect("404");
+    assert_eq!(reason(&r).as_deref(), Some("Q.850;cause=1"));
+}
+
+/// Bob has no active RD and routes to all: both RDs ring after delay-before-ringing; one answers
+/// within answer-too-soon (a voicemail) and is hung up; the other answers later and wins.
+#[test]
+fn fork_to_all_rds_with_fast_voicemail() {
+    let mut b = Bench::new(provisioning(None));
+    let inv = invite("c9", "4085551234", "2002", PSTN);
+    b.deliver(&inv, PSTN);
+    assert!(
+        !b.take_to(PSTN)
+            .iter()
+            .any(|m| m.method() == Some(&Method::Invite)),
+        "nothing before the delay"
+    );
+    b.advance(Duration::from_millis(4000));
+    let legs: Vec<_> = b
+        .take_to(PSTN)
+        .into_iter()
+        .filter(|m| m.method() == Some(&Method::Invite))
+        .collect();
+    assert_eq!(legs.len(), 2);
+    let (vm, person) = (&legs[0], &legs[1]);
+    b.deliver(&answer(person, 180, "p", false), PSTN);
+    b.advance(Duration::from_millis(500));
+    b.deliver(&answer(vm, 200, "vm", true), PSTN);
+    let out = b.take_to(PSTN);
+    assert!(
+        !out.iter().any(
+            |m| m.status() == Some(200) && m.cseq().is_some_and(|c| c.method == Method::Invite)
+        ),
+        "the voicemail's answer is not relayed: {:?}",
+        summary(&out)
+    );
+    let vm_bye = out
+        .iter()
+        .find(|m| m.method() == Some(&Method::Bye))
+        .cloned()
+        .expect("voicemail leg hung up");
+    b.deliver(
+        &tether_sip::Message::response_to(&vm_bye, 200, "OK", None),
+        PSTN,
+    );
+    b.advance(Duration::from_secs(3));
+    b.deliver(&answer(person, 200, "p", true), PSTN);
+    let out = b.take_to(PSTN);
+    assert!(
+        out.iter().any(
+            |m| m.status() == Some(200) && m.cseq().is_some_and(|c| c.method == Method::Invite)
+        ),
+        "{:?}",
+        summary(&out)
+    );
+    assert_eq!(b.engine.stats().answered, 1);
+}

@@ -1,0 +1,4 @@
+//! Call flows through the engine in virtual time, with the far ends played by the test.
+
+mod flows;
+mod harness;
