@@ -57,7 +57,7 @@ fn inbound_call_extended_to_active_rd_and_answered() {
         "the RD leg is ACKed: {:?}",
         summary(&out)
     );
-    assert_eq!(ok.to_tag().is_some(), true);
+    assert!(ok.to_tag().is_some());
     assert!(
         !ok.to_bytes().windows(12).any(|w| w == b"+14157777777"),
         "the RD number never reaches the caller"
