@@ -25,6 +25,11 @@ pub struct EngineConfig {
     pub nonce_lifetime: Duration,
     /// Calls beyond this many at once are refused 503.
     pub max_calls: usize,
+    /// The global call id of the first call (CDR `globalCallID_callId`); a driver that keeps
+    /// CDRs across restarts starts past the highest one stored. 0 counts as 1.
+    pub first_call_id: u64,
+    /// The `Retry-After` of the 503 that refuses new calls while draining.
+    pub drain_retry_after: Duration,
 }
 
 impl EngineConfig {
@@ -45,6 +50,8 @@ impl EngineConfig {
             nonce_secret: b"tether-default-nonce-key".to_vec(),
             nonce_lifetime: Duration::from_secs(300),
             max_calls: 100_000,
+            first_call_id: 1,
+            drain_retry_after: Duration::from_secs(30),
         }
     }
 }

@@ -40,6 +40,11 @@ pub struct Stats {
     pub completed: u64,
     /// Requests refused because the source is not a trunk or a registered phone.
     pub refused_unknown_source: u64,
+    /// New INVITEs refused 503 while draining (see [`Engine::set_draining`]).
+    pub refused_draining: u64,
+    /// Calls Tether placed (B-leg INVITEs sent): the seed's BHCA rule adds 1 for each outbound
+    /// call, so an extended call counts 1, a fork to two remote destinations 2.
+    pub outbound_attempts: u64,
 }
 
 pub struct Engine {
@@ -65,6 +70,8 @@ pub struct Engine {
     epoch_ms: u64,
     stats: Stats,
     contact: NameAddr,
+    /// New calls are refused (503 with Retry-After); everything else goes on.
+    draining: bool,
 }
 
 impl std::fmt::Debug for Engine {
@@ -146,6 +153,7 @@ impl Engine {
             &a.ip().to_string(),
             Some(a.port()),
         ));
+        let cfg_first_call_id = cfg.first_call_id.max(1);
         Ok(Engine {
             txn: TransactionLayer::new(cfg.transactions, seed),
             cfg,
@@ -159,18 +167,31 @@ impl Engine {
             server_keys: HashMap::new(),
             timers: TimerQueue::default(),
             out: VecDeque::new(),
-            next_call: 1,
             seed,
             counter: 0,
             epoch_instant: now,
             epoch_ms,
             stats: Stats::default(),
             contact,
+            draining: false,
+            next_call: cfg_first_call_id,
         })
     }
 
     pub fn set_snapshot(&mut self, snap: Arc<Snapshot>) {
         self.snap = snap;
+    }
+
+    /// While draining, new INVITEs (outside a dialog) are refused `503 Service Unavailable`
+    /// with `Retry-After` ([`EngineConfig::drain_retry_after`]); calls in progress, in-dialog
+    /// requests, CANCEL, REGISTER and OPTIONS go on as before. A node being stopped drains
+    /// until its calls have ended.
+    pub fn set_draining(&mut self, draining: bool) {
+        self.draining = draining;
+    }
+
+    pub fn is_draining(&self) -> bool {
+        self.draining
     }
 
     pub fn stats(&self) -> &Stats {
@@ -352,6 +373,35 @@ impl Engine {
         }
     }
 
+    fn next_call_id(&mut self) -> u64 {
+        let id = self.next_call;
+        self.next_call += 1;
+        id
+    }
+
+    /// Refuses a call attempt before any leg started, and records it: the CDR has the
+    /// refusal's cause and no connect time.
+    fn refuse_recorded(
+        &mut self,
+        now: Instant,
+        txn: TxnId,
+        invite: &Message,
+        r: &Refusal,
+        cdr: Cdr,
+    ) {
+        self.stats.failed += 1;
+        let at = self.epoch(now);
+        let cdr = Cdr {
+            global_call_id: self.next_call_id(),
+            date_time_origination: at,
+            date_time_disconnect: at,
+            dest_cause_value: r.cause,
+            ..cdr
+        };
+        self.refuse(now, txn, invite, r);
+        self.out.push_back(Output::Cdr(Box::new(cdr)));
+    }
+
     fn refuse(&mut self, now: Instant, txn: TxnId, req: &Message, r: &Refusal) {
         let mut resp = Message::response_to(req, r.status, r.reason, Some(&self.unique("x")));
         let _ = resp.push_header(HeaderName::Reason, &format!("Q.850;cause={}", r.cause));
@@ -361,6 +411,17 @@ impl Engine {
     /// A new INVITE: identify the source, analyze, and start the B legs.
     fn new_call(&mut self, now: Instant, txn: TxnId, invite: Message, from: Peer) {
         let snap = self.snap.clone();
+        if self.draining {
+            self.stats.refused_draining += 1;
+            let mut r =
+                Message::response_to(&invite, 503, "Service Unavailable", Some(&self.unique("x")));
+            let _ = r.push_header(
+                HeaderName::RetryAfter,
+                &self.cfg.drain_retry_after.as_secs().to_string(),
+            );
+            let _ = r.push_header(HeaderName::Reason, "Q.850;cause=41");
+            return self.respond(now, txn, r);
+        }
         if self.calls.len() >= self.cfg.max_calls {
             return self.refuse(
                 now,
@@ -427,15 +488,26 @@ impl Engine {
                 );
             };
 
+        // From here on it is a call attempt, and every outcome leaves a CDR.
+        self.stats.attempts += 1;
+        let base_cdr = Cdr {
+            orig_leg_call_identifier: invite.call_id().unwrap_or_default().to_owned(),
+            calling_party_number: calling.clone(),
+            original_called_party_number: called.clone(),
+            final_called_party_number: called.clone(),
+            orig_device_name: orig_device.clone(),
+            orig_span: source_trunk
+                .as_ref()
+                .map(|t| t.name.clone())
+                .unwrap_or_default(),
+            ..Cdr::default()
+        };
+
         // The inbound trunk's channel.
         if let Some(t) = &source_trunk {
             if !self.channels.seize(t) {
-                return self.refuse(
-                    now,
-                    txn,
-                    &invite,
-                    &Refusal::new(503, "Service Unavailable", 34, "trunk full"),
-                );
+                let r = Refusal::new(503, "Service Unavailable", 34, "trunk full");
+                return self.refuse_recorded(now, txn, &invite, &r, base_cdr);
             }
         }
         let release_inbound = |this: &mut Engine| {
@@ -449,8 +521,11 @@ impl Engine {
             Ok(d) => d,
             Err(r) => {
                 release_inbound(self);
-                self.stats.failed += 1;
-                return self.refuse(now, txn, &invite, &r);
+                let cdr = Cdr {
+                    calling_party_number: presented.number.clone(),
+                    ..base_cdr
+                };
+                return self.refuse_recorded(now, txn, &invite, &r, cdr);
             }
         };
 
@@ -502,14 +577,19 @@ impl Engine {
                 }
                 if targets.is_empty() {
                     release_inbound(self);
-                    self.stats.failed += 1;
                     let r = Refusal::new(
                         480,
                         "Temporarily Unavailable",
                         20,
                         format!("{device} is not registered"),
                     );
-                    return self.refuse(now, txn, &invite, &r);
+                    let cdr = Cdr {
+                        calling_party_number: presented.number.clone(),
+                        final_called_party_number: line.dn.clone(),
+                        dest_device_name: device.clone(),
+                        ..base_cdr
+                    };
+                    return self.refuse_recorded(now, txn, &invite, &r, cdr);
                 }
                 fork = targets.len() > 1;
             }
@@ -528,30 +608,21 @@ impl Engine {
             }
         }
 
-        let id = self.next_call;
-        self.next_call += 1;
-        self.stats.attempts += 1;
+        let id = self.next_call_id();
         let tag = self.unique("t");
         let cdr = Cdr {
             global_call_id: id,
-            orig_leg_call_identifier: invite.call_id().unwrap_or_default().to_owned(),
             date_time_origination: self.epoch(now),
             calling_party_number: presented.number.clone(),
-            original_called_party_number: called.clone(),
             final_called_party_number: final_called,
             last_redirect_dn: redirected_from.unwrap_or_default(),
-            orig_device_name: orig_device,
             dest_device_name: dest_device,
-            orig_span: source_trunk
-                .as_ref()
-                .map(|t| t.name.clone())
-                .unwrap_or_default(),
             mobile_calling_party_number: presented
                 .device
                 .as_ref()
                 .map(|_| received_calling.clone())
                 .unwrap_or_default(),
-            ..Cdr::default()
+            ..base_cdr
         };
         let call = Call {
             id,
@@ -724,6 +795,11 @@ impl Engine {
                 l.trunk = trunk;
                 l.state = LegState::Calling;
                 l.started_at = Some(now);
+                self.stats.outbound_attempts += 1;
+                self.out.push_back(Output::Event(CallEvent::LegStarted {
+                    call,
+                    trunk: l.trunk.clone(),
+                }));
                 if let Some(late) = l.target.answer_too_late {
                     self.timers
                         .arm(now + late, TimerKind::AnswerTooLate { call, leg });

@@ -24,6 +24,9 @@ pub enum Output {
 pub enum CallEvent {
     /// A call arrived and was accepted for routing.
     Offered { call: u64 },
+    /// Tether placed an outbound call (a B leg's INVITE went out), on `trunk` if it took one.
+    /// The seed's BHCA rule counts these.
+    LegStarted { call: u64, trunk: Option<String> },
     /// A leg towards a destination started ringing.
     Alerting { call: u64 },
     /// The call was answered; `setup` is from the first INVITE to the answer.

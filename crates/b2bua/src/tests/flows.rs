@@ -331,3 +331,135 @@ fn fork_to_all_rds_with_fast_voicemail() {
     );
     assert_eq!(b.engine.stats().answered, 1);
 }
+
+/// Draining (a node being stopped): new INVITEs get 503 with Retry-After and leave no call;
+/// the call already up goes on to its end; OPTIONS is still answered; undraining accepts again.
+#[test]
+fn draining_refuses_new_calls_and_lets_active_ones_finish() {
+    let mut b = Bench::with_config(provisioning(None), |c| {
+        c.drain_retry_after = Duration::from_secs(45);
+    });
+    let inv = invite("d1", "4085551234", "2000", PSTN);
+    b.deliver(&inv, PSTN);
+    let leg = b.expect_request(PSTN, Method::Invite);
+    let ok_b = answer(&leg, 200, "rdd1", true);
+    b.deliver(&ok_b, PSTN);
+    let ok = b
+        .take_to(PSTN)
+        .into_iter()
+        .find(|m| m.status() == Some(200))
+        .expect("200 to the caller");
+    b.deliver(&in_dialog(&inv, &ok, Method::Ack, 1, PSTN, "ackd1"), PSTN);
+
+    b.engine.set_draining(true);
+    assert!(b.engine.is_draining());
+    b.deliver(&invite("d2", "4085551234", "2000", PSTN), PSTN);
+    let out = b.take_to(PSTN);
+    let refused = out
+        .iter()
+        .find(|m| m.status() == Some(503))
+        .cloned()
+        .unwrap_or_else(|| panic!("503 for the new call: {:?}", summary(&out)));
+    assert_eq!(
+        refused.header_value(&HeaderName::RetryAfter),
+        Some("45"),
+        "Retry-After says when to come back"
+    );
+    assert!(
+        !out.iter().any(|m| m.method() == Some(&Method::Invite)),
+        "no leg is started while draining: {:?}",
+        summary(&out)
+    );
+    assert_eq!(b.engine.active_calls(), 1, "the refused call is not a call");
+    assert_eq!(b.engine.stats().refused_draining, 1);
+
+    let options = tether_sip::Message::parse(
+        format!(
+            "OPTIONS sip:10.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP {PSTN};branch=z9hG4bKo1\r\nMax-Forwards: 70\r\nFrom: <sip:probe@pstn.test>;tag=o1\r\nTo: <sip:10.0.0.1>\r\nCall-ID: o1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"
+        )
+        .into_bytes(),
+    )
+    .expect("options");
+    b.deliver(&options, PSTN);
+    assert_eq!(b.statuses_to(PSTN, Method::Options), vec![200]);
+
+    // The active call ends normally.
+    b.deliver(&in_dialog(&inv, &ok, Method::Bye, 2, PSTN, "byed1"), PSTN);
+    let bye = b
+        .take_to(PSTN)
+        .into_iter()
+        .find(|m| m.method() == Some(&Method::Bye))
+        .expect("BYE to the RD");
+    b.deliver(
+        &tether_sip::Message::response_to(&bye, 200, "OK", None),
+        PSTN,
+    );
+    assert_eq!(b.engine.active_calls(), 0);
+    assert_eq!(b.cdrs.len(), 1, "one CDR: the call that was up");
+
+    b.engine.set_draining(false);
+    b.deliver(&invite("d3", "4085551234", "2000", PSTN), PSTN);
+    b.expect_request(PSTN, Method::Invite);
+    assert_eq!(b.engine.active_calls(), 1);
+}
+
+/// Every call attempt leaves a CDR, answered or not, with its cause; a request from an unknown
+/// source is not a call and leaves none. Global call ids start where the driver says.
+#[test]
+fn refused_calls_leave_cdrs_with_their_cause() {
+    let mut b = Bench::with_config(provisioning(Some(1)), |c| c.first_call_id = 1000);
+    b.deliver(&invite("r1", "4085551234", "2003", PSTN), PSTN); // no active RD: 486
+    b.deliver(&invite("r2", "4085551234", "7777", PSTN), PSTN); // unallocated: 404
+    b.deliver(&invite("r3", "666", "2000", STRANGER), STRANGER); // not a call
+    b.deliver(&invite("r4", "4085551234", "2000", PSTN), PSTN); // outbound leg finds the trunk full
+    b.advance(Duration::from_secs(64));
+    let got: Vec<(u64, &str, &str, u8)> = b
+        .cdrs
+        .iter()
+        .map(|c| {
+            (
+                c.global_call_id,
+                c.orig_leg_call_identifier.as_str(),
+                c.original_called_party_number.as_str(),
+                c.dest_cause_value,
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (1000, "r1", "2003", 17),
+            (1001, "r2", "7777", 1),
+            (1002, "r4", "2000", 34)
+        ]
+    );
+    for c in &b.cdrs {
+        assert_eq!(c.date_time_connect, 0);
+        assert_eq!(c.orig_span, "pstn");
+        assert!(c.date_time_disconnect >= c.date_time_origination);
+    }
+    let s = b.engine.stats();
+    assert_eq!((s.attempts, s.failed, s.answered), (3, 3, 0));
+    assert_eq!(s.outbound_attempts, 0, "no INVITE left Tether");
+}
+
+/// The seed's BHCA rule: one per outbound call; a fork to two remote destinations is two.
+#[test]
+fn outbound_calls_are_counted_per_leg() {
+    let mut b = Bench::new(provisioning(None));
+    b.deliver(&invite("o1", "4085551234", "2000", PSTN), PSTN);
+    assert_eq!(b.engine.stats().outbound_attempts, 1);
+    b.deliver(&invite("o2", "4085551234", "2002", PSTN), PSTN);
+    b.advance(Duration::from_millis(4000));
+    assert_eq!(b.engine.stats().outbound_attempts, 3);
+    let legs: Vec<_> = b
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            crate::output::CallEvent::LegStarted { trunk, .. } => Some(trunk.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(legs, vec![Some("pstn".to_owned()); 3]);
+    assert_eq!(b.engine.stats().attempts, 2);
+}

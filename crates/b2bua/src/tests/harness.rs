@@ -174,8 +174,14 @@ pub struct Bench {
 
 impl Bench {
     pub fn new(p: Provisioning) -> Bench {
+        Bench::with_config(p, |_| {})
+    }
+
+    /// A bench whose engine settings `tune` adjusts first.
+    pub fn with_config(p: Provisioning, tune: impl FnOnce(&mut EngineConfig)) -> Bench {
         let now = Instant::now();
-        let cfg = EngineConfig::new(peer(TETHER), "tether.test");
+        let mut cfg = EngineConfig::new(peer(TETHER), "tether.test");
+        tune(&mut cfg);
         let engine = Engine::new(cfg, snapshot(p), 7, now, 1_700_000_000_000).expect("engine");
         Bench {
             engine,
