@@ -30,6 +30,8 @@ pub struct Store {
     current: ArcSwap<Snapshot>,
     numbering: NumberingPlan,
     writer: tokio::sync::Mutex<()>,
+    /// The version of the snapshot last swapped in, for [`Store::subscribe`].
+    changed: tokio::sync::watch::Sender<u64>,
 }
 
 impl Store {
@@ -40,12 +42,46 @@ impl Store {
         let (data, version) = db.load().await?;
         let snapshot =
             Snapshot::build(data, numbering.clone(), version).map_err(StoreError::Rejected)?;
+        let (changed, _) = tokio::sync::watch::channel(version);
         Ok(Store {
             db,
             current: ArcSwap::from_pointee(snapshot),
             numbering,
             writer: tokio::sync::Mutex::new(()),
+            changed,
         })
+    }
+
+    /// Tells when the snapshot changes: the receiver sees the new snapshot's version after
+    /// every committed write and every [`Store::refresh`] that loaded another node's writes.
+    /// Cheap; the call path re-reads [`Store::snapshot`] when it fires.
+    pub fn subscribe(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.changed.subscribe()
+    }
+
+    /// Swaps in a new snapshot and tells the subscribers.
+    fn publish(&self, snapshot: Snapshot) {
+        let version = snapshot.version();
+        self.current.store(Arc::new(snapshot));
+        self.changed.send_replace(version);
+    }
+
+    /// Stores call detail records, all in one transaction.
+    pub async fn insert_cdrs(&self, rows: &[crate::cdr::CdrRow]) -> Result<(), StoreError> {
+        crate::cdr::insert(self.db.pool(), rows).await
+    }
+
+    /// One page of the call detail records `filter` selects.
+    pub async fn list_cdrs(
+        &self,
+        filter: &crate::cdr::CdrFilter,
+    ) -> Result<crate::cdr::CdrPage, StoreError> {
+        crate::cdr::list(self.db.pool(), filter).await
+    }
+
+    /// The highest global call id among the stored CDRs.
+    pub async fn last_global_call_id(&self) -> Result<Option<u64>, StoreError> {
+        crate::cdr::last_global_call_id(self.db.pool()).await
     }
 
     /// The current read-only view. Cheap; hold it for as long as one decision needs it.
@@ -72,7 +108,7 @@ impl Store {
         let (data, version) = self.db.load().await?;
         let snapshot =
             Snapshot::build(data, self.numbering.clone(), version).map_err(StoreError::Rejected)?;
-        self.current.store(Arc::new(snapshot));
+        self.publish(snapshot);
         Ok(true)
     }
 
@@ -285,7 +321,7 @@ impl Store {
         if !committed {
             return Ok(None);
         }
-        self.current.store(Arc::new(after));
+        self.publish(after);
         Ok(Some(outcome))
     }
 }

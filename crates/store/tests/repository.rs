@@ -6,7 +6,7 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use tether_store::model::*;
-use tether_store::{Change, Code, NumberingPlan, Origin, Store, StoreError};
+use tether_store::{CdrFilter, CdrRow, Change, Code, NumberingPlan, Origin, Store, StoreError};
 
 static NEXT_DB: AtomicU32 = AtomicU32::new(0);
 
@@ -100,6 +100,8 @@ both!(
     csv_round_trip_of_10000_users_is_exact,
     csv_errors_are_reported_per_row_and_nothing_commits,
     two_nodes_never_commit_conflicting_rds,
+    cdrs_batch_insert_filters_and_paging,
+    subscribers_see_writes_and_refreshes,
 );
 
 fn admin() -> Origin {
@@ -842,4 +844,186 @@ async fn two_nodes_never_commit_conflicting_rds(db: &Db) {
         !a.refresh().await.expect("refresh") || a.snapshot().version() == b.snapshot().version()
     );
     assert_eq!(a.snapshot().version(), b.snapshot().version());
+}
+
+fn cdr(id: u64, calling: &str, called: &str, at_ms: u64) -> CdrRow {
+    CdrRow {
+        cdr_record_type: 1,
+        global_call_id: id.to_string(),
+        orig_leg_call_identifier: format!("leg{id}@test"),
+        date_time_origination: at_ms,
+        date_time_disconnect: at_ms + 5_000,
+        calling_party_number: calling.into(),
+        original_called_party_number: called.into(),
+        final_called_party_number: if called == "2000" {
+            "2000".into()
+        } else {
+            format!("9{called}")
+        },
+        dest_cause_value: 16,
+        orig_span: "pstn-sim-in".into(),
+        final_mobile_called_party_number: "+14157777777".into(),
+        ..CdrRow::default()
+    }
+}
+
+async fn cdrs_batch_insert_filters_and_paging(db: &Db) {
+    let store = open(db).await;
+    assert_eq!(store.last_global_call_id().await.expect("empty max"), None);
+    let t0 = 1_700_000_000_000u64;
+    // 1201 rows in one call: more than one INSERT statement's worth, one transaction.
+    let rows: Vec<CdrRow> = (1..=1201u64)
+        .map(|i| {
+            let calling = if i % 3 == 0 {
+                "4085551234"
+            } else {
+                "4085550000"
+            };
+            let called = if i % 2 == 0 { "2000" } else { "5551212" };
+            cdr(i, calling, called, t0 + i * 1000)
+        })
+        .collect();
+    store.insert_cdrs(&rows).await.expect("insert");
+    store.insert_cdrs(&[]).await.expect("nothing to insert");
+    assert_eq!(
+        store.last_global_call_id().await.expect("max"),
+        Some(1201),
+        "numeric, not text, order"
+    );
+
+    let all = |offset, limit| CdrFilter {
+        offset,
+        limit,
+        ..CdrFilter::default()
+    };
+    let page = store.list_cdrs(&all(0, 10)).await.expect("page");
+    assert_eq!(page.total, 1201);
+    assert_eq!(page.items.len(), 10);
+    let first = &page.items[0];
+    assert!(first.id > 0, "the database assigns ids");
+    assert_eq!(
+        CdrRow {
+            id: 0,
+            ..first.clone()
+        },
+        rows[0],
+        "every column round-trips"
+    );
+    let last = store.list_cdrs(&all(1200, 10)).await.expect("last page");
+    assert_eq!(last.items.len(), 1);
+    assert_eq!(last.items[0].global_call_id, "1201");
+
+    let by_id = store
+        .list_cdrs(&CdrFilter {
+            global_call_id: Some("77".into()),
+            limit: 10,
+            ..CdrFilter::default()
+        })
+        .await
+        .expect("by id");
+    assert_eq!(
+        (
+            by_id.total,
+            by_id.items[0].orig_leg_call_identifier.as_str()
+        ),
+        (1, "leg77@test")
+    );
+
+    let calling = store
+        .list_cdrs(&CdrFilter {
+            calling: Some("4085551234".into()),
+            limit: 1000,
+            ..CdrFilter::default()
+        })
+        .await
+        .expect("calling");
+    assert_eq!(calling.total, 400);
+    // `called` matches the original or the final called number.
+    let called = store
+        .list_cdrs(&CdrFilter {
+            called: Some("95551212".into()),
+            limit: 1,
+            ..CdrFilter::default()
+        })
+        .await
+        .expect("final called");
+    assert_eq!(called.total, 601);
+    let called = store
+        .list_cdrs(&CdrFilter {
+            called: Some("2000".into()),
+            calling: Some("4085551234".into()),
+            limit: 1,
+            ..CdrFilter::default()
+        })
+        .await
+        .expect("both");
+    assert_eq!(called.total, 200);
+    // Time range: from inclusive, to exclusive.
+    let range = store
+        .list_cdrs(&CdrFilter {
+            from_ms: Some(t0 + 10_000),
+            to_ms: Some(t0 + 20_000),
+            limit: 100,
+            ..CdrFilter::default()
+        })
+        .await
+        .expect("range");
+    let ids: Vec<&str> = range
+        .items
+        .iter()
+        .map(|r| r.global_call_id.as_str())
+        .collect();
+    assert_eq!(ids, (10..20).map(|i| i.to_string()).collect::<Vec<_>>());
+
+    let csv = tether_store::cdr::to_csv(&range.items).expect("csv");
+    assert_eq!(csv.lines().count(), 11);
+    assert!(csv
+        .lines()
+        .nth(1)
+        .expect("row")
+        .starts_with("1,10,leg10@test,1700000010,pstn-sim-in,"));
+
+    // Another handle on the same database (a restarted node) sees them.
+    let again = open(db).await;
+    assert_eq!(again.last_global_call_id().await.expect("max"), Some(1201));
+}
+
+async fn subscribers_see_writes_and_refreshes(db: &Db) {
+    let a = open(db).await;
+    let mut rx = a.subscribe();
+    let v0 = *rx.borrow_and_update();
+    assert_eq!(v0, a.snapshot().version());
+    a.write(&admin(), base(&["9.!"])).await.expect("write");
+    assert!(
+        rx.has_changed().expect("sender alive"),
+        "a committed write notifies"
+    );
+    assert_eq!(*rx.borrow_and_update(), a.snapshot().version());
+    a.dry_run(&admin(), vec![Change::Create(user("zed", false))])
+        .await
+        .expect("dry run");
+    assert!(
+        !rx.has_changed().expect("alive"),
+        "a dry run changes nothing"
+    );
+    assert!(a
+        .write(&admin(), vec![Change::Create(user("alice", true))])
+        .await
+        .is_err());
+    assert!(
+        !rx.has_changed().expect("alive"),
+        "a refused write changes nothing"
+    );
+
+    // Another node's write reaches this one's subscribers through refresh().
+    let b = open(db).await;
+    b.write(&admin(), vec![Change::Create(user("zed", false))])
+        .await
+        .expect("b");
+    assert!(!rx.has_changed().expect("alive"));
+    assert!(a.refresh().await.expect("refresh"));
+    assert!(rx.has_changed().expect("alive"));
+    assert_eq!(*rx.borrow_and_update(), b.snapshot().version());
+    assert!(!a.refresh().await.expect("nothing new"));
+    assert!(!rx.has_changed().expect("alive"));
 }
