@@ -16,16 +16,21 @@ use crate::config::REFERENCE;
     after_long_help = REFERENCE,
 )]
 pub struct Cli {
+    /// Log as JSON, one object per line (overrides [log] format).
+    #[arg(long, global = true)]
+    pub log_json: bool,
     #[command(subcommand)]
     pub command: Command,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the server: the admin REST API on the HTTP port, with the provisioning database.
+    /// Run the server: SIP (the call engine), the admin REST API, /metrics and the built-in
+    /// PSTN simulator.
     ///
-    /// With no configuration it uses the SQLite file tether.db in the working directory and
-    /// seeds a demo provisioning on first start.
+    /// With no configuration: SIP on UDP and TCP 0.0.0.0:5060, HTTP on 127.0.0.1:8080, the
+    /// SQLite file tether.db in the working directory with a demo provisioning seeded on first
+    /// start, and the PSTN simulator on 127.0.0.1:5070 behind the demo's trunks.
     #[command(after_long_help = REFERENCE)]
     Serve(ServeArgs),
 }
@@ -41,6 +46,13 @@ pub struct ServeArgs {
     /// Database URL (overrides [database] url): sqlite://FILE or postgres://…
     #[arg(long, value_name = "URL")]
     pub database: Option<String>,
+    /// SIP address for both UDP and TCP (replaces [sip] listen_udp and listen_tcp).
+    #[arg(long, value_name = "ADDR")]
+    pub sip: Option<SocketAddr>,
+    /// Address of the built-in PSTN simulator (overrides [pstn] listen; the demo seed points
+    /// its trunks there).
+    #[arg(long, value_name = "ADDR")]
+    pub pstn: Option<SocketAddr>,
 }
 
 #[cfg(test)]
@@ -64,9 +76,17 @@ mod tests {
             "127.0.0.1:0",
             "--database",
             "sqlite://a.db",
+            "--sip",
+            "127.0.0.1:5062",
+            "--pstn",
+            "127.0.0.1:5072",
+            "--log-json",
         ])
         .expect("parse");
+        assert!(cli.log_json);
         let Command::Serve(a) = cli.command;
+        assert_eq!(a.sip.map(|a| a.port()), Some(5062));
+        assert_eq!(a.pstn.map(|a| a.port()), Some(5072));
         assert_eq!(a.config, Some(PathBuf::from("x.toml")));
         assert_eq!(a.http.map(|a| a.port()), Some(0));
         assert_eq!(a.database.as_deref(), Some("sqlite://a.db"));
@@ -76,5 +96,8 @@ mod tests {
     fn help_documents_the_config() {
         let help = Cli::command().render_long_help().to_string();
         assert!(help.contains("[numbering]") && help.contains("tether-admin.token"));
+        for section in ["[sip]", "[pstn]", "[log]", "drain_seconds", "/metrics"] {
+            assert!(help.contains(section), "{section}");
+        }
     }
 }

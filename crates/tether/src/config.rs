@@ -32,10 +32,31 @@ pub const REFERENCE: &str = r#"CONFIGURATION (TOML, every key optional; unknown 
   national_number_length = 10
 
   [demo]
-  seed = true                     # seed the demo provisioning when the database has no users
+  seed = true                     # seed the demo provisioning when the database has no users;
+                                  # its PSTN trunks point at [pstn] listen
 
-Command-line flags (--http, --database) override the file. RUST_LOG sets the log filter
-(default "info")."#;
+  [sip]
+  listen_udp = ["0.0.0.0:5060"]   # SIP over UDP, one socket per address
+  listen_tcp = ["0.0.0.0:5060"]   # SIP over TCP, one listener per address
+  advertised = "127.0.0.1:5060"   # the address put in Via and Contact; default: the first
+                                  # listen address (UDP first), 0.0.0.0 replaced by 127.0.0.1
+  domain = "127.0.0.1"            # host of Tether's own URIs and the digest realm of phone
+                                  # registration; default: the advertised IP
+  drain_seconds = 30              # on SIGINT/SIGTERM: refuse new calls (503 + Retry-After) and
+                                  # wait this long at most for active calls to end
+  max_calls = 100000              # calls at once; more are refused 503
+
+  [pstn]
+  enabled = true                  # run the built-in PSTN simulator behind the demo's trunks
+  listen = "127.0.0.1:5070"       # its SIP address (UDP and TCP)
+
+  [log]
+  format = "human"                # or "json": one JSON object per line
+
+Command-line flags (--http, --database, --sip, --pstn, --log-json) override the file. RUST_LOG
+sets the log filter (default "info"). GET /metrics (Prometheus text format, no
+authentication, like /api/v1/health) reports calls, BHCA, trunk channels and call setup time;
+CDRs go to the database's cdrs table (GET /api/v1/cdrs, /api/v1/cdrs.csv)."#;
 
 /// The whole file.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
@@ -51,6 +72,12 @@ pub struct Config {
     pub numbering: Numbering,
     #[serde(default)]
     pub demo: Demo,
+    #[serde(default)]
+    pub sip: Sip,
+    #[serde(default)]
+    pub pstn: Pstn,
+    #[serde(default)]
+    pub log: Log,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
@@ -212,6 +239,106 @@ fn yes() -> bool {
     true
 }
 
+/// The SIP side: transports, the addresses Tether names itself by, and draining.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sip {
+    #[serde(default = "default_sip_listen")]
+    pub listen_udp: Vec<SocketAddr>,
+    #[serde(default = "default_sip_listen")]
+    pub listen_tcp: Vec<SocketAddr>,
+    #[serde(default)]
+    pub advertised: Option<SocketAddr>,
+    #[serde(default)]
+    pub domain: Option<String>,
+    #[serde(default = "default_drain_seconds")]
+    pub drain_seconds: u64,
+    #[serde(default = "default_max_calls")]
+    pub max_calls: usize,
+}
+
+impl Default for Sip {
+    fn default() -> Self {
+        Sip {
+            listen_udp: default_sip_listen(),
+            listen_tcp: default_sip_listen(),
+            advertised: None,
+            domain: None,
+            drain_seconds: default_drain_seconds(),
+            max_calls: default_max_calls(),
+        }
+    }
+}
+
+fn default_sip_listen() -> Vec<SocketAddr> {
+    vec![SocketAddr::from(([0, 0, 0, 0], 5060))]
+}
+fn default_drain_seconds() -> u64 {
+    30
+}
+fn default_max_calls() -> usize {
+    100_000
+}
+
+impl Sip {
+    /// The address Tether puts in Via and Contact: `advertised`, else the first bound address
+    /// (UDP first) with an unspecified IP (0.0.0.0, ::) replaced by loopback.
+    pub fn advertised_or(&self, bound: &[SocketAddr]) -> Option<SocketAddr> {
+        if let Some(a) = self.advertised {
+            return Some(a);
+        }
+        let mut a = *bound.first()?;
+        if a.ip().is_unspecified() {
+            a.set_ip(if a.is_ipv4() {
+                std::net::Ipv4Addr::LOCALHOST.into()
+            } else {
+                std::net::Ipv6Addr::LOCALHOST.into()
+            });
+        }
+        Some(a)
+    }
+}
+
+/// The built-in PSTN simulator.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pstn {
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    #[serde(default = "default_pstn_listen")]
+    pub listen: SocketAddr,
+}
+
+impl Default for Pstn {
+    fn default() -> Self {
+        Pstn {
+            enabled: true,
+            listen: default_pstn_listen(),
+        }
+    }
+}
+
+pub fn default_pstn_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 5070))
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Lines for people (colored on a terminal).
+    #[default]
+    Human,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Log {
+    #[serde(default)]
+    pub format: LogFormat,
+}
+
 /// Why the configuration could not be read. `Display` names the file, and for a bad value the
 /// line, column and key.
 #[non_exhaustive]
@@ -346,6 +473,80 @@ mod tests {
         assert_eq!(c.http.listen.to_string(), "127.0.0.1:8080");
         assert!(c.demo.seed);
         assert_eq!(c.numbering.plan(), NumberingPlan::north_american());
+        assert_eq!(
+            c.sip.listen_udp,
+            vec!["0.0.0.0:5060".parse().expect("addr")]
+        );
+        assert_eq!(c.sip.listen_tcp, c.sip.listen_udp);
+        assert_eq!(c.sip.drain_seconds, 30);
+        assert!(c.pstn.enabled);
+        assert_eq!(c.pstn.listen.to_string(), "127.0.0.1:5070");
+        assert_eq!(c.log.format, LogFormat::Human);
+    }
+
+    #[test]
+    fn sip_pstn_and_log_sections() {
+        let c = parse(
+            "[sip]\nlisten_udp = [\"10.0.0.1:5060\", \"[::1]:5060\"]\nlisten_tcp = []\n\
+             advertised = \"192.0.2.1:5060\"\ndomain = \"pbx.example.com\"\ndrain_seconds = 5\n\
+             [pstn]\nenabled = false\nlisten = \"127.0.0.1:6070\"\n[log]\nformat = \"json\"\n",
+        )
+        .expect("sections");
+        assert_eq!(c.sip.listen_udp.len(), 2);
+        assert!(c.sip.listen_tcp.is_empty());
+        assert_eq!(c.sip.domain.as_deref(), Some("pbx.example.com"));
+        assert_eq!(c.sip.drain_seconds, 5);
+        assert!(!c.pstn.enabled);
+        assert_eq!(c.pstn.listen.port(), 6070);
+        assert_eq!(c.log.format, LogFormat::Json);
+        let s = parse("[log]\nformat = \"xml\"\n").unwrap_err().to_string();
+        assert!(s.contains("line 2") && s.contains("log.format"), "{s}");
+        let s = parse("[sip]\nlisten_udp = \"0.0.0.0:5060\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(s.contains("sip.listen_udp"), "{s}");
+    }
+
+    #[test]
+    fn advertised_address() {
+        let bound: Vec<SocketAddr> = vec!["0.0.0.0:5062".parse().expect("a")];
+        let sip = Sip::default();
+        assert_eq!(
+            sip.advertised_or(&bound).map(|a| a.to_string()).as_deref(),
+            Some("127.0.0.1:5062")
+        );
+        let v6: Vec<SocketAddr> = vec!["[::]:5060".parse().expect("a")];
+        assert_eq!(
+            sip.advertised_or(&v6).map(|a| a.to_string()).as_deref(),
+            Some("[::1]:5060")
+        );
+        let fixed = Sip {
+            advertised: Some("192.0.2.7:5060".parse().expect("a")),
+            ..Sip::default()
+        };
+        assert_eq!(fixed.advertised_or(&bound), fixed.advertised);
+        assert_eq!(sip.advertised_or(&[]), None);
+    }
+
+    /// The annotated example at the repository root stays valid and documents every section.
+    #[test]
+    fn example_file_parses() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tether.example.toml");
+        let text = std::fs::read_to_string(&path).expect("tether.example.toml at the repo root");
+        let c = Config::parse(&path, &text).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(c.sip.drain_seconds, 30);
+        for section in [
+            "[database]",
+            "[http]",
+            "[admin]",
+            "[numbering]",
+            "[demo]",
+            "[sip]",
+            "[pstn]",
+            "[log]",
+        ] {
+            assert!(text.contains(section), "{section} is documented");
+        }
     }
 
     #[test]

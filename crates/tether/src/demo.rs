@@ -1,11 +1,10 @@
 //! The demo provisioning `tether serve` seeds into an empty database, so that a newcomer can
 //! call and be called at once (README "Run Tether"). One batch, through the admin write path.
 
+use std::net::SocketAddr;
+
 use tether_store::model::*;
 use tether_store::{Change, Kind, Origin, Store, StoreError, WriteOutcome};
-
-/// Where the built-in PSTN simulator will listen; both demo trunks peer with it.
-pub const PSTN_SIMULATOR: &str = "127.0.0.1:5070";
 
 pub const INTERNAL: &str = "Internal";
 pub const PSTN: &str = "PSTN";
@@ -24,16 +23,20 @@ pub const BOB_SIP_USER: &str = "bob";
 pub const BOB_SIP_PASSWORD: &str = "bob-sip";
 
 /// Seeds the demo when the database holds no users; returns what was written, or None when
-/// there was something already.
-pub async fn seed_if_empty(store: &Store) -> Result<Option<WriteOutcome>, StoreError> {
+/// there was something already. Both PSTN trunks peer with `pstn`, the built-in PSTN
+/// simulator's address (`[pstn] listen`, 127.0.0.1:5070 by default).
+pub async fn seed_if_empty(
+    store: &Store,
+    pstn: SocketAddr,
+) -> Result<Option<WriteOutcome>, StoreError> {
     if store.snapshot().data().count(Kind::User) > 0 {
         return Ok(None);
     }
-    store.write(&Origin::Admin, changes()).await.map(Some)
+    store.write(&Origin::Admin, changes(pstn)).await.map(Some)
 }
 
-/// The demo provisioning as one batch.
-pub fn changes() -> Vec<Change> {
+/// The demo provisioning as one batch, with its trunks pointing at `pstn`.
+pub fn changes(pstn: SocketAddr) -> Vec<Change> {
     let partition = |name: &str, description: &str| Partition {
         name: name.into(),
         description: description.into(),
@@ -46,7 +49,7 @@ pub fn changes() -> Vec<Change> {
     let trunk = |name: &str, inbound_css: Option<&str>| Trunk {
         name: name.into(),
         kind: TrunkKind::Sip,
-        peer: PSTN_SIMULATOR.into(),
+        peer: pstn.to_string(),
         did: None,
         hunting: Hunting::Ascending,
         channels: None,

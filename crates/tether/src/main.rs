@@ -4,10 +4,13 @@
 
 mod admin_token;
 mod api;
+mod cdr_writer;
 mod cli;
 mod config;
 mod demo;
+mod metrics;
 mod serve;
+mod sip;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -15,27 +18,28 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use crate::cli::{Cli, Command, ServeArgs};
-use crate::config::Config;
+use crate::config::{Config, LogFormat};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging();
     match cli.command {
-        Command::Serve(args) => serve_command(args),
+        Command::Serve(args) => serve_command(args, cli.log_json),
     }
 }
 
-fn init_logging() {
+fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .init();
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Human => builder.with_ansi(std::io::stderr().is_terminal()).init(),
+        LogFormat::Json => builder.json().with_ansi(false).init(),
+    }
 }
 
-fn serve_command(args: ServeArgs) -> ExitCode {
+fn serve_command(args: ServeArgs, log_json: bool) -> ExitCode {
     let mut config = match &args.config {
         Some(file) => match Config::load(file) {
             Ok(c) => c,
@@ -46,11 +50,22 @@ fn serve_command(args: ServeArgs) -> ExitCode {
         },
         None => Config::default(),
     };
+    if log_json {
+        config.log.format = LogFormat::Json;
+    }
+    init_logging(config.log.format);
     if let Some(addr) = args.http {
         config.http.listen = addr;
     }
     if let Some(url) = args.database {
         config.database.url = url;
+    }
+    if let Some(addr) = args.sip {
+        config.sip.listen_udp = vec![addr];
+        config.sip.listen_tcp = vec![addr];
+    }
+    if let Some(addr) = args.pstn {
+        config.pstn.listen = addr;
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

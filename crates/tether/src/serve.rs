@@ -1,20 +1,38 @@
-//! `tether serve`: opens the provisioning store, seeds the demo into an empty database, settles
-//! the admin token, and runs the services until Ctrl-C or SIGTERM, then drains them.
+//! `tether serve`: opens the store, binds the SIP transports, seeds the demo into an empty
+//! database, settles the admin token, and runs the services until SIGINT or SIGTERM:
 //!
-//! Services today: the HTTP listener (admin REST API). The SIP side — transports, the call
-//! engine and the built-in PSTN simulator — is not wired yet; it will be started here as
-//! further tasks on the same [`Shutdown`] signal, reading the same `Arc<Store>`.
+//! - the SIP driver (`sip::driver`): the call engine on its own task;
+//! - the CDR writer (`cdr_writer`), fed by the driver;
+//! - on PostgreSQL, a refresher that picks up other nodes' provisioning writes every second;
+//! - the HTTP listener: admin REST API, CDRs, `/metrics`.
+//!
+//! Stopping (mini-redis style): the first signal makes the driver drain — new calls get 503,
+//! active ones go on until none is left or `[sip] drain_seconds` passes (a second signal cuts
+//! it short) — then the SIP transports close, the HTTP server finishes its requests, and the
+//! CDR writer stores what is queued.
+//!
+//! TODO(pstn): the built-in PSTN simulator (`tether_trunk::pstn::PstnSimulator`, SPEC §4) is
+//! not in this tree yet; when it is, it runs here on its own task and TransportLayer at
+//! `[pstn] listen`, driven like the engine. Until then `[pstn] enabled` only logs that it is
+//! missing, and `[pstn] listen` is where the demo's trunks point.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
+use tether_store::db::Backend;
 use tether_store::{Store, StoreError};
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 
 use crate::admin_token::{self, Provenance, TokenError};
 use crate::api::{self, auth::Auth, AppState};
+use crate::cdr_writer;
 use crate::config::{AdminToken, Config};
 use crate::demo;
+use crate::metrics::CdrCounters;
+use crate::sip::driver::{self, Ended, Stop};
+use crate::sip::sender::Sender;
+use crate::sip::{self, SipError, SipHandle};
 
 /// What `serve` needs, after the config file and the command-line flags are merged.
 #[derive(Clone, Debug)]
@@ -33,6 +51,9 @@ pub enum ServeError {
         error: std::io::Error,
     },
     Http(std::io::Error),
+    Sip(SipError),
+    /// The SIP driver stopped on its own (its transports closed).
+    SipStopped,
 }
 
 impl std::fmt::Display for ServeError {
@@ -43,6 +64,8 @@ impl std::fmt::Display for ServeError {
             ServeError::Token(e) => write!(f, "{e}"),
             ServeError::Bind { addr, error } => write!(f, "cannot listen on {addr}: {error}"),
             ServeError::Http(e) => write!(f, "HTTP server failed: {e}"),
+            ServeError::Sip(e) => write!(f, "{e}"),
+            ServeError::SipStopped => f.write_str("the SIP transports stopped unexpectedly"),
         }
     }
 }
@@ -60,8 +83,15 @@ impl Shutdown {
     }
 }
 
-/// Resolves on Ctrl-C or (on Unix) SIGTERM.
-async fn termination() {
+/// Which signal arrived.
+#[derive(Clone, Copy, Debug)]
+enum Signal {
+    Interrupt,
+    Terminate,
+}
+
+/// Resolves on Ctrl-C or (on Unix) SIGTERM. Each call waits for a new signal.
+async fn termination() -> Signal {
     let ctrl_c = async {
         if let Err(e) = tokio::signal::ctrl_c().await {
             tracing::warn!(error = %e, "cannot listen for Ctrl-C");
@@ -83,8 +113,8 @@ async fn termination() {
     #[cfg(not(unix))]
     let term = std::future::pending::<()>();
     tokio::select! {
-        () = ctrl_c => tracing::info!("Ctrl-C: shutting down"),
-        () = term => tracing::info!("SIGTERM: shutting down"),
+        () = ctrl_c => Signal::Interrupt,
+        () = term => Signal::Terminate,
     }
 }
 
@@ -101,10 +131,33 @@ pub async fn run(settings: Settings) -> Result<(), ServeError> {
         "provisioning database open"
     );
 
+    // SIP first: a port in use stops the start before anything is seeded or served.
+    let bound = sip::bind(&config.sip).await.map_err(ServeError::Sip)?;
+    for p in bound.transport.local_addrs() {
+        tracing::info!(transport = %p.transport, address = %p.addr, "SIP listening");
+        // Machine-readable, for scripts and tests.
+        println!("tether: sip {} listening on {}", p.transport, p.addr);
+    }
+    tracing::info!(advertised = %bound.advertised, "SIP address in Via and Contact");
+
+    let pstn = config.pstn.listen;
+    if config.pstn.enabled {
+        // TODO(pstn): start the built-in simulator here (see the module comment).
+        tracing::warn!(
+            address = %pstn,
+            "the built-in PSTN simulator is not part of this build yet: calls over the demo \
+             trunks reach {pstn} only if something listens there"
+        );
+    }
+
     if config.demo.seed {
-        match demo::seed_if_empty(&store).await.map_err(ServeError::Seed)? {
+        match demo::seed_if_empty(&store, pstn)
+            .await
+            .map_err(ServeError::Seed)?
+        {
             Some(outcome) => tracing::info!(
                 objects = outcome.created,
+                pstn = %pstn,
                 "seeded the demo provisioning (user alice on CTRIDalice, DN 2000; user bob on SIPbob, DN 2001)"
             ),
             None => tracing::debug!("database already provisioned; no demo seed"),
@@ -112,10 +165,18 @@ pub async fn run(settings: Settings) -> Result<(), ServeError> {
     }
 
     let token = admin_token(&config)?;
-    let state = AppState {
-        store: Arc::clone(&store),
-        auth: Arc::new(Auth::new(token)),
-    };
+    let first_call_id = store
+        .last_global_call_id()
+        .await
+        .map_err(ServeError::Store)?
+        .map_or(1, |n| n.saturating_add(1));
+    let engine = sip::engine(
+        &config.sip,
+        bound.advertised,
+        store.snapshot(),
+        first_call_id,
+    )
+    .map_err(ServeError::Sip)?;
 
     let listener = tokio::net::TcpListener::bind(config.http.listen)
         .await
@@ -123,12 +184,44 @@ pub async fn run(settings: Settings) -> Result<(), ServeError> {
             addr: config.http.listen,
             error,
         })?;
-    let bound = listener.local_addr().map_err(ServeError::Http)?;
-    tracing::info!(address = %bound, "admin API listening on http://{bound}/api/v1");
-    // One machine-readable line on stdout, for scripts and tests started with port 0.
-    println!("tether: http listening on {bound}");
+    let http_addr = listener.local_addr().map_err(ServeError::Http)?;
+
+    // The CDR writer, then the driver that feeds it.
+    let counters = Arc::new(CdrCounters::default());
+    let (cdr_tx, cdr_rx) = mpsc::channel(cdr_writer::QUEUE);
+    let writer = tokio::spawn(cdr_writer::run(
+        Arc::clone(&store),
+        cdr_rx,
+        Arc::clone(&counters),
+    ));
+    let (sip_handle, metrics_rx) = SipHandle::new();
+    let (failures_tx, failures_rx) = mpsc::channel(1024);
+    let (sip_stop, sip_stop_rx) = watch::channel(Stop::Run);
+    let transport = bound.transport.clone();
+    let io = driver::Io {
+        inbound: bound.inbound,
+        sender: Sender::new(bound.transport, failures_tx),
+        failures: failures_rx,
+        metrics: metrics_rx,
+        cdrs: cdr_tx,
+        cdr_counters: Arc::clone(&counters),
+        stop: sip_stop_rx,
+        drain: Duration::from_secs(config.sip.drain_seconds),
+    };
+    let mut sip_task = tokio::spawn(driver::run(engine, Arc::clone(&store), io));
 
     let (stop_tx, stop_rx) = watch::channel(false);
+    let refresher = (store.backend() == Backend::Postgres)
+        .then(|| tokio::spawn(refresh_loop(Arc::clone(&store), Shutdown(stop_rx.clone()))));
+
+    let state = AppState {
+        store: Arc::clone(&store),
+        auth: Arc::new(Auth::new(token)),
+        sip: Some(sip_handle),
+    };
+    tracing::info!(address = %http_addr, "admin API listening on http://{http_addr}/api/v1; metrics on http://{http_addr}/metrics");
+    // One machine-readable line on stdout, for scripts and tests started with port 0.
+    println!("tether: http listening on {http_addr}");
     let mut http = tokio::spawn({
         let shutdown = Shutdown(stop_rx.clone());
         let app = api::router(state);
@@ -138,24 +231,97 @@ pub async fn run(settings: Settings) -> Result<(), ServeError> {
                 .await
         }
     });
-    // The SIP listeners and the PSTN simulator will be spawned here with `Shutdown(stop_rx)`.
     drop(stop_rx);
 
-    let ended = tokio::select! {
-        () = termination() => {
-            let _ = stop_tx.send(true);
-            http.await
+    // Run until a signal, or until a service fails on its own.
+    let mut failure = None;
+    let sip_ended = tokio::select! {
+        signal = termination() => {
+            tracing::info!(?signal, "stopping: draining calls first (a second signal stops at once)");
+            let _ = sip_stop.send(Stop::Drain);
+            let ended = tokio::select! {
+                ended = &mut sip_task => ended,
+                signal = termination() => {
+                    tracing::warn!(?signal, "second signal: stopping without waiting for calls");
+                    let _ = sip_stop.send(Stop::Now);
+                    (&mut sip_task).await
+                }
+            };
+            Some(ended)
         }
-        // The server stopped by itself: only an error does that.
-        ended = &mut http => ended,
+        ended = &mut sip_task => {
+            failure = Some(ServeError::SipStopped);
+            Some(ended)
+        }
+        ended = &mut http => {
+            failure = Some(match ended {
+                Ok(Ok(())) => ServeError::Http(std::io::Error::other("the HTTP server stopped")),
+                Ok(Err(e)) => ServeError::Http(e),
+                Err(e) => ServeError::Http(std::io::Error::other(e)),
+            });
+            let _ = sip_stop.send(Stop::Now);
+            Some((&mut sip_task).await)
+        }
     };
-    match ended {
-        Ok(Ok(())) => {
+    match sip_ended {
+        Some(Ok(Ended::Drained)) => tracing::info!("drained: no call left"),
+        Some(Ok(Ended::DrainTimeout { active })) => tracing::warn!(
+            active_calls = active,
+            "drain time over: stopping with calls still up"
+        ),
+        Some(Ok(Ended::Forced { active })) => {
+            tracing::warn!(active_calls = active, "stopped at once with calls still up")
+        }
+        Some(Ok(Ended::TransportClosed)) => tracing::error!("the SIP transports closed"),
+        Some(Err(e)) => tracing::error!(error = %e, "the SIP driver failed"),
+        None => {}
+    }
+    transport.shutdown().await;
+    tracing::info!("SIP transports closed");
+
+    let _ = stop_tx.send(true);
+    if !http.is_finished() {
+        match http.await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::error!(error = %e, "HTTP server failed while stopping"),
+            Err(e) => tracing::error!(error = %e, "HTTP server task failed"),
+        }
+    }
+    if let Some(r) = refresher {
+        let _ = r.await;
+    }
+    // The driver is gone, so is the writer's only sender: it stores what is queued and ends.
+    if let Err(e) = writer.await {
+        tracing::error!(error = %e, "the CDR writer failed");
+    }
+    match failure {
+        None => {
             tracing::info!("stopped");
             Ok(())
         }
-        Ok(Err(e)) => Err(ServeError::Http(e)),
-        Err(e) => Err(ServeError::Http(std::io::Error::other(e))),
+        Some(e) => Err(e),
+    }
+}
+
+/// Picks up other nodes' provisioning writes (PostgreSQL clusters): one cheap version read a
+/// second; a change rebuilds the snapshot and wakes the SIP driver.
+async fn refresh_loop(store: Arc<Store>, stop: Shutdown) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let stopped = stop.wait();
+    tokio::pin!(stopped);
+    loop {
+        tokio::select! {
+            () = &mut stopped => return,
+            _ = tick.tick() => match store.refresh().await {
+                Ok(true) => tracing::info!(
+                    version = store.snapshot().version(),
+                    "provisioning changed on another node; reloaded"
+                ),
+                Ok(false) => {}
+                Err(e) => tracing::warn!(error = %e, "cannot check for other nodes' provisioning writes"),
+            },
+        }
     }
 }
 

@@ -15,6 +15,7 @@ pub const INVALID_FIELD: &str = "INVALID_FIELD";
 pub const METHOD_NOT_ALLOWED: &str = "METHOD_NOT_ALLOWED";
 pub const PAYLOAD_TOO_LARGE: &str = "PAYLOAD_TOO_LARGE";
 pub const DATABASE_ERROR: &str = "DATABASE_ERROR";
+pub const UNAVAILABLE: &str = "UNAVAILABLE";
 
 /// One violation in `errors`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

@@ -1,5 +1,6 @@
 //! The admin REST API (the AXL role) under `/api/v1`: provisioning objects, the Dialed Number
-//! Analyzer, bulk CSV, health and the OpenAPI document.
+//! Analyzer, bulk CSV, call detail records, health and the OpenAPI document; and `/metrics`
+//! (Prometheus).
 //!
 //! Routes are registered through [`Routes`], which records every (method, path) pair it adds,
 //! so the OpenAPI document can be checked against the router. Handlers only translate between
@@ -8,9 +9,11 @@
 pub mod analyze;
 pub mod auth;
 pub mod bulk;
+pub mod cdrs;
 pub mod device_rds;
 pub mod error;
 pub mod health;
+pub mod metrics;
 pub mod objects;
 pub mod openapi;
 
@@ -40,6 +43,8 @@ pub const CSV_LIMIT: usize = 16 << 20;
 pub struct AppState {
     pub store: Arc<Store>,
     pub auth: Arc<Auth>,
+    /// The running SIP driver (metrics); None when SIP is not running.
+    pub sip: Option<crate::sip::SipHandle>,
 }
 
 /// A router that remembers what it routes.
@@ -130,7 +135,10 @@ pub fn routes() -> Routes {
             &format!("{BASE}/openapi.json"),
             openapi::openapi_json,
         )
-        .add(Method::POST, &format!("{BASE}/analyze"), analyze::analyze);
+        .add(Method::POST, &format!("{BASE}/analyze"), analyze::analyze)
+        .add(Method::GET, metrics::PATH, metrics::metrics)
+        .add(Method::GET, &cdrs::path(), cdrs::list)
+        .add(Method::GET, &cdrs::csv_path(), cdrs::export);
     for kind in Kind::ALL {
         let (list, item) = (collection_path(kind), item_path(kind));
         r = r

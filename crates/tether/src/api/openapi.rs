@@ -104,6 +104,7 @@ fn build() -> Value {
         model_refs.push(with_model!(kind, T, _w => generator.subschema_for::<T>()).to_value());
     }
     let analyze_request = generator.subschema_for::<AnalyzeRequest>().to_value();
+    let cdr = generator.subschema_for::<tether_store::CdrRow>().to_value();
     let mut schemas = generator.take_definitions(true);
     for (name, schema) in extra_schemas() {
         schemas.insert(name.to_owned(), schema);
@@ -236,6 +237,23 @@ fn build() -> Value {
     }
 
     device_rd_paths(&mut paths);
+    cdr_paths(&mut paths, cdr);
+    paths.insert(
+        super::metrics::PATH.to_owned(),
+        json!({ "get": {
+            "operationId": "metrics",
+            "summary": "Prometheus metrics (public): calls active, attempts, answered, failed, \
+                BHCA (outbound calls in the last hour), trunk channels in use, call setup \
+                histogram, registrations, SIP transactions, CDR writer",
+            "tags": ["system"],
+            "security": [],
+            "responses": {
+                "200": { "description": "Text exposition format 0.0.4",
+                         "content": { super::metrics::CONTENT_TYPE: { "schema": { "type": "string" } } } },
+                "503": response_ref("Unavailable"),
+            },
+        }}),
+    );
 
     for kind in tether_store::bulk::BULK_KINDS {
         let c = kind.collection();
@@ -293,8 +311,8 @@ fn build() -> Value {
         "info": {
             "title": "Tether admin API",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "Provisioning (the AXL role), the Dialed Number Analyzer and bulk CSV \
-                (the BAT role). Authenticate with `Authorization: Bearer <admin token>` or HTTP \
+            "description": "Provisioning (the AXL role), the Dialed Number Analyzer, bulk CSV \
+                (the BAT role), call detail records and Prometheus metrics. Authenticate with `Authorization: Bearer <admin token>` or HTTP \
                 Basic as a user: users with the admin role act as the administrator; other users \
                 see only their own user, devices and lines and manage only their own devices' \
                 remote destinations, which are verified reachable through the device's reroute \
@@ -320,9 +338,80 @@ fn build() -> Value {
                 "PayloadTooLarge": error_response("PAYLOAD_TOO_LARGE: JSON bodies up to 1 MiB, CSV up to 16 MiB"),
                 "Unprocessable": error_response("REMOTE_DESTINATION_LIMIT_EXCEEDED, LINE_LIMIT_EXCEEDED, MOBILITY_NOT_ENABLED, RD_NOT_REACHABLE or UNKNOWN_REFERENCE"),
                 "ServerError": error_response("DATABASE_ERROR: nothing was changed"),
+                "Unavailable": error_response("UNAVAILABLE: the SIP engine is not running (starting or stopped)"),
             },
         },
     })
+}
+
+/// `/api/v1/cdrs` and `/api/v1/cdrs.csv`.
+fn cdr_paths(paths: &mut Map<String, Value>, cdr: Value) {
+    use super::cdrs;
+    let params = |default: u64, max: u64| {
+        let mut p: Vec<Value> = cdrs::FILTERS
+            .iter()
+            .map(|(name, description)| {
+                let schema = if matches!(*name, "from" | "to") {
+                    json!({ "type": "integer", "minimum": 0 })
+                } else {
+                    json!({ "type": "string" })
+                };
+                json!({ "name": name, "in": "query", "required": false,
+                        "description": description, "schema": schema })
+            })
+            .collect();
+        p.push(json!({ "name": "offset", "in": "query", "required": false,
+                       "description": "Records to skip", "schema": { "type": "integer", "minimum": 0, "default": 0 } }));
+        p.push(json!({ "name": "limit", "in": "query", "required": false,
+                       "description": "Records at most",
+                       "schema": { "type": "integer", "minimum": 1, "maximum": max, "default": default } }));
+        Value::Array(p)
+    };
+    let page = json!({
+        "type": "object",
+        "required": ["items", "total", "offset", "limit"],
+        "properties": {
+            "items": { "type": "array", "items": cdr },
+            "total": { "type": "integer", "description": "Records matching the filters" },
+            "offset": { "type": "integer" },
+            "limit": { "type": "integer" },
+        },
+    });
+    let mut list = operation(
+        "list_cdrs".into(),
+        "Call detail records, one per call (answered or not), oldest origination first; \
+         times in UNIX epoch milliseconds"
+            .into(),
+        "cdrs",
+        ("200", json_body(page, "A page of records")),
+        &["400", "401", "403", "500"],
+    );
+    list.insert(
+        "parameters".into(),
+        params(cdrs::DEFAULT_LIMIT, cdrs::MAX_LIMIT),
+    );
+    let columns = tether_store::cdr::CSV_COLUMNS.join(",");
+    let mut export = operation(
+        "export_cdrs".into(),
+        format!(
+            "Call detail records as CSV with CUCM CDR column names ({columns}); times in UNIX \
+             epoch seconds as in CUCM files; X-Total-Count gives the records matching"
+        ),
+        "cdrs",
+        (
+            "200",
+            json!({ "description": "CSV, one record a row",
+                    "headers": { "X-Total-Count": { "schema": { "type": "integer" } } },
+                    "content": { "text/csv": { "schema": { "type": "string" } } } }),
+        ),
+        &["400", "401", "403", "500"],
+    );
+    export.insert(
+        "parameters".into(),
+        params(cdrs::CSV_DEFAULT_LIMIT, cdrs::CSV_MAX_LIMIT),
+    );
+    paths.insert(cdrs::path(), json!({ "get": list }));
+    paths.insert(cdrs::csv_path(), json!({ "get": export }));
 }
 
 /// `/api/v1/devices/{device}/remote-destinations[/{name}]`.
@@ -565,7 +654,7 @@ mod tests {
             }
         }
         assert_eq!(routed, documented);
-        assert_eq!(routed.len(), 3 + 12 * 5 + 5 + 4 * 2);
+        assert_eq!(routed.len(), 3 + 3 + 12 * 5 + 5 + 4 * 2);
     }
 
     #[test]
@@ -584,6 +673,7 @@ mod tests {
             "Pattern",
             "Transformation",
             "Error",
+            "CdrRow",
         ] {
             assert!(doc["components"]["schemas"][name].is_object(), "{name}");
         }

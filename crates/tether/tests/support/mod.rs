@@ -9,6 +9,7 @@
 #![allow(dead_code)] // each test crate uses a different part
 
 use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -41,15 +42,30 @@ impl Env {
     /// A fresh database of `backend` (None: PostgreSQL is not configured and this is not CI).
     /// `admin_token`: whether the config file sets one; `seed`: `[demo] seed`.
     pub fn new(backend: Backend, admin_token: bool, seed: bool) -> Option<Env> {
+        Env::with_config(backend, admin_token, seed, "")
+    }
+
+    /// As [`Env::new`], with `extra` appended to the config file (whole sections).
+    pub fn with_config(
+        backend: Backend,
+        admin_token: bool,
+        seed: bool,
+        extra: &str,
+    ) -> Option<Env> {
         let dir = tempfile::tempdir().expect("tempdir");
         let url = match backend {
             Backend::Sqlite => format!("sqlite://{}", dir.path().join("tether.db").display()),
             Backend::Postgres => postgres_url()?,
         };
+        // No PSTN simulator by default (several servers run at once on one machine).
         let mut config = format!("[demo]\nseed = {seed}\n");
+        if !extra.contains("[pstn]") {
+            config.push_str("[pstn]\nenabled = false\n");
+        }
         if admin_token {
             config.push_str(&format!("[admin]\ntoken = \"{ADMIN_TOKEN}\"\n"));
         }
+        config.push_str(extra);
         let path = dir.path().join("tether.toml");
         std::fs::write(&path, config).expect("write config");
         Some(Env {
@@ -60,8 +76,13 @@ impl Env {
         })
     }
 
-    /// Starts `tether serve` and waits until it answers.
+    /// Starts `tether serve` (SIP on loopback, free ports) and waits until it answers.
     pub fn start(&self) -> Server {
+        self.start_with(&["--sip", "127.0.0.1:0"])
+    }
+
+    /// Starts `tether serve` with `args` added and waits until it answers.
+    pub fn start_with(&self, args: &[&str]) -> Server {
         let log = self.dir.path().join(format!(
             "stderr-{}.log",
             NEXT_DB.fetch_add(1, Ordering::Relaxed)
@@ -72,8 +93,9 @@ impl Env {
             .arg("--config")
             .arg(&self.config)
             .args(["--http", "127.0.0.1:0", "--database", &self.url])
+            .args(args)
             .current_dir(self.dir.path())
-            .env("RUST_LOG", "info")
+            .env("RUST_LOG", "info,tether=debug")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(stderr)
@@ -84,26 +106,39 @@ impl Env {
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines() {
                 let Ok(line) = line else { break };
-                if let Some(addr) = line.strip_prefix("tether: http listening on ") {
-                    let _ = tx.send(addr.trim().to_owned());
+                if let Some(rest) = line.strip_prefix("tether: ") {
+                    let _ = tx.send(rest.trim().to_owned());
                 }
             }
         });
         let mut server = Server {
             child,
             base: String::new(),
+            sip_udp: None,
+            sip_tcp: None,
             log,
             client: client(),
         };
-        let addr = match rx.recv_timeout(START_DEADLINE) {
-            Ok(a) => a,
-            Err(_) => panic!(
-                "tether did not start; its log:\n{}",
-                std::fs::read_to_string(&server.log).unwrap_or_default()
-            ),
-        };
-        server.base = format!("http://{addr}");
         let deadline = Instant::now() + START_DEADLINE;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let line = match rx.recv_timeout(left) {
+                Ok(l) => l,
+                Err(_) => panic!(
+                    "tether did not start; its log:\n{}",
+                    std::fs::read_to_string(&server.log).unwrap_or_default()
+                ),
+            };
+            let addr = |s: &str| s.trim().parse::<SocketAddr>().ok();
+            if let Some(a) = line.strip_prefix("sip UDP listening on ") {
+                server.sip_udp = addr(a);
+            } else if let Some(a) = line.strip_prefix("sip TCP listening on ") {
+                server.sip_tcp = addr(a);
+            } else if let Some(a) = line.strip_prefix("http listening on ") {
+                server.base = format!("http://{}", a.trim());
+                break;
+            }
+        }
         loop {
             if let Ok(r) = server.try_call("GET", "/api/v1/health", &Auth::None, None) {
                 if r.status == 200 {
@@ -222,6 +257,9 @@ impl Resp {
 pub struct Server {
     child: Child,
     pub base: String,
+    /// The SIP addresses it printed.
+    pub sip_udp: Option<SocketAddr>,
+    pub sip_tcp: Option<SocketAddr>,
     log: PathBuf,
     client: ureq::Agent,
 }
@@ -329,20 +367,39 @@ impl Server {
 
     /// SIGTERM, then wait (bounded) for a graceful exit.
     pub fn stop(mut self) -> ExitStatus {
+        self.signal("TERM");
+        self.wait_exit(Duration::from_secs(30))
+    }
+
+    /// Sends a signal (`TERM`, `INT`) to the server.
+    pub fn signal(&self, name: &str) {
         let pid = self.child.id().to_string();
         let sent = Command::new("kill")
-            .args(["-TERM", &pid])
+            .args([&format!("-{name}"), &pid])
             .status()
             .expect("run kill");
         assert!(sent.success());
-        let deadline = Instant::now() + Duration::from_secs(30);
+    }
+
+    /// Its exit status once it has exited (within `limit`), polling.
+    pub fn wait_exit(&mut self, limit: Duration) -> ExitStatus {
+        let deadline = Instant::now() + limit;
         loop {
             if let Some(status) = self.child.try_wait().expect("wait") {
                 return status;
             }
-            assert!(Instant::now() < deadline, "tether did not stop on SIGTERM");
+            assert!(
+                Instant::now() < deadline,
+                "tether did not stop; its log:\n{}",
+                self.log()
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    /// Whether it has exited already.
+    pub fn exited(&mut self) -> bool {
+        self.child.try_wait().expect("wait").is_some()
     }
 
     pub fn log(&self) -> String {

@@ -1,0 +1,257 @@
+//! The SIP driver: one task owns the call engine (single-threaded, like the sans-IO core it
+//! pumps) and moves data between it and the world. It waits on whichever comes first — a
+//! message from the transports, the engine's next timer, a provisioning change, a failed
+//! send, a `/metrics` request, the stop signal — feeds it to the engine with the time, then
+//! drains the engine's outputs: messages to the sender, CDRs to the writer's queue, events to
+//! the metrics. Only this room reads the clock for the engine.
+//!
+//! Stopping: on the stop signal the engine starts draining (new calls get 503) and the loop
+//! goes on until no call is left or the drain time is over.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tether_b2bua::output::CallEvent;
+use tether_b2bua::{Engine, Output};
+use tether_sip::transaction::TransportFailure;
+use tether_sip::transport::Inbound;
+use tether_sip::Peer;
+use tether_store::{CdrRow, Store};
+use tokio::sync::{mpsc, oneshot, watch};
+
+use super::sender::Sender;
+use crate::cdr_writer;
+use crate::metrics::{CallMetrics, CdrCounters, MetricsSnapshot, TrunkLine};
+
+/// A `/metrics` request: the driver answers with a snapshot.
+pub type MetricsRequest = oneshot::Sender<MetricsSnapshot>;
+
+/// What the server asks of the driver; only ever goes up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Stop {
+    Run,
+    /// Refuse new calls and end once no call is left (or the drain time is over).
+    Drain,
+    /// End now, whatever is up.
+    Now,
+}
+
+/// How the driver's loop ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    /// Stopped with no call left.
+    Drained,
+    /// Stopped when the drain time ran out, with calls still up.
+    DrainTimeout { active: usize },
+    /// Told to stop at once, with calls still up.
+    Forced { active: usize },
+    /// The transports stopped delivering (they failed or were shut down elsewhere).
+    TransportClosed,
+}
+
+/// What the driver talks to besides the engine.
+pub struct Io {
+    pub inbound: mpsc::Receiver<Inbound>,
+    pub sender: Sender,
+    pub failures: mpsc::Receiver<Peer>,
+    pub metrics: mpsc::Receiver<MetricsRequest>,
+    pub cdrs: mpsc::Sender<CdrRow>,
+    pub cdr_counters: Arc<CdrCounters>,
+    /// What the server asks: run, drain, stop now.
+    pub stop: watch::Receiver<Stop>,
+    /// Longest wait for active calls once stopping.
+    pub drain: Duration,
+}
+
+struct Driver {
+    engine: Engine,
+    store: Arc<Store>,
+    io: Io,
+    metrics: CallMetrics,
+}
+
+/// Runs the engine until it is stopped and drained (or the transports close).
+pub async fn run(engine: Engine, store: Arc<Store>, io: Io) -> Ended {
+    let mut d = Driver {
+        engine,
+        store,
+        io,
+        metrics: CallMetrics::new(Instant::now()),
+    };
+    let mut snapshots = d.store.subscribe();
+    snapshots.mark_unchanged();
+    // A provisioning write between the engine's creation and here is picked up at once.
+    d.engine.set_snapshot(d.store.snapshot());
+    let mut stop = d.io.stop.clone();
+    let mut level = Stop::Run;
+    let mut drain_until: Option<tokio::time::Instant> = None;
+    let mut watching_snapshots = true;
+    let mut serving_metrics = true;
+    let ended = loop {
+        let next_timer = d.engine.poll_timeout();
+        let at_level = level;
+        tokio::select! {
+            msg = d.io.inbound.recv() => match msg {
+                Some(inb) => d.engine.handle_message(Instant::now(), inb.message, inb.from),
+                None => break Ended::TransportClosed,
+            },
+            () = sleep_until(next_timer) => d.engine.handle_timeout(Instant::now()),
+            changed = snapshots.changed(), if watching_snapshots => match changed {
+                Ok(()) => {
+                    let snap = d.store.snapshot();
+                    tracing::debug!(version = snap.version(), "provisioning changed; engine updated");
+                    d.engine.set_snapshot(snap);
+                }
+                Err(_) => watching_snapshots = false,
+            },
+            Some(peer) = d.io.failures.recv() => {
+                d.engine.handle_transport_error(Instant::now(), TransportFailure::Peer(peer));
+            }
+            req = d.io.metrics.recv(), if serving_metrics => match req {
+                Some(reply) => {
+                    let _ = reply.send(d.snapshot(Instant::now()));
+                }
+                None => serving_metrics = false,
+            },
+            asked = stop.wait_for(move |s| *s > at_level) => {
+                let asked = asked.map(|s| *s).unwrap_or(Stop::Now);
+                level = asked;
+                if drain_until.is_none() {
+                    let active = d.engine.active_calls();
+                    d.engine.set_draining(true);
+                    drain_until = Some(tokio::time::Instant::now() + d.io.drain);
+                    tracing::info!(
+                        active_calls = active,
+                        drain_seconds = d.io.drain.as_secs(),
+                        "draining: new calls are refused (503); waiting for active calls to end"
+                    );
+                }
+                if asked == Stop::Now {
+                    break Ended::Forced { active: d.engine.active_calls() };
+                }
+            }
+            () = sleep_until_opt(drain_until) => {
+                break Ended::DrainTimeout { active: d.engine.active_calls() };
+            }
+        }
+        d.flush().await;
+        if drain_until.is_some() && d.engine.active_calls() == 0 {
+            break Ended::Drained;
+        }
+    };
+    // Whatever the engine still had to say (final responses, CDRs) goes out before the end.
+    d.flush().await;
+    ended
+}
+
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at.into()).await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn sleep_until_opt(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+impl Driver {
+    /// Hands every output of the engine to where it goes.
+    async fn flush(&mut self) {
+        while let Some(out) = self.engine.poll_output() {
+            match out {
+                Output::Transmit { to, message } => {
+                    if let Err(e) = self.io.sender.send(to, message).await {
+                        tracing::debug!(peer = %to, error = %e, "SIP send failed");
+                        self.engine
+                            .handle_transport_error(Instant::now(), TransportFailure::Peer(to));
+                    }
+                }
+                Output::Cdr(cdr) => {
+                    tracing::debug!(
+                        global_call_id = cdr.global_call_id,
+                        calling = %cdr.calling_party_number,
+                        called = %cdr.original_called_party_number,
+                        cause = cdr.dest_cause_value.max(cdr.orig_cause_value),
+                        duration = cdr.duration,
+                        "call record"
+                    );
+                    if let Err(e) = self.io.cdrs.try_send(cdr_writer::row(&cdr)) {
+                        self.io.cdr_counters.dropped.fetch_add(1, Ordering::Relaxed);
+                        tracing::error!(
+                            global_call_id = cdr.global_call_id,
+                            error = %e,
+                            "CDR dropped: the writer's queue is full or gone"
+                        );
+                    }
+                }
+                Output::Event(ev) => self.on_event(ev),
+                other => tracing::debug!(?other, "engine output not handled"),
+            }
+        }
+    }
+
+    fn on_event(&mut self, ev: CallEvent) {
+        match ev {
+            CallEvent::LegStarted { .. } => self.metrics.bhca.record(Instant::now()),
+            CallEvent::Answered { call, setup } => {
+                self.metrics.setup.observe(setup);
+                tracing::debug!(call, setup_ms = setup.as_millis() as u64, "call answered");
+            }
+            CallEvent::Offered { call } => tracing::debug!(call, "call offered"),
+            CallEvent::Released { call, answered } => {
+                tracing::debug!(call, answered, "call released")
+            }
+            _ => {}
+        }
+    }
+
+    fn snapshot(&self, now: Instant) -> MetricsSnapshot {
+        let s = self.engine.stats();
+        let usage = self.engine.channels().usage();
+        let provisioned = self.store.snapshot();
+        let mut names: Vec<&String> = provisioned.data().trunks.keys().collect();
+        for n in usage.keys() {
+            if !provisioned.data().trunks.contains_key(n) {
+                names.push(n);
+            }
+        }
+        names.sort();
+        let trunks = names
+            .into_iter()
+            .map(|n| {
+                let u = usage.get(n).cloned().unwrap_or_default();
+                TrunkLine {
+                    name: n.clone(),
+                    in_use: u.in_use,
+                    attempts: u.attempts,
+                    full: u.refused_full,
+                }
+            })
+            .collect();
+        let (written, failed, dropped) = self.io.cdr_counters.load();
+        MetricsSnapshot {
+            calls_active: self.engine.active_calls() as u64,
+            call_attempts: s.attempts,
+            calls_answered: s.answered,
+            calls_failed: s.failed,
+            calls_completed: s.completed,
+            outbound_calls: s.outbound_attempts,
+            bhca: self.metrics.bhca.count(now),
+            refused_unknown_source: s.refused_unknown_source,
+            refused_draining: s.refused_draining,
+            draining: self.engine.is_draining(),
+            registrations: self.engine.registrations() as u64,
+            sip_transactions: self.engine.transactions() as u64,
+            trunks,
+            setup: self.metrics.setup.clone(),
+            cdrs_written: written,
+            cdrs_failed: failed,
+            cdrs_dropped: dropped,
+        }
+    }
+}

@@ -1,0 +1,103 @@
+//! Transmits what the engine hands out without ever making the engine's task wait on a peer.
+//!
+//! A UDP response goes out at once (one `send_to`, it cannot block). Everything else — TCP and
+//! TLS, and UDP requests, which the transport moves to TCP when they are large — goes through a
+//! small task per peer with a bounded queue: messages to one peer keep their order, a slow or
+//! unreachable peer delays only itself, and a failed send is reported back so the engine can
+//! end the transactions towards that peer. A peer's task ends after a while without traffic.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use tether_sip::transport::TransportLayer;
+use tether_sip::{Message, Peer, Transport};
+use tokio::sync::mpsc;
+use tokio::sync::mpsc::error::TrySendError;
+
+/// Messages waiting per peer.
+const PEER_QUEUE: usize = 256;
+/// A peer's task ends after this long without a message.
+const PEER_IDLE: Duration = Duration::from_secs(30);
+/// Past this many peers, the map is swept of tasks that ended.
+const SWEEP_AT: usize = 1024;
+
+pub struct Sender {
+    transport: TransportLayer,
+    queues: HashMap<Peer, mpsc::Sender<Message>>,
+    failures: mpsc::Sender<Peer>,
+}
+
+impl Sender {
+    /// Failed sends are reported on `failures`.
+    pub fn new(transport: TransportLayer, failures: mpsc::Sender<Peer>) -> Sender {
+        Sender {
+            transport,
+            queues: HashMap::new(),
+            failures,
+        }
+    }
+
+    /// Sends or queues `message` for `to`; `Err` when it can be neither (the caller reports a
+    /// transport failure for `to` to the engine).
+    pub async fn send(&mut self, to: Peer, message: Message) -> Result<(), String> {
+        if to.transport == Transport::Udp && !message.is_request() {
+            return self
+                .transport
+                .send(message, to)
+                .await
+                .map_err(|e| e.to_string());
+        }
+        let Some(queue) = self.queues.get(&to) else {
+            return self.spawn(to).try_send_first(message);
+        };
+        match queue.try_send(message) {
+            Ok(()) => Ok(()),
+            Err(TrySendError::Full(_)) => {
+                Err(format!("{PEER_QUEUE} messages already waiting for {to}"))
+            }
+            // The peer's task ended (idle) just now: start another.
+            Err(TrySendError::Closed(m)) => self.spawn(to).try_send_first(m),
+        }
+    }
+
+    fn spawn(&mut self, to: Peer) -> Queue<'_> {
+        if self.queues.len() >= SWEEP_AT {
+            self.queues.retain(|_, q| !q.is_closed());
+        }
+        let (tx, rx) = mpsc::channel(PEER_QUEUE);
+        tokio::spawn(peer_task(
+            self.transport.clone(),
+            to,
+            rx,
+            self.failures.clone(),
+        ));
+        Queue(self.queues.entry(to).insert_entry(tx).into_mut())
+    }
+}
+
+/// A peer's fresh queue.
+struct Queue<'a>(&'a mut mpsc::Sender<Message>);
+
+impl Queue<'_> {
+    fn try_send_first(self, message: Message) -> Result<(), String> {
+        self.0
+            .try_send(message)
+            .map_err(|e| format!("cannot queue a message: {e}"))
+    }
+}
+
+async fn peer_task(
+    transport: TransportLayer,
+    peer: Peer,
+    mut rx: mpsc::Receiver<Message>,
+    failures: mpsc::Sender<Peer>,
+) {
+    while let Ok(Some(message)) = tokio::time::timeout(PEER_IDLE, rx.recv()).await {
+        if let Err(e) = transport.send(message, peer).await {
+            tracing::debug!(%peer, error = %e, "SIP send failed");
+            if failures.send(peer).await.is_err() {
+                return;
+            }
+        }
+    }
+}
