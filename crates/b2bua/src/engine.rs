@@ -576,6 +576,7 @@ impl Engine {
                     trunk: None,
                     started_at: None,
                     cause: None,
+                    no_answer: false,
                 })
                 .collect(),
             state: CallState::Proceeding,
@@ -972,9 +973,11 @@ impl Engine {
             LegState::Calling | LegState::Early => {
                 l.state = LegState::Dropping;
                 if let Some(t) = txn {
-                    if let Ok(cancel) = self.txn.cancel(now, t) {
-                        let _ = cancel;
-                    }
+                    // A leg that lost to another answer says so (RFC 3326), so the far end's
+                    // phone shows no missed call.
+                    let reason = (c.state == CallState::Answered)
+                        .then_some("SIP;cause=200;text=\"Call completed elsewhere\"");
+                    let _ = self.txn.cancel_with_reason(now, t, reason);
                 }
             }
             _ => {}
@@ -988,6 +991,11 @@ impl Engine {
         };
         let Some(l) = c.b.get_mut(leg) else { return };
         let was_winner = c.winner == Some(leg);
+        let (code, cause) = if l.no_answer && code == 487 {
+            (480, Some(19)) // Q.850 19: no answer from user (user alerted)
+        } else {
+            (code, cause)
+        };
         l.state = LegState::Failed(code);
         l.cause = cause;
         if let Some(t) = l.trunk.take() {
@@ -1062,6 +1070,9 @@ impl Engine {
         }
         let txn = l.txn;
         let state = l.state;
+        if let Some(l) = self.calls.get_mut(&call).and_then(|c| c.b.get_mut(leg)) {
+            l.no_answer = true;
+        }
         self.drop_leg(now, call, leg, txn, state);
     }
 
