@@ -430,12 +430,10 @@ impl Engine {
         // The inbound trunk's channel.
         if let Some(t) = &source_trunk {
             if !self.channels.seize(t) {
-                return self.refuse(
-                    now,
-                    txn,
-                    &invite,
-                    &Refusal::new(503, "Service Unavailable", 34, "trunk full"),
-                );
+                let r = Refusal::new(503, "Service Unavailable", 34, "trunk full");
+                let cdr = self.refused_cdr(now, &invite, &received_calling, &called, Some(&t.name), "", r.cause);
+                self.out.push_back(Output::Cdr(Box::new(cdr)));
+                return self.refuse(now, txn, &invite, &r);
             }
         }
         let release_inbound = |this: &mut Engine| {
@@ -449,7 +447,9 @@ impl Engine {
             Ok(d) => d,
             Err(r) => {
                 release_inbound(self);
-                self.stats.failed += 1;
+                let span = source_trunk.as_ref().map(|t| t.name.as_str());
+                let cdr = self.refused_cdr(now, &invite, &presented.number, &called, span, &orig_device, r.cause);
+                self.out.push_back(Output::Cdr(Box::new(cdr)));
                 return self.refuse(now, txn, &invite, &r);
             }
         };
@@ -502,13 +502,15 @@ impl Engine {
                 }
                 if targets.is_empty() {
                     release_inbound(self);
-                    self.stats.failed += 1;
                     let r = Refusal::new(
                         480,
                         "Temporarily Unavailable",
                         20,
                         format!("{device} is not registered"),
                     );
+                    let span = source_trunk.as_ref().map(|t| t.name.as_str());
+                    let cdr = self.refused_cdr(now, &invite, &presented.number, &called, span, &orig_device, r.cause);
+                    self.out.push_back(Output::Cdr(Box::new(cdr)));
                     return self.refuse(now, txn, &invite, &r);
                 }
                 fork = targets.len() > 1;
@@ -607,6 +609,38 @@ impl Engine {
             }
         }
         self.check_all_failed(now, id);
+    }
+
+    /// The record of a call refused before any leg started (it still counts as an attempt).
+    #[allow(clippy::too_many_arguments)]
+    fn refused_cdr(
+        &mut self,
+        now: Instant,
+        invite: &Message,
+        calling: &str,
+        called: &str,
+        span: Option<&str>,
+        orig_device: &str,
+        cause: u8,
+    ) -> Cdr {
+        let id = self.next_call;
+        self.next_call += 1;
+        self.stats.attempts += 1;
+        self.stats.failed += 1;
+        let t = self.epoch(now);
+        Cdr {
+            global_call_id: id,
+            orig_leg_call_identifier: invite.call_id().unwrap_or_default().to_owned(),
+            date_time_origination: t,
+            date_time_disconnect: t,
+            calling_party_number: calling.to_owned(),
+            original_called_party_number: called.to_owned(),
+            final_called_party_number: called.to_owned(),
+            orig_device_name: orig_device.to_owned(),
+            orig_span: span.unwrap_or_default().to_owned(),
+            dest_cause_value: cause,
+            ..Cdr::default()
+        }
     }
 
     /// Sends the INVITE of B leg `leg`: seizes a trunk channel and builds the request.
