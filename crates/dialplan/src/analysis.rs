@@ -138,3 +138,6 @@ impl DialPlan {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -168,7 +168,10 @@ mod tests {
     #[test]
     fn removal_counts_characters() {
         let r = rule("strip", "00", None, 2, "+", 1);
-        assert_eq!(apply_dial_rules(std::slice::from_ref(&r), "00441234"), "+441234");
+        assert_eq!(
+            apply_dial_rules(std::slice::from_ref(&r), "00441234"),
+            "+441234"
+        );
         // Removing past the end leaves only the prefix.
         assert_eq!(rule("x", "", None, 9, "7", 1).rewrite("12"), "7");
     }

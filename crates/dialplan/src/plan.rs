@@ -301,3 +301,6 @@ impl fmt::Debug for DialPlan {
             .finish()
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests;
