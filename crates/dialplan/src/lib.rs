@@ -70,3 +70,6 @@ pub use pattern::{Pattern, PatternMatch, MAX_PATTERN_LEN};
 pub use plan::{DialPlan, DialPlanBuilder, Entry, RouteGroup, RouteList, Target};
 pub use specificity::Specificity;
 pub use transform::Transform;
+
+#[cfg(test)]
+mod proptests;
