@@ -50,6 +50,7 @@ mod alphabet;
 mod analysis;
 mod dial_rule;
 mod error;
+mod fast_hash;
 mod index;
 mod matcher;
 mod number;

@@ -3,7 +3,10 @@
 //! shortest PreDot split), closest-match counts agree with brute-force enumeration, nothing
 //! panics on arbitrary input, and number keys ignore separators and dialing prefixes.
 
-use crate::{apply_dial_rules, DialRule, NumberingPlan, Pattern, PatternMatch, Transform};
+use crate::{
+    apply_dial_rules, DialPlanBuilder, DialRule, Entry, NumberingPlan, Pattern, PatternMatch,
+    Target, Transform,
+};
 use proptest::prelude::*;
 
 const ALPHABET: [u8; 13] = *b"0123456789*#+";
@@ -223,6 +226,28 @@ proptest! {
     }
 
     #[test]
+    fn the_fixed_length_shortcut_agrees_with_the_nfa(
+        elems in prop::collection::vec(atom(), 1..=8),
+        dot in any::<prop::sample::Index>(),
+        dialed in "[0-9*#+]{1,9}",
+    ) {
+        let dot = dot.index(elems.len() + 1);
+        let mut text: String = elems.iter().map(|(t, _)| t.as_str()).collect::<Vec<_>>().join("");
+        let offset: usize = elems[..dot].iter().map(|(t, _)| t.len()).sum();
+        text.insert(offset, '.');
+        let p = Pattern::parse(&text).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let input = crate::matcher::Input::new(&dialed);
+        prop_assert!(input.is_some());
+        if let Some(input) = input {
+            prop_assert_eq!(
+                p.match_input(&input),
+                crate::matcher::match_elements(p.elements(), p.dot(), &input),
+                "{} vs {}", text, dialed
+            );
+        }
+    }
+
+    #[test]
     fn finite_counts_agree_with_enumeration(elems in prop::collection::vec(atom(), 1..=4)) {
         let text: String = elems.iter().map(|(t, _)| t.as_str()).collect();
         let p = Pattern::parse(&text).map_err(|e| TestCaseError::fail(e.to_string()))?;
@@ -254,6 +279,58 @@ proptest! {
             } else {
                 prop_assert_eq!(spec.count(), brute, "{} at {}", text, len);
             }
+        }
+    }
+
+    #[test]
+    fn the_index_finds_what_a_linear_scan_finds(
+        cases in prop::collection::vec((pattern_case(), 0usize..3), 1..12),
+        css in prop::sample::subsequence(vec![0usize, 1, 2], 0..=3).prop_shuffle(),
+        probe in any::<prop::sample::Index>(),
+        noise in "[0-9*#+]{1,8}",
+    ) {
+        let parts = ["p0", "p1", "p2"];
+        let mut b = DialPlanBuilder::new();
+        for p in parts {
+            b.partition(p);
+        }
+        b.css("c", css.iter().map(|&i| parts[i].to_owned()).collect());
+        let mut entries = Vec::new();
+        for ((elems, dot, picks), part) in &cases {
+            let pattern = Pattern::parse(&text_of(elems, *dot)).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let e = Entry {
+                pattern,
+                partition: parts[*part].to_owned(),
+                target: Target::Line { device: "d".into() },
+                called: Transform::default(),
+                calling: Transform::default(),
+            };
+            b.entry(e.clone());
+            entries.push((e, build_match(elems, *dot, picks).0));
+        }
+        // Colliding patterns in one partition are refused; those cases say nothing here.
+        let plan = b.build();
+        prop_assume!(plan.is_ok());
+        let plan = plan.map_err(|e| TestCaseError::fail(e.to_string()))?;
+        for dialed in [entries[probe.index(entries.len())].1.clone(), noise] {
+            let len = dialed.len();
+            let expected = css
+                .iter()
+                .enumerate()
+                .flat_map(|(pos, &part)| {
+                    entries.iter().filter(move |(e, _)| e.partition == parts[part]).map(move |(e, _)| (pos, e))
+                })
+                .filter(|(_, e)| e.pattern.matches(&dialed).is_some())
+                .min_by(|(pa, a), (pb, b)| {
+                    (a.pattern.specificity(len), pa, a.pattern.as_str())
+                        .cmp(&(b.pattern.specificity(len), pb, b.pattern.as_str()))
+                })
+                .map(|(_, e)| format!("{}@{}", e.pattern.as_str(), e.partition));
+            let got = plan
+                .analyze("c", "x", &dialed)
+                .ok()
+                .map(|a| format!("{}@{}", a.pattern, a.partition));
+            prop_assert_eq!(got, expected, "{:?}", dialed);
         }
     }
 
