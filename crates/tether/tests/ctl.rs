@@ -320,6 +320,25 @@ fn remote_destinations_as_alice() {
     let r = ctl(&env, &s, &args(&["rd", "activate", "CTRIDalice", "Nope"]));
     assert_eq!(r.code, Some(1), "{r}");
     assert!(r.stderr.starts_with("error: NOT_FOUND: "), "{r}");
+
+    // The PUTs are sequential: when one is refused, the command stops and says what it did.
+    // (The administrator's unverified, unreachable Lab cannot be changed by alice.)
+    ok(
+        &env,
+        &s,
+        &["rd", "add", "CTRIDalice", "Lab", "81000", "--active"],
+    );
+    let r = ctl(
+        &env,
+        &s,
+        &args(&["rd", "activate", "CTRIDalice", "JabberRD"]),
+    );
+    assert_eq!(r.code, Some(1), "{r}");
+    assert!(
+        r.stderr
+            .starts_with("note: already changed: JabberRD active=true\nerror: RD_NOT_REACHABLE: "),
+        "{r}"
+    );
 }
 
 #[test]
