@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 use crate::config::REFERENCE;
+use crate::ctl::args::CtlArgs;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -28,6 +29,9 @@ pub enum Command {
     /// seeds a demo provisioning on first start.
     #[command(after_long_help = REFERENCE)]
     Serve(ServeArgs),
+    /// Talk to a running server's admin API: list, show, create, change and delete objects,
+    /// remote destinations, the Dialed Number Analyzer, bulk CSV, health.
+    Ctl(CtlArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -66,7 +70,9 @@ mod tests {
             "sqlite://a.db",
         ])
         .expect("parse");
-        let Command::Serve(a) = cli.command;
+        let Command::Serve(a) = cli.command else {
+            panic!("not serve");
+        };
         assert_eq!(a.config, Some(PathBuf::from("x.toml")));
         assert_eq!(a.http.map(|a| a.port()), Some(0));
         assert_eq!(a.database.as_deref(), Some("sqlite://a.db"));

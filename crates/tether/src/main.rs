@@ -6,6 +6,7 @@ mod admin_token;
 mod api;
 mod cli;
 mod config;
+mod ctl;
 mod demo;
 mod serve;
 
@@ -19,9 +20,12 @@ use crate::config::Config;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging();
     match cli.command {
-        Command::Serve(args) => serve_command(args),
+        Command::Serve(args) => {
+            init_logging();
+            serve_command(args)
+        }
+        Command::Ctl(args) => ctl::run(args),
     }
 }
 
