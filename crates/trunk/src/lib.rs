@@ -15,3 +15,4 @@
 
 pub mod cause;
 pub mod policy;
+pub mod pstn;
