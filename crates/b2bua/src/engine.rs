@@ -38,6 +38,8 @@ pub struct Stats {
     /// Calls refused or failed before an answer.
     pub failed: u64,
     pub completed: u64,
+    /// Calls the caller gave up on (CANCEL) before an answer.
+    pub abandoned: u64,
     /// Requests refused because the source is not a trunk or a registered phone.
     pub refused_unknown_source: u64,
 }
@@ -431,7 +433,15 @@ impl Engine {
         if let Some(t) = &source_trunk {
             if !self.channels.seize(t) {
                 let r = Refusal::new(503, "Service Unavailable", 34, "trunk full");
-                let cdr = self.refused_cdr(now, &invite, &received_calling, &called, Some(&t.name), "", r.cause);
+                let cdr = self.refused_cdr(
+                    now,
+                    &invite,
+                    &received_calling,
+                    &called,
+                    Some(&t.name),
+                    "",
+                    r.cause,
+                );
                 self.out.push_back(Output::Cdr(Box::new(cdr)));
                 return self.refuse(now, txn, &invite, &r);
             }
@@ -448,7 +458,15 @@ impl Engine {
             Err(r) => {
                 release_inbound(self);
                 let span = source_trunk.as_ref().map(|t| t.name.as_str());
-                let cdr = self.refused_cdr(now, &invite, &presented.number, &called, span, &orig_device, r.cause);
+                let cdr = self.refused_cdr(
+                    now,
+                    &invite,
+                    &presented.number,
+                    &called,
+                    span,
+                    &orig_device,
+                    r.cause,
+                );
                 self.out.push_back(Output::Cdr(Box::new(cdr)));
                 return self.refuse(now, txn, &invite, &r);
             }
@@ -509,7 +527,15 @@ impl Engine {
                         format!("{device} is not registered"),
                     );
                     let span = source_trunk.as_ref().map(|t| t.name.as_str());
-                    let cdr = self.refused_cdr(now, &invite, &presented.number, &called, span, &orig_device, r.cause);
+                    let cdr = self.refused_cdr(
+                        now,
+                        &invite,
+                        &presented.number,
+                        &called,
+                        span,
+                        &orig_device,
+                        r.cause,
+                    );
                     self.out.push_back(Output::Cdr(Box::new(cdr)));
                     return self.refuse(now, txn, &invite, &r);
                 }
@@ -1088,7 +1114,6 @@ impl Engine {
             c.a.final_sent = true;
             c.cdr.dest_cause_value = q850;
         }
-        self.stats.failed += 1;
         self.finish(now, call, q850);
     }
 
@@ -1139,8 +1164,19 @@ impl Engine {
             s.handle_request(now, &req)
         };
         self.pump(now, call);
-        if !matches!(handled, Ok(Inbound::Deliver)) {
-            return;
+        match handled {
+            Ok(Inbound::Deliver) => {}
+            Ok(_) => return, // the dialog layer answered or absorbed it
+            Err(_) => {
+                // The dialog cannot take it (ended, out of order): answer so the peer's
+                // transaction ends and ours does too.
+                if method != Method::Ack {
+                    let r =
+                        Message::response_to(&req, 481, "Call/Transaction Does Not Exist", None);
+                    self.respond(now, txn, r);
+                }
+                return;
+            }
         }
         match method {
             Method::Bye => {
@@ -1314,6 +1350,10 @@ impl Engine {
         let answered = c.answered_at.is_some();
         if answered {
             self.stats.completed += 1;
+        } else if c.cdr.orig_cause_value == 16 {
+            self.stats.abandoned += 1;
+        } else {
+            self.stats.failed += 1;
         }
         c.cdr.date_time_disconnect = self.epoch(now);
         if let Some(at) = c.answered_at {
