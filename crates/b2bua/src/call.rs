@@ -87,6 +87,8 @@ pub struct BLeg {
     pub started_at: Option<Instant>,
     /// The Q.850 cause from the far end's Reason header, if it sent one.
     pub cause: Option<u8>,
+    /// Cancelled because it rang longer than answer-too-late: its 487 means "no answer".
+    pub no_answer: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

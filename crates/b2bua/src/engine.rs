@@ -38,6 +38,8 @@ pub struct Stats {
     /// Calls refused or failed before an answer.
     pub failed: u64,
     pub completed: u64,
+    /// Calls the caller gave up on (CANCEL) before an answer.
+    pub abandoned: u64,
     /// Requests refused because the source is not a trunk or a registered phone.
     pub refused_unknown_source: u64,
     /// New INVITEs refused 503 while draining (see [`Engine::set_draining`]).
@@ -373,35 +375,6 @@ impl Engine {
         }
     }
 
-    fn next_call_id(&mut self) -> u64 {
-        let id = self.next_call;
-        self.next_call += 1;
-        id
-    }
-
-    /// Refuses a call attempt before any leg started, and records it: the CDR has the
-    /// refusal's cause and no connect time.
-    fn refuse_recorded(
-        &mut self,
-        now: Instant,
-        txn: TxnId,
-        invite: &Message,
-        r: &Refusal,
-        cdr: Cdr,
-    ) {
-        self.stats.failed += 1;
-        let at = self.epoch(now);
-        let cdr = Cdr {
-            global_call_id: self.next_call_id(),
-            date_time_origination: at,
-            date_time_disconnect: at,
-            dest_cause_value: r.cause,
-            ..cdr
-        };
-        self.refuse(now, txn, invite, r);
-        self.out.push_back(Output::Cdr(Box::new(cdr)));
-    }
-
     fn refuse(&mut self, now: Instant, txn: TxnId, req: &Message, r: &Refusal) {
         let mut resp = Message::response_to(req, r.status, r.reason, Some(&self.unique("x")));
         let _ = resp.push_header(HeaderName::Reason, &format!("Q.850;cause={}", r.cause));
@@ -488,26 +461,21 @@ impl Engine {
                 );
             };
 
-        // From here on it is a call attempt, and every outcome leaves a CDR.
-        self.stats.attempts += 1;
-        let base_cdr = Cdr {
-            orig_leg_call_identifier: invite.call_id().unwrap_or_default().to_owned(),
-            calling_party_number: calling.clone(),
-            original_called_party_number: called.clone(),
-            final_called_party_number: called.clone(),
-            orig_device_name: orig_device.clone(),
-            orig_span: source_trunk
-                .as_ref()
-                .map(|t| t.name.clone())
-                .unwrap_or_default(),
-            ..Cdr::default()
-        };
-
         // The inbound trunk's channel.
         if let Some(t) = &source_trunk {
             if !self.channels.seize(t) {
                 let r = Refusal::new(503, "Service Unavailable", 34, "trunk full");
-                return self.refuse_recorded(now, txn, &invite, &r, base_cdr);
+                let cdr = self.refused_cdr(
+                    now,
+                    &invite,
+                    &received_calling,
+                    &called,
+                    Some(&t.name),
+                    "",
+                    r.cause,
+                );
+                self.out.push_back(Output::Cdr(Box::new(cdr)));
+                return self.refuse(now, txn, &invite, &r);
             }
         }
         let release_inbound = |this: &mut Engine| {
@@ -521,11 +489,18 @@ impl Engine {
             Ok(d) => d,
             Err(r) => {
                 release_inbound(self);
-                let cdr = Cdr {
-                    calling_party_number: presented.number.clone(),
-                    ..base_cdr
-                };
-                return self.refuse_recorded(now, txn, &invite, &r, cdr);
+                let span = source_trunk.as_ref().map(|t| t.name.as_str());
+                let cdr = self.refused_cdr(
+                    now,
+                    &invite,
+                    &presented.number,
+                    &called,
+                    span,
+                    &orig_device,
+                    r.cause,
+                );
+                self.out.push_back(Output::Cdr(Box::new(cdr)));
+                return self.refuse(now, txn, &invite, &r);
             }
         };
 
@@ -583,13 +558,18 @@ impl Engine {
                         20,
                         format!("{device} is not registered"),
                     );
-                    let cdr = Cdr {
-                        calling_party_number: presented.number.clone(),
-                        final_called_party_number: line.dn.clone(),
-                        dest_device_name: device.clone(),
-                        ..base_cdr
-                    };
-                    return self.refuse_recorded(now, txn, &invite, &r, cdr);
+                    let span = source_trunk.as_ref().map(|t| t.name.as_str());
+                    let cdr = self.refused_cdr(
+                        now,
+                        &invite,
+                        &presented.number,
+                        &called,
+                        span,
+                        &orig_device,
+                        r.cause,
+                    );
+                    self.out.push_back(Output::Cdr(Box::new(cdr)));
+                    return self.refuse(now, txn, &invite, &r);
                 }
                 fork = targets.len() > 1;
             }
@@ -608,21 +588,30 @@ impl Engine {
             }
         }
 
-        let id = self.next_call_id();
+        let id = self.next_call;
+        self.next_call += 1;
+        self.stats.attempts += 1;
         let tag = self.unique("t");
         let cdr = Cdr {
             global_call_id: id,
+            orig_leg_call_identifier: invite.call_id().unwrap_or_default().to_owned(),
             date_time_origination: self.epoch(now),
             calling_party_number: presented.number.clone(),
+            original_called_party_number: called.clone(),
             final_called_party_number: final_called,
             last_redirect_dn: redirected_from.unwrap_or_default(),
+            orig_device_name: orig_device,
             dest_device_name: dest_device,
+            orig_span: source_trunk
+                .as_ref()
+                .map(|t| t.name.clone())
+                .unwrap_or_default(),
             mobile_calling_party_number: presented
                 .device
                 .as_ref()
                 .map(|_| received_calling.clone())
                 .unwrap_or_default(),
-            ..base_cdr
+            ..Cdr::default()
         };
         let call = Call {
             id,
@@ -647,6 +636,7 @@ impl Engine {
                     trunk: None,
                     started_at: None,
                     cause: None,
+                    no_answer: false,
                 })
                 .collect(),
             state: CallState::Proceeding,
@@ -677,6 +667,38 @@ impl Engine {
             }
         }
         self.check_all_failed(now, id);
+    }
+
+    /// The record of a call refused before any leg started (it still counts as an attempt).
+    #[allow(clippy::too_many_arguments)]
+    fn refused_cdr(
+        &mut self,
+        now: Instant,
+        invite: &Message,
+        calling: &str,
+        called: &str,
+        span: Option<&str>,
+        orig_device: &str,
+        cause: u8,
+    ) -> Cdr {
+        let id = self.next_call;
+        self.next_call += 1;
+        self.stats.attempts += 1;
+        self.stats.failed += 1;
+        let t = self.epoch(now);
+        Cdr {
+            global_call_id: id,
+            orig_leg_call_identifier: invite.call_id().unwrap_or_default().to_owned(),
+            date_time_origination: t,
+            date_time_disconnect: t,
+            calling_party_number: calling.to_owned(),
+            original_called_party_number: called.to_owned(),
+            final_called_party_number: called.to_owned(),
+            orig_device_name: orig_device.to_owned(),
+            orig_span: span.unwrap_or_default().to_owned(),
+            dest_cause_value: cause,
+            ..Cdr::default()
+        }
     }
 
     /// Sends the INVITE of B leg `leg`: seizes a trunk channel and builds the request.
@@ -1048,9 +1070,11 @@ impl Engine {
             LegState::Calling | LegState::Early => {
                 l.state = LegState::Dropping;
                 if let Some(t) = txn {
-                    if let Ok(cancel) = self.txn.cancel(now, t) {
-                        let _ = cancel;
-                    }
+                    // A leg that lost to another answer says so (RFC 3326), so the far end's
+                    // phone shows no missed call.
+                    let reason = (c.state == CallState::Answered)
+                        .then_some("SIP;cause=200;text=\"Call completed elsewhere\"");
+                    let _ = self.txn.cancel_with_reason(now, t, reason);
                 }
             }
             _ => {}
@@ -1064,6 +1088,11 @@ impl Engine {
         };
         let Some(l) = c.b.get_mut(leg) else { return };
         let was_winner = c.winner == Some(leg);
+        let (code, cause) = if l.no_answer && code == 487 {
+            (480, Some(19)) // Q.850 19: no answer from user (user alerted)
+        } else {
+            (code, cause)
+        };
         l.state = LegState::Failed(code);
         l.cause = cause;
         if let Some(t) = l.trunk.take() {
@@ -1122,7 +1151,6 @@ impl Engine {
             c.a.final_sent = true;
             c.cdr.dest_cause_value = q850;
         }
-        self.stats.failed += 1;
         self.finish(now, call, q850);
     }
 
@@ -1138,6 +1166,9 @@ impl Engine {
         }
         let txn = l.txn;
         let state = l.state;
+        if let Some(l) = self.calls.get_mut(&call).and_then(|c| c.b.get_mut(leg)) {
+            l.no_answer = true;
+        }
         self.drop_leg(now, call, leg, txn, state);
     }
 
@@ -1170,8 +1201,19 @@ impl Engine {
             s.handle_request(now, &req)
         };
         self.pump(now, call);
-        if !matches!(handled, Ok(Inbound::Deliver)) {
-            return;
+        match handled {
+            Ok(Inbound::Deliver) => {}
+            Ok(_) => return, // the dialog layer answered or absorbed it
+            Err(_) => {
+                // The dialog cannot take it (ended, out of order): answer so the peer's
+                // transaction ends and ours does too.
+                if method != Method::Ack {
+                    let r =
+                        Message::response_to(&req, 481, "Call/Transaction Does Not Exist", None);
+                    self.respond(now, txn, r);
+                }
+                return;
+            }
         }
         match method {
             Method::Bye => {
@@ -1345,6 +1387,10 @@ impl Engine {
         let answered = c.answered_at.is_some();
         if answered {
             self.stats.completed += 1;
+        } else if c.cdr.orig_cause_value == 16 {
+            self.stats.abandoned += 1;
+        } else {
+            self.stats.failed += 1;
         }
         c.cdr.date_time_disconnect = self.epoch(now);
         if let Some(at) = c.answered_at {

@@ -21,6 +21,23 @@ pub(crate) fn symbol(c: char) -> Option<u8> {
     }
 }
 
+/// Symbol index of each byte, `u8::MAX` for bytes outside the alphabet.
+static BYTE_SYMBOLS: [u8; 256] = {
+    let mut table = [u8::MAX; 256];
+    let mut i = 0;
+    while i < SYMBOL_COUNT {
+        table[SYMBOLS[i] as usize] = i as u8;
+        i += 1;
+    }
+    table
+};
+
+/// [`symbol`] for one byte of a string (non-ASCII bytes are never symbols).
+pub(crate) fn byte_symbol(b: u8) -> Option<u8> {
+    let s = BYTE_SYMBOLS[usize::from(b)];
+    (s != u8::MAX).then_some(s)
+}
+
 /// A set of symbols that one pattern element accepts at one position.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) struct Class(u16);
@@ -48,6 +65,11 @@ impl Class {
         Class(!self.0 & Class::DIGITS.0)
     }
 
+    /// Whether every symbol of the class is a digit.
+    pub(crate) fn is_digits_only(self) -> bool {
+        self.0 & !Class::DIGITS.0 == 0
+    }
+
     pub(crate) fn contains(self, sym: u8) -> bool {
         self.0 & (1 << sym) != 0
     }
@@ -67,7 +89,12 @@ impl Class {
 
     /// The symbols in index order.
     pub(crate) fn symbols(self) -> impl Iterator<Item = u8> {
-        (0..SYMBOL_COUNT as u8).filter(move |&s| self.contains(s))
+        let mut bits = self.0;
+        std::iter::from_fn(move || {
+            let s = bits.trailing_zeros() as u8;
+            bits &= bits.wrapping_sub(1);
+            (usize::from(s) < SYMBOL_COUNT).then_some(s)
+        })
     }
 }
 
@@ -82,6 +109,9 @@ mod tests {
         }
         for c in ['X', 'a', ' ', '-', '\\', 'é'] {
             assert_eq!(symbol(c), None, "{c:?}");
+        }
+        for b in 0..=255u8 {
+            assert_eq!(byte_symbol(b), symbol(char::from(b)), "{b}");
         }
     }
 
@@ -98,6 +128,7 @@ mod tests {
         assert_eq!(zero.only(), Some(0));
         assert_eq!(Class::DIGITS.only(), None);
         assert!(Class::EMPTY.is_empty());
+        assert!(Class::DIGITS.is_digits_only() && !Class::single(10).is_digits_only());
         assert_eq!(
             Class::single(3).with(5).symbols().collect::<Vec<_>>(),
             [3, 5]

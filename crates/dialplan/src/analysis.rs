@@ -12,6 +12,7 @@ use crate::matcher::Input;
 use crate::pattern::PatternMatch;
 use crate::plan::{DialPlan, RouteGroup, Target};
 use serde::Serialize;
+use std::borrow::Cow;
 
 /// The most translation patterns one analysis may apply; one more is a
 /// [`AnalysisError::TranslationLoop`].
@@ -81,20 +82,21 @@ impl DialPlan {
     ) -> Result<Analysis, AnalysisError> {
         let inner = &*self.inner;
         let mut css_name = css;
-        let mut called = called.to_owned();
-        let mut calling = calling.to_owned();
+        // Borrowed until a translation rewrites them: the common case copies nothing here.
+        let mut called = Cow::Borrowed(called);
+        let mut calling = Cow::Borrowed(calling);
         let mut translations = Vec::new();
         loop {
             let Some(partitions) = inner.css.get(css_name) else {
                 return Err(AnalysisError::UnknownCss(css_name.to_owned()));
             };
             let Some(input) = Input::new(&called) else {
-                return Err(AnalysisError::InvalidDigits(called));
+                return Err(AnalysisError::InvalidDigits(called.into_owned()));
             };
             let Some((id, m)) = inner.closest(partitions, &called, &input) else {
                 return Err(AnalysisError::NoMatch {
                     css: css_name.to_owned(),
-                    digits: called,
+                    digits: called.into_owned(),
                 });
             };
             let compiled = &inner.entries[id as usize];
@@ -113,12 +115,13 @@ impl DialPlan {
                         });
                     }
                     let after = entry.called.apply(&called, &m);
-                    calling = entry.calling.apply(&calling, &NO_SPLIT);
+                    calling = Cow::Owned(entry.calling.apply(&calling, &NO_SPLIT));
+                    let before = std::mem::replace(&mut called, Cow::Owned(after.clone()));
                     translations.push(TranslationStep {
                         pattern: entry.pattern.as_str().to_owned(),
                         partition: entry.partition.clone(),
                         css: next.clone(),
-                        called_before: std::mem::replace(&mut called, after.clone()),
+                        called_before: before.into_owned(),
                         called_after: after,
                     });
                     css_name = next;
@@ -138,3 +141,6 @@ impl DialPlan {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -3,16 +3,20 @@
 //! Per partition, literal patterns (one string each — every directory number) sit in a
 //! `HashMap` keyed by the digits they match: a literal is the most specific match possible, so
 //! the first partition in CSS order with a literal hit wins without looking further. Wildcard
-//! patterns are bucketed by the symbols a match can start with, and each carries cheap
-//! filters (length range, leading literal prefix) and its precomputed rank for every dialable
-//! length, so a candidate is only run through the matcher when it could beat the best so far.
+//! patterns sit in a trie keyed by their leading literal characters (`8123.XXXX` under
+//! `8123`, `9.1[2-9]XX…` under `91`): walking the dialed digits down the trie visits only the
+//! patterns whose literal prefix the digits start with. Wildcards with no literal prefix
+//! (`[2-9]XXX`, `*?69`) are bucketed by the symbols a match can start with. Each candidate
+//! carries its length range and its precomputed rank for every dialable length, so it is only
+//! run through the matcher when it could beat the best so far.
 //!
 //! Ties between equally specific matches go to the earlier partition in the CSS, then (within
 //! one partition) to the pattern whose text sorts first, so the result never depends on the
 //! order the store listed the patterns in.
 
-use crate::alphabet::{Class, SYMBOLS, SYMBOL_COUNT};
+use crate::alphabet::{symbol, Class, SYMBOLS, SYMBOL_COUNT};
 use crate::analysis::ResolvedRoute;
+use crate::fast_hash::FastMap;
 use crate::matcher::{Input, MAX_DIALED_LEN};
 use crate::pattern::{PatternMatch, Repeat};
 use crate::plan::{Entry, Inner};
@@ -92,17 +96,19 @@ impl Compiled {
         }
     }
 
-    fn admits(&self, digits: &str) -> bool {
-        (self.min_len..=self.max_len).contains(&digits.len()) && digits.starts_with(&self.prefix)
+    fn admits(&self, len: usize) -> bool {
+        (self.min_len..=self.max_len).contains(&len)
     }
 }
 
 /// One partition's patterns.
 pub(crate) struct PartitionIndex {
     pub(crate) name: String,
-    literals: HashMap<String, (u32, PatternMatch)>,
-    /// Wildcard entries by the symbol a match starts with.
+    literals: FastMap<String, (u32, PatternMatch)>,
+    /// Wildcard entries with no literal prefix, by the symbol a match starts with.
     buckets: [Vec<u32>; SYMBOL_COUNT],
+    /// Wildcard entries with a literal prefix, by that prefix.
+    trie: Trie,
     /// Wildcard pattern texts, for duplicate detection while building.
     wildcard_texts: HashMap<String, u32>,
 }
@@ -111,8 +117,9 @@ impl PartitionIndex {
     pub(crate) fn new(name: String) -> PartitionIndex {
         PartitionIndex {
             name,
-            literals: HashMap::new(),
+            literals: FastMap::default(),
             buckets: Default::default(),
+            trie: Trie::default(),
             wildcard_texts: HashMap::new(),
         }
     }
@@ -137,8 +144,12 @@ impl PartitionIndex {
                     return existing(other);
                 }
                 self.wildcard_texts.insert(text.to_owned(), id);
-                for s in c.first.symbols() {
-                    self.buckets[usize::from(s)].push(id);
+                if c.prefix.is_empty() {
+                    for s in c.first.symbols() {
+                        self.buckets[usize::from(s)].push(id);
+                    }
+                } else {
+                    self.trie.insert(&c.prefix, id);
                 }
             }
         }
@@ -149,6 +160,63 @@ impl PartitionIndex {
     pub(crate) fn finish(&mut self) {
         self.wildcard_texts = HashMap::new();
         self.literals.shrink_to_fit();
+        self.trie.nodes.shrink_to_fit();
+    }
+
+    /// Every wildcard entry whose literal prefix `input` starts with, or that has none and can
+    /// start with its first symbol.
+    fn candidates<'a>(&'a self, input: &'a Input) -> impl Iterator<Item = u32> + 'a {
+        let unprefixed = self.buckets[usize::from(input.first())].iter().copied();
+        unprefixed.chain(self.trie.walk(input).flat_map(|here| here.iter().copied()))
+    }
+}
+
+/// Wildcard entries by leading literal prefix. Node 0 is the root; a child index of 0 means
+/// "no child" (the root is nobody's child).
+#[derive(Default)]
+struct Trie {
+    nodes: Vec<Node>,
+}
+
+#[derive(Default)]
+struct Node {
+    next: [u32; SYMBOL_COUNT],
+    /// Entries whose literal prefix ends here.
+    here: Vec<u32>,
+}
+
+impl Trie {
+    fn insert(&mut self, prefix: &str, id: u32) {
+        if self.nodes.is_empty() {
+            self.nodes.push(Node::default());
+        }
+        let mut at = 0usize;
+        for c in prefix.chars() {
+            let Some(s) = symbol(c) else { return };
+            let child = self.nodes[at].next[usize::from(s)];
+            at = if child == 0 {
+                self.nodes.push(Node::default());
+                let new = self.nodes.len() - 1;
+                self.nodes[at].next[usize::from(s)] = new as u32;
+                new
+            } else {
+                child as usize
+            };
+        }
+        self.nodes[at].here.push(id);
+    }
+
+    /// The entry lists of the nodes along the dialed digits, shortest prefix first.
+    fn walk<'a>(&'a self, input: &'a Input) -> impl Iterator<Item = &'a [u32]> + 'a {
+        let mut at = 0usize;
+        (0..input.len()).map_while(move |p| {
+            let node = self.nodes.get(at)?;
+            at = node.next[usize::from(input.symbol(p))] as usize;
+            if at == 0 {
+                return None;
+            }
+            self.nodes.get(at).map(|n| n.here.as_slice())
+        })
     }
 }
 
@@ -168,10 +236,9 @@ impl Inner {
         let len = input.len();
         let mut best: Option<(Specificity, usize, u32, PatternMatch)> = None;
         for (pos, &pid) in css.iter().enumerate() {
-            let bucket = &self.partitions[pid as usize].buckets[usize::from(input.first())];
-            for &id in bucket {
+            for id in self.partitions[pid as usize].candidates(input) {
                 let c = &self.entries[id as usize];
-                if !c.admits(digits) {
+                if !c.admits(len) {
                     continue;
                 }
                 let spec = c.specificity(len);

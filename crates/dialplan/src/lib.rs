@@ -50,6 +50,7 @@ mod alphabet;
 mod analysis;
 mod dial_rule;
 mod error;
+mod fast_hash;
 mod index;
 mod matcher;
 mod number;
@@ -70,3 +71,6 @@ pub use pattern::{Pattern, PatternMatch, MAX_PATTERN_LEN};
 pub use plan::{DialPlan, DialPlanBuilder, Entry, RouteGroup, RouteList, Target};
 pub use specificity::Specificity;
 pub use transform::Transform;
+
+#[cfg(test)]
+mod proptests;

@@ -1,110 +1,157 @@
 //! Whole-string matching of dialed digits against pattern elements, without backtracking.
 //!
-//! The dialed string is turned once into an [`Input`]: for each symbol, a bit set of the
-//! positions that hold it. A set of positions (bit `p` = "the first `p` characters are
+//! For a pattern with repeats, the dialed string is turned into `Masks`: for each symbol, a
+//! bit set of the positions that hold it. A set of positions (bit `p` = "the first `p` characters are
 //! consumed") then flows through the elements as one `u128`, so each element costs a few
-//! word operations (a `+`/`?`/`!` element loops once per character of its longest run). This
-//! is an NFA simulation over positions: time O(elements × length), never exponential.
+//! word operations, repeats included (one carry-propagating addition fills a run). This is an
+//! NFA simulation over positions: time O(elements) word operations, never exponential.
 //!
 //! PreDot split: positions reachable after the elements before the `.` (forward) are
 //! intersected with positions from which the elements after it reach the end (backward); the
 //! smallest common position is the split, so the PreDot part is the shortest consistent one.
 
-use crate::alphabet::{symbol, Class, SYMBOL_COUNT};
+use crate::alphabet::{byte_symbol, Class, SYMBOL_COUNT};
 use crate::pattern::{Element, PatternMatch, Repeat};
 
 /// The longest dialed string that can match (positions 0..=127 fit one `u128`).
 pub const MAX_DIALED_LEN: usize = 127;
 
-/// A dialed string prepared for matching.
-#[derive(Clone, Debug)]
-pub(crate) struct Input {
-    len: usize,
-    first: u8,
-    /// Bit `p` of `at[s]` is set when character `p` is symbol `s`.
-    at: [u128; SYMBOL_COUNT],
+/// A dialed string checked against the dialing alphabet.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Input<'a> {
+    bytes: &'a [u8],
 }
 
-impl Input {
+impl<'a> Input<'a> {
     /// `None` for an empty string, one longer than [`MAX_DIALED_LEN`], or one holding a
     /// character outside the dialing alphabet.
-    pub(crate) fn new(dialed: &str) -> Option<Input> {
-        if dialed.is_empty() || dialed.len() > MAX_DIALED_LEN {
-            return None;
-        }
-        let mut at = [0u128; SYMBOL_COUNT];
-        let mut first = 0;
-        for (p, b) in dialed.bytes().enumerate() {
-            let s = symbol(char::from(b))?;
-            if p == 0 {
-                first = s;
-            }
-            at[usize::from(s)] |= 1 << p;
-        }
-        Some(Input {
-            len: dialed.len(),
-            first,
-            at,
-        })
+    pub(crate) fn new(dialed: &'a str) -> Option<Input<'a>> {
+        let bytes = dialed.as_bytes();
+        let valid = !bytes.is_empty()
+            && bytes.len() <= MAX_DIALED_LEN
+            && bytes.iter().all(|&b| byte_symbol(b).is_some());
+        valid.then_some(Input { bytes })
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.len
+        self.bytes.len()
     }
 
     /// The symbol of the first character.
     pub(crate) fn first(&self) -> u8 {
-        self.first
+        self.symbol(0)
     }
 
-    /// Positions whose character is in `class`.
+    /// The symbol of character `p` (`p < len`; the alphabet was checked in [`Input::new`]).
+    pub(crate) fn symbol(&self, p: usize) -> u8 {
+        self.bytes
+            .get(p)
+            .and_then(|&b| byte_symbol(b))
+            .unwrap_or(u8::MAX)
+    }
+
+    fn symbols(&self) -> impl Iterator<Item = u8> + '_ {
+        (0..self.len()).map(|p| self.symbol(p))
+    }
+}
+
+/// For each symbol, the positions of the input that hold it: what the NFA simulation steps
+/// over. Built only for patterns with repeats.
+struct Masks {
+    len: usize,
+    /// Bit `p` of `at[s]` is set when character `p` is symbol `s`.
+    at: [u128; SYMBOL_COUNT],
+    /// Positions holding a digit 0–9.
+    digits: u128,
+}
+
+impl Masks {
+    fn new(input: &Input) -> Masks {
+        let mut at = [0u128; SYMBOL_COUNT];
+        let mut bit = 1u128;
+        for s in input.symbols() {
+            if let Some(mask) = at.get_mut(usize::from(s)) {
+                *mask |= bit;
+            }
+            bit <<= 1;
+        }
+        let digits = at[..10].iter().fold(0, |acc, m| acc | m);
+        Masks {
+            len: input.len(),
+            at,
+            digits,
+        }
+    }
+
+    /// Positions whose character is in `class`. Wide digit classes (`X`, `[2-9]`, `[^0]`) are
+    /// computed from the digits they leave out.
     fn positions(&self, class: Class) -> u128 {
-        class
-            .symbols()
-            .fold(0, |acc, s| acc | self.at[usize::from(s)])
+        if let Some(s) = class.only() {
+            return self.at[usize::from(s)];
+        }
+        let missing = class.digit_complement();
+        if class.is_digits_only() && missing.len() < 5 {
+            missing
+                .symbols()
+                .fold(self.digits, |acc, s| acc & !self.at[usize::from(s)])
+        } else {
+            class
+                .symbols()
+                .fold(0, |acc, s| acc | self.at[usize::from(s)])
+        }
     }
 }
 
 /// Positions reachable from `from` after one element.
-fn forward(e: Element, from: u128, input: &Input) -> u128 {
+fn forward(e: Element, from: u128, input: &Masks) -> u128 {
     let m = input.positions(e.class);
-    let once = (from & m) << 1;
     match e.repeat {
-        Repeat::Once => once,
-        Repeat::OneOrMore => extend_forward(once, m),
-        Repeat::ZeroOrMore => from | extend_forward(once, m),
-    }
-}
-
-fn extend_forward(mut reach: u128, m: u128) -> u128 {
-    loop {
-        let next = reach | ((reach & m) << 1);
-        if next == reach {
-            return reach;
-        }
-        reach = next;
+        Repeat::Once => (from & m) << 1,
+        Repeat::OneOrMore => fill_up(m, from & m) << 1,
+        Repeat::ZeroOrMore => from | (fill_up(m, from & m) << 1),
     }
 }
 
 /// Positions from which one element leads into `to`.
-fn backward(e: Element, to: u128, input: &Input) -> u128 {
+fn backward(e: Element, to: u128, input: &Masks) -> u128 {
     let m = input.positions(e.class);
-    let once = m & (to >> 1);
     match e.repeat {
-        Repeat::Once => once,
-        Repeat::OneOrMore => extend_backward(once, m),
-        Repeat::ZeroOrMore => to | extend_backward(once, m),
+        Repeat::Once => m & (to >> 1),
+        Repeat::OneOrMore => fill_down(m, m & (to >> 1)),
+        Repeat::ZeroOrMore => to | fill_down(m, m & (to >> 1)),
     }
 }
 
-fn extend_backward(mut reach: u128, m: u128) -> u128 {
-    loop {
-        let next = reach | (m & (reach >> 1));
-        if next == reach {
-            return reach;
-        }
-        reach = next;
+/// For each bit of `x` (a subset of `m`): that bit and every higher bit up to the end of its
+/// run of ones in `m`. Adding `x` to `m` carries from each `x` bit to the end of its run; the
+/// bits the carry changed (plus `x` itself) are the run tail. One addition instead of a loop
+/// per character, so a `!` over a long number costs the same as over a short one.
+fn fill_up(m: u128, x: u128) -> u128 {
+    ((m.wrapping_add(x) ^ m) | x) & m
+}
+
+/// [`fill_up`] towards lower bits: each bit of `x` and every lower bit down to the start of
+/// its run of ones in `m`.
+fn fill_down(m: u128, x: u128) -> u128 {
+    fill_up(m.reverse_bits(), x.reverse_bits()).reverse_bits()
+}
+
+/// Matches `input` against a pattern without repeats: one element per character.
+pub(crate) fn match_fixed(
+    elements: &[Element],
+    dot: Option<usize>,
+    input: &Input,
+) -> Option<PatternMatch> {
+    if elements.len() != input.len() {
+        return None;
     }
+    let all = elements
+        .iter()
+        .zip(input.symbols())
+        .all(|(e, s)| e.class.contains(s));
+    all.then_some(PatternMatch {
+        predot: dot.unwrap_or(0),
+    })
 }
 
 /// Matches `input` in full against `elements`, with the `.` after `dot` elements.
@@ -113,6 +160,7 @@ pub(crate) fn match_elements(
     dot: Option<usize>,
     input: &Input,
 ) -> Option<PatternMatch> {
+    let input = &Masks::new(input);
     let split = dot.unwrap_or(elements.len()).min(elements.len());
     let (before, after) = elements.split_at(split);
     let mut fwd: u128 = 1;
@@ -206,12 +254,34 @@ mod tests {
     }
 
     #[test]
+    fn run_filling() {
+        use super::{fill_down, fill_up};
+        assert_eq!(fill_up(0b1111, 0b0101), 0b1111);
+        assert_eq!(fill_up(0b0110, 0b0100), 0b0100);
+        assert_eq!(fill_up(0b11011, 0b01001), 0b11011);
+        assert_eq!(fill_up(0b11011, 0b01000), 0b11000);
+        assert_eq!(fill_down(0b11011, 0b10010), 0b11011);
+        assert_eq!(fill_down(0b11011, 0b10000), 0b11000);
+        assert_eq!(
+            fill_up(u128::MAX, 1 << 127),
+            1 << 127,
+            "no carry out of the top"
+        );
+        assert_eq!(fill_down(u128::MAX, 1), 1);
+        assert_eq!(fill_down(u128::MAX, 1 << 127), u128::MAX);
+    }
+
+    #[test]
     fn rejects_non_dialable_and_oversized_input() {
         assert_eq!(predot("!", ""), None);
         assert_eq!(predot("!", "12a"), None);
         assert_eq!(predot("!", "１"), None);
         assert_eq!(predot("!", &"1".repeat(127)), Some(0));
         assert_eq!(predot("!", &"1".repeat(128)), None);
+        // Runs that touch both ends of the position set.
+        assert_eq!(predot("X+.X+", &"1".repeat(127)), Some(1));
+        assert_eq!(predot("X?.X+#", &format!("{}#", "1".repeat(126))), Some(0));
+        assert_eq!(predot("1+.2+", &format!("{}2", "1".repeat(126))), Some(126));
     }
 
     #[test]

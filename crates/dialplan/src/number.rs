@@ -7,14 +7,18 @@
 //! 1. Remove visual separators: `-`, space, `.`, `(`, `)`. What remains must be `0`–`9`, `*`,
 //!    `#`, with an optional `+` first; anything else is a [`NumberError`] naming the character.
 //! 2. A number starting with `+` is already international: it is its own key.
-//! 3. If the number starts with the outside-line prefix (`9`) and the rest is recognisable
-//!    (step 4), the rest's key is the key.
-//! 4. Recognisable forms, tried in this order:
+//! 3. A number that is exactly a national number (10 digits) is national: `+`, the country
+//!    code, the number. This comes first because a national number may begin with the
+//!    outside-line digit (area code 914) or even spell it and the international prefix
+//!    (901-1…); a national-length string is read as national.
+//! 4. If the number starts with the outside-line prefix (`9`) and the rest is recognisable
+//!    (step 5), the rest's key is the key.
+//! 5. Recognisable forms, tried in this order:
+//!    - exactly a national number → `+`, the country code, the number;
 //!    - the international prefix (`011`) followed by 1 to 15 digits → `+` and those digits;
-//!    - the trunk prefix (`1`) followed by exactly a national number (10 digits) →
-//!      `+`, the country code, the national number;
-//!    - exactly a national number → `+`, the country code, the number.
-//! 5. Anything else — short extensions such as `91000` or `2000`, feature codes with `*` or
+//!    - the trunk prefix (`1`) followed by exactly a national number →
+//!      `+`, the country code, the national number.
+//! 6. Anything else — short extensions such as `91000` or `2000`, feature codes with `*` or
 //!    `#` — keeps its characters as they are; the outside-line prefix is **not** stripped from a
 //!    number the rest of which is not recognisable.
 //!
@@ -78,34 +82,43 @@ impl NumberingPlan {
         if digits.starts_with('+') {
             return Ok(NumberKey(digits));
         }
-        let outside = non_empty(&self.outside_line_prefix)
-            .and_then(|p| digits.strip_prefix(p))
-            .and_then(|rest| self.recognise(rest));
-        Ok(NumberKey(
-            outside
-                .or_else(|| self.recognise(&digits))
-                .unwrap_or(digits),
-        ))
+        let national = self.national(&digits);
+        let outside = || {
+            non_empty(&self.outside_line_prefix)
+                .and_then(|p| digits.strip_prefix(p))
+                .and_then(|rest| self.recognise(rest))
+        };
+        let key = national
+            .or_else(outside)
+            .or_else(|| self.recognise(&digits))
+            .unwrap_or(digits);
+        Ok(NumberKey(key))
+    }
+
+    /// `+`, the country code and `d`, if `d` is exactly a national number.
+    fn national(&self, d: &str) -> Option<String> {
+        (d.len() == self.national_number_length && d.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| format!("+{}{d}", self.country_code))
     }
 
     /// The international form of a number dialed without the outside-line prefix, if it is
-    /// recognisably international or national.
+    /// recognisably national or international.
     fn recognise(&self, d: &str) -> Option<String> {
-        let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-        let international = non_empty(&self.international_prefix)
-            .and_then(|p| d.strip_prefix(p))
-            .filter(|rest| (1..=MAX_INTERNATIONAL_DIGITS).contains(&rest.len()) && all_digits(rest))
-            .map(|rest| format!("+{rest}"));
-        let is_national = |s: &str| s.len() == self.national_number_length && all_digits(s);
-        let national = || {
-            let with_trunk = non_empty(&self.trunk_prefix)
+        let international = || {
+            non_empty(&self.international_prefix)
                 .and_then(|p| d.strip_prefix(p))
-                .filter(|rest| is_national(rest));
-            with_trunk
-                .or(Some(d).filter(|d| is_national(d)))
-                .map(|n| format!("+{}{n}", self.country_code))
+                .filter(|rest| {
+                    (1..=MAX_INTERNATIONAL_DIGITS).contains(&rest.len())
+                        && rest.bytes().all(|b| b.is_ascii_digit())
+                })
+                .map(|rest| format!("+{rest}"))
         };
-        international.or_else(national)
+        let with_trunk = || {
+            non_empty(&self.trunk_prefix)
+                .and_then(|p| d.strip_prefix(p))
+                .and_then(|rest| self.national(rest))
+        };
+        self.national(d).or_else(international).or_else(with_trunk)
     }
 }
 
@@ -199,6 +212,10 @@ mod tests {
         assert_eq!(key("9145551234"), "+19145551234");
         assert_eq!(key("919145551234"), "+19145551234");
         assert_eq!(key("99145551234"), "+19145551234");
+        // 901 is an area code too: ten digits are national even when they start "9011".
+        assert_eq!(key("9011234567"), "+19011234567");
+        assert_eq!(key("99011234567"), "+19011234567");
+        assert_eq!(key("19011234567"), "+19011234567");
     }
 
     #[test]

@@ -68,6 +68,8 @@ pub struct Pattern {
     elements: Vec<Element>,
     /// Number of elements before the `.`, if there is one.
     dot: Option<usize>,
+    /// No `!`, `?` or `+`: one element per character.
+    fixed: bool,
 }
 
 /// A successful whole-string match.
@@ -165,10 +167,12 @@ impl Pattern {
         if elements.is_empty() {
             return Err(err(0, PatternErrorKind::Empty));
         }
+        let fixed = elements.iter().all(|e| e.repeat == Repeat::Once);
         Ok(Pattern {
             text: s.to_owned(),
             elements,
             dot,
+            fixed,
         })
     }
 
@@ -185,7 +189,11 @@ impl Pattern {
     }
 
     pub(crate) fn match_input(&self, input: &Input) -> Option<PatternMatch> {
-        matcher::match_elements(&self.elements, self.dot, input)
+        if self.fixed {
+            matcher::match_fixed(&self.elements, self.dot, input)
+        } else {
+            matcher::match_elements(&self.elements, self.dot, input)
+        }
     }
 
     /// Closest-match rank of this pattern for a dialed string of `len` characters: smaller is
@@ -219,6 +227,12 @@ impl Pattern {
 
     pub(crate) fn elements(&self) -> &[Element] {
         &self.elements
+    }
+
+    /// Number of elements before the `.`, if there is one.
+    #[cfg(test)]
+    pub(crate) fn dot(&self) -> Option<usize> {
+        self.dot
     }
 }
 

@@ -8,6 +8,7 @@
 
 use crate::analysis::ResolvedRoute;
 use crate::error::{Party, PlanError, TransformError};
+use crate::fast_hash::FastMap;
 use crate::index::{Compiled, PartitionIndex};
 use crate::pattern::Pattern;
 use crate::transform::Transform;
@@ -118,7 +119,7 @@ impl DialPlanBuilder {
             }
         }
 
-        let mut css: HashMap<String, Box<[u32]>> = HashMap::new();
+        let mut css: FastMap<String, Box<[u32]>> = FastMap::default();
         let mut css_names = Vec::with_capacity(self.css.len());
         for (name, members) in self.css {
             let ids = members
@@ -259,7 +260,7 @@ pub struct DialPlan {
 
 pub(crate) struct Inner {
     pub(crate) partitions: Vec<PartitionIndex>,
-    pub(crate) css: HashMap<String, Box<[u32]>>,
+    pub(crate) css: FastMap<String, Box<[u32]>>,
     pub(crate) css_names: Vec<String>,
     pub(crate) entries: Vec<Compiled>,
 }
@@ -301,3 +302,6 @@ impl fmt::Debug for DialPlan {
             .finish()
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests;

@@ -31,7 +31,10 @@ impl Transform {
         } else {
             dialed
         };
-        let mut out = self.prefix.clone();
+        let mut out = String::with_capacity(
+            self.prefix.len() + self.mask.as_ref().map_or(kept.len(), String::len),
+        );
+        out.push_str(&self.prefix);
         match &self.mask {
             None => out.push_str(kept),
             Some(mask) => apply_mask(mask, kept, &mut out),

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 use crate::config::REFERENCE;
+use crate::ctl::args::CtlArgs;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -33,6 +34,9 @@ pub enum Command {
     /// start, and the PSTN simulator on 127.0.0.1:5070 behind the demo's trunks.
     #[command(after_long_help = REFERENCE)]
     Serve(ServeArgs),
+    /// Talk to a running server's admin API: list, show, create, change and delete objects,
+    /// remote destinations, the Dialed Number Analyzer, bulk CSV, health.
+    Ctl(CtlArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -84,7 +88,9 @@ mod tests {
         ])
         .expect("parse");
         assert!(cli.log_json);
-        let Command::Serve(a) = cli.command;
+        let Command::Serve(a) = cli.command else {
+            panic!("not serve");
+        };
         assert_eq!(a.sip.map(|a| a.port()), Some(5062));
         assert_eq!(a.pstn.map(|a| a.port()), Some(5072));
         assert_eq!(a.config, Some(PathBuf::from("x.toml")));

@@ -7,6 +7,7 @@ mod api;
 mod cdr_writer;
 mod cli;
 mod config;
+mod ctl;
 mod demo;
 mod metrics;
 mod serve;
@@ -24,6 +25,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve(args) => serve_command(args, cli.log_json),
+        Command::Ctl(args) => ctl::run(args),
     }
 }
 

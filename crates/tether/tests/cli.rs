@@ -21,12 +21,28 @@ fn help_documents_the_configuration() {
         "[demo]",
         "tether-admin.token",
         "serve",
+        "ctl",
     ] {
         assert!(help.contains(key), "{key} missing from:\n{help}");
     }
     let out = tether().args(["serve", "--help"]).output().expect("run");
     let help = String::from_utf8_lossy(&out.stdout);
     assert!(help.contains("--config") && help.contains("--http") && help.contains("--database"));
+    let out = tether().args(["ctl", "--help"]).output().expect("run");
+    assert!(out.status.success());
+    let help = String::from_utf8_lossy(&out.stdout);
+    for key in [
+        "TETHER_URL",
+        "TETHER_TOKEN",
+        "tether-admin.token",
+        "plain HTTP",
+        "reverse",
+        "remote-destinations",
+        "analyze",
+        "Exit codes",
+    ] {
+        assert!(help.contains(key), "{key} missing from:\n{help}");
+    }
 }
 
 #[test]

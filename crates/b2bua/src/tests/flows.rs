@@ -463,3 +463,111 @@ fn outbound_calls_are_counted_per_leg() {
     assert_eq!(legs, vec![Some("pstn".to_owned()); 3]);
     assert_eq!(b.engine.stats().attempts, 2);
 }
+
+/// The first answer among forked legs wins; the others are cancelled saying so.
+#[test]
+fn fork_winner_cancels_the_others_with_reason() {
+    let mut b = Bench::new(provisioning(None));
+    b.deliver(&invite("c10", "4085551234", "2002", PSTN), PSTN);
+    b.advance(Duration::from_millis(4000));
+    let legs: Vec<_> = b
+        .take_to(PSTN)
+        .into_iter()
+        .filter(|m| m.method() == Some(&Method::Invite))
+        .collect();
+    assert_eq!(legs.len(), 2);
+    for (i, l) in legs.iter().enumerate() {
+        b.deliver(&answer(l, 180, &format!("f{i}"), false), PSTN);
+    }
+    b.advance(Duration::from_secs(2));
+    b.take_to(PSTN);
+    b.deliver(&answer(&legs[1], 200, "f1", true), PSTN);
+    let out = b.take_to(PSTN);
+    let cancel = out
+        .iter()
+        .find(|m| m.method() == Some(&Method::Cancel))
+        .cloned()
+        .expect("the loser is cancelled");
+    assert_eq!(cancel.call_id(), legs[0].call_id());
+    assert_eq!(
+        reason(&cancel).as_deref(),
+        Some("SIP;cause=200;text=\"Call completed elsewhere\"")
+    );
+}
+
+/// No answer within answer-too-late: the leg is cancelled and the caller hears 480.
+#[test]
+fn rd_no_answer_gives_up_after_answer_too_late() {
+    let mut b = Bench::new(provisioning(None));
+    b.deliver(&invite("c11", "4085551234", "2000", PSTN), PSTN);
+    let leg = b.expect_request(PSTN, Method::Invite);
+    b.deliver(&answer(&leg, 180, "na", false), PSTN);
+    b.take_to(PSTN);
+    b.advance(Duration::from_millis(18_999));
+    assert!(!b
+        .take_to(PSTN)
+        .iter()
+        .any(|m| m.method() == Some(&Method::Cancel)));
+    b.advance(Duration::from_millis(2));
+    let cancel = b.expect_request(PSTN, Method::Cancel);
+    b.deliver(
+        &tether_sip::Message::response_to(&cancel, 200, "OK", None),
+        PSTN,
+    );
+    b.deliver(&answer(&leg, 487, "na", false), PSTN);
+    let st = b.statuses_to(PSTN, Method::Invite);
+    assert!(st.contains(&480), "{st:?}");
+    b.advance(Duration::from_secs(64));
+    assert_eq!((b.engine.active_calls(), b.engine.transactions()), (0, 0));
+}
+
+/// Number matching: a call from one of alice's RD numbers is shown as her DN, never the RD.
+#[test]
+fn call_from_an_rd_number_is_presented_as_the_dn() {
+    let mut b = Bench::new(provisioning(None));
+    b.deliver(&invite("c12", "+14155550100", "2000", PSTN), PSTN);
+    let leg = b.expect_request(PSTN, Method::Invite);
+    assert_eq!(leg.from_hdr().and_then(|f| f.uri.user()), Some("2000"));
+    assert!(
+        !leg.to_bytes().windows(12).any(|w| w == b"+14155550100"),
+        "the RD number is not shown"
+    );
+}
+
+/// A registered phone is called on its line and can call out; an unregistered one cannot.
+#[test]
+fn registered_phone_calls_and_is_called() {
+    let mut b = Bench::new(provisioning(None));
+    b.deliver(&invite("c13", "2001", "2000", PHONE), PHONE);
+    assert_eq!(
+        b.statuses_to(PHONE, Method::Invite),
+        vec![403],
+        "not registered yet"
+    );
+    register_phone(&mut b);
+    // PSTN -> 2001 rings the phone at its registered address.
+    b.deliver(&invite("c14", "4085551234", "2001", PSTN), PSTN);
+    let to_phone = b.expect_request(PHONE, Method::Invite);
+    assert_eq!(
+        to_phone.request_uri().map(|u| u.to_string()),
+        Some(format!("sip:dave@{PHONE}"))
+    );
+    // The phone calls alice: presented as its DN 2001, extended to her active RD.
+    b.deliver(&invite("c15", "dave", "2000", PHONE), PHONE);
+    let leg = b
+        .take_to(PSTN)
+        .into_iter()
+        .find(|m| {
+            m.method() == Some(&Method::Invite)
+                && m.request_uri().and_then(|u| u.user()) == Some("+14157777777")
+        })
+        .expect("leg to alice's RD");
+    assert_eq!(leg.from_hdr().and_then(|f| f.uri.user()), Some("2001"));
+    // Un-REGISTER.
+    b.deliver(&register(3, 0, None), PHONE);
+    assert_eq!(
+        b.take_to(PHONE).iter().filter_map(|m| m.status()).last(),
+        Some(401),
+        "un-REGISTER is authenticated too"
+    );
+}

@@ -18,6 +18,8 @@ pub const TETHER: &str = "10.0.0.1:5060";
 /// The PSTN gateway: the inbound trunk's and the outbound trunk's peer.
 pub const PSTN: &str = "10.0.0.2:5060";
 pub const STRANGER: &str = "10.0.0.66:5060";
+/// Dave's SIP phone.
+pub const PHONE: &str = "10.0.0.20:5062";
 
 pub fn peer(s: &str) -> Peer {
     Peer::new(Transport::Udp, s.parse::<SocketAddr>().expect("address"))
@@ -152,6 +154,38 @@ pub fn provisioning(channels: Option<u32>) -> Provisioning {
             dnd: false,
         }));
     }
+    p.put(Object::User(User {
+        id: "dave".into(),
+        name: "dave".into(),
+        mobility_enabled: false,
+        cti_enabled: false,
+        max_remote_destinations: 4,
+        admin: false,
+        password: None,
+    }));
+    p.put(Object::Device(Device {
+        name: "SIPdave".into(),
+        kind: DeviceKind::SipPhone,
+        owner: Some("dave".into()),
+        description: String::new(),
+        display_name: String::new(),
+        css: Some("Internal-CSS".into()),
+        reroute_css: None,
+        route_to_all_rds_when_none_active: false,
+        sip_username: Some("dave".into()),
+        sip_password: Some("dave-secret".into()),
+    }));
+    p.put(Object::Line(Line {
+        partition: "Internal".into(),
+        dn: "2001".into(),
+        device: "SIPdave".into(),
+        position: 1,
+        e164: None,
+        directory_uri: None,
+        display_name: "Dave".into(),
+        call_forward_all: None,
+        dnd: false,
+    }));
     p.put(rd("CTRIDalice", "JabberRD", "+14157777777", true));
     p.put(rd("CTRIDalice", "Mobile", "+14155550100", false));
     p.put(rd("CTRIDbob", "Home", "+14155550201", false));
@@ -342,4 +376,53 @@ pub fn far_in_dialog(
         inv.call_id().expect("call-id")
     );
     Message::parse(text.into_bytes()).expect("far in-dialog request parses")
+}
+
+/// A REGISTER from dave's phone, with `auth` as its Authorization value.
+pub fn register(seq: u32, expires: u32, auth: Option<&str>) -> Message {
+    let auth = auth
+        .map(|a| format!("Authorization: {a}\r\n"))
+        .unwrap_or_default();
+    let text = format!(
+        "REGISTER sip:tether.test SIP/2.0\r\nVia: SIP/2.0/UDP {PHONE};branch=z9hG4bKreg{seq}\r\nMax-Forwards: 70\r\nFrom: <sip:dave@tether.test>;tag=reg\r\nTo: <sip:dave@tether.test>\r\nCall-ID: reg-dave\r\nCSeq: {seq} REGISTER\r\nContact: <sip:dave@{PHONE}>;expires={expires}\r\n{auth}Content-Length: 0\r\n\r\n"
+    );
+    Message::parse(text.into_bytes()).expect("register parses")
+}
+
+/// Registers dave's phone through the digest challenge.
+pub fn register_phone(b: &mut Bench) {
+    use tether_sip::auth::{answer as digest_answer, Challenge, ClientRequest, NonceCount};
+    b.deliver(&register(1, 600, None), PHONE);
+    let r = b
+        .take_to(PHONE)
+        .into_iter()
+        .find(|m| m.status() == Some(401))
+        .expect("401 challenge");
+    let value = r
+        .headers_named(&HeaderName::WwwAuthenticate)
+        .last()
+        .expect("challenge")
+        .value()
+        .to_owned();
+    let ch = Challenge::parse(&value).expect("challenge parses");
+    let creds = digest_answer(
+        &ch,
+        &ClientRequest {
+            username: "dave",
+            password: "dave-secret",
+            method: "REGISTER",
+            uri: "sip:tether.test",
+            cnonce: "c1",
+            nc: NonceCount::parse("00000001").expect("nc"),
+        },
+    )
+    .expect("answer");
+    b.deliver(&register(2, 600, Some(&creds.to_header_value())), PHONE);
+    let ok = b
+        .take_to(PHONE)
+        .into_iter()
+        .find(|m| m.status().is_some())
+        .expect("response");
+    assert_eq!(ok.status(), Some(200), "registered");
+    assert_eq!(b.engine.registrations(), 1);
 }

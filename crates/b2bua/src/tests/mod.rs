@@ -1,4 +1,6 @@
 //! Call flows through the engine in virtual time, with the far ends played by the test.
 
+mod caller;
 mod flows;
 mod harness;
+mod sim;

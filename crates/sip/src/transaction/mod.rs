@@ -357,6 +357,17 @@ impl TransactionLayer {
     /// response the CANCEL waits; it is dropped (and reported terminated) if the INVITE ends
     /// first. Asking twice returns the same CANCEL.
     pub fn cancel(&mut self, now: Instant, invite: TxnId) -> Result<TxnId, TxnError> {
+        self.cancel_with_reason(now, invite, None)
+    }
+
+    /// [`TransactionLayer::cancel`] with a `Reason` header on the CANCEL (RFC 3326), e.g.
+    /// `SIP;cause=200;text="Call completed elsewhere"` when another fork answered.
+    pub fn cancel_with_reason(
+        &mut self,
+        now: Instant,
+        invite: TxnId,
+        reason: Option<&str>,
+    ) -> Result<TxnId, TxnError> {
         let entry = self
             .txns
             .get(&invite)
@@ -374,7 +385,12 @@ impl TransactionLayer {
         if let Some(c) = entry.cancel {
             return Ok(c);
         }
-        let request = cancel_for(m.request())?;
+        let mut request = cancel_for(m.request())?;
+        if let Some(r) = reason {
+            request
+                .push_header(HeaderName::Reason, r)
+                .map_err(|_| TxnError::Missing("a valid Reason value"))?;
+        }
         let peer = entry.peer;
         let id = self.alloc_id();
         if let Some(e) = self.txns.get_mut(&invite) {

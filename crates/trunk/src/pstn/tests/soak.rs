@@ -1,0 +1,1 @@
+//! Many seeded random calls (placeholder until the soak harness lands).
