@@ -205,6 +205,11 @@ impl Engine {
     pub fn transactions(&self) -> usize {
         self.txn.len()
     }
+    /// Transactions still waiting for a final response (or to send one): a draining node
+    /// stops once no call is left and this is 0, so its last BYEs are answered.
+    pub fn pending_transactions(&self) -> usize {
+        self.txn.pending()
+    }
     pub fn channels(&self) -> &Channels {
         &self.channels
     }

@@ -37,6 +37,20 @@ pub enum Command {
     /// Talk to a running server's admin API: list, show, create, change and delete objects,
     /// remote destinations, the Dialed Number Analyzer, bulk CSV, health.
     Ctl(CtlArgs),
+    /// Run the PSTN simulator alone (for the lab): the [pstn] dial plan of the configuration
+    /// file, on UDP and TCP at --listen (default [pstn] listen, 127.0.0.1:5070).
+    #[command(after_long_help = REFERENCE)]
+    Pstn(PstnArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct PstnArgs {
+    /// Configuration file (TOML); only [pstn] and [log] are used.
+    #[arg(long, short = 'c', value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// SIP address for UDP and TCP (overrides [pstn] listen); port 0 picks a free port.
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<SocketAddr>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -96,6 +110,17 @@ mod tests {
         assert_eq!(a.config, Some(PathBuf::from("x.toml")));
         assert_eq!(a.http.map(|a| a.port()), Some(0));
         assert_eq!(a.database.as_deref(), Some("sqlite://a.db"));
+    }
+
+    #[test]
+    fn pstn_flags() {
+        let cli =
+            Cli::try_parse_from(["tether", "pstn", "--listen", "0.0.0.0:5070"]).expect("parse");
+        let Command::Pstn(a) = cli.command else {
+            panic!("not pstn");
+        };
+        assert_eq!(a.listen.map(|a| a.port()), Some(5070));
+        assert_eq!(a.config, None);
     }
 
     #[test]

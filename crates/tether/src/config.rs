@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use tether_store::NumberingPlan;
+use tether_trunk::pstn;
 
 /// The documented reference of the file, shown by `tether --help`.
 pub const REFERENCE: &str = r#"CONFIGURATION (TOML, every key optional; unknown keys are errors):
@@ -49,11 +50,23 @@ pub const REFERENCE: &str = r#"CONFIGURATION (TOML, every key optional; unknown 
   [pstn]
   enabled = true                  # run the built-in PSTN simulator behind the demo's trunks
   listen = "127.0.0.1:5070"       # its SIP address (UDP and TCP)
+  first_rtp_port = 20000          # RTP port in the first call's SDP (even)
+  otherwise = { kind = "answer", after_ms = 1000 }   # numbers no rule matches
+  [[pstn.rules]]                  # tried in order; any rule replaces the default plan:
+  pattern = "02xx"                #   matched on the END of the dialed number, x = any digit
+  behavior = { kind = "answer", after_ms = 2000 }    # answer | voicemail (after_ms), ring,
+  hangup_after_ms = 30000         #   echo, reject (status, cause): the far end hangs up
+                                  # default plan by the last four digits: 01xx answers,
+                                  # 02xx answers after 2 s, 03xx busy (486), 04xx rings
+                                  # forever, 05xx unallocated (404), 06xx voicemail after
+                                  # 0.5 s, 07xx echo, 09xx congestion (503, cause 34),
+                                  # anything else rings and answers after 1 s
 
   [log]
   format = "human"                # or "json": one JSON object per line
 
-Command-line flags (--http, --database, --sip, --pstn, --log-json) override the file. RUST_LOG
+Command-line flags (--http, --database, --sip, --pstn, --log-json) override the file;
+`tether pstn --listen ADDR` runs the simulator alone with the [pstn] section. RUST_LOG
 sets the log filter (default "info"). GET /metrics (Prometheus text format, no
 authentication, like /api/v1/health) reports calls, BHCA, trunk channels and call setup time;
 CDRs go to the database's cdrs table (GET /api/v1/cdrs, /api/v1/cdrs.csv)."#;
@@ -299,7 +312,8 @@ impl Sip {
     }
 }
 
-/// The built-in PSTN simulator.
+/// The built-in PSTN simulator: where it listens and its dial plan (rules on the end of the
+/// dialed number; `tether_trunk::pstn::config` documents them and the default plan).
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Pstn {
@@ -307,6 +321,12 @@ pub struct Pstn {
     pub enabled: bool,
     #[serde(default = "default_pstn_listen")]
     pub listen: SocketAddr,
+    #[serde(default = "pstn::default_rules")]
+    pub rules: Vec<pstn::Rule>,
+    #[serde(default = "default_pstn_otherwise")]
+    pub otherwise: pstn::Behavior,
+    #[serde(default = "default_first_rtp_port")]
+    pub first_rtp_port: u16,
 }
 
 impl Default for Pstn {
@@ -314,7 +334,34 @@ impl Default for Pstn {
         Pstn {
             enabled: true,
             listen: default_pstn_listen(),
+            rules: pstn::default_rules(),
+            otherwise: default_pstn_otherwise(),
+            first_rtp_port: default_first_rtp_port(),
         }
+    }
+}
+
+fn default_pstn_otherwise() -> pstn::Behavior {
+    pstn::PstnConfig::default().otherwise
+}
+fn default_first_rtp_port() -> u16 {
+    pstn::PstnConfig::default().first_rtp_port
+}
+
+impl Pstn {
+    /// The simulator's dial plan.
+    pub fn plan(&self) -> pstn::PstnConfig {
+        pstn::PstnConfig {
+            rules: self.rules.clone(),
+            otherwise: self.otherwise.clone(),
+            first_rtp_port: self.first_rtp_port,
+        }
+    }
+
+    /// Why the dial plan cannot work, if it cannot.
+    pub fn check(&self) -> Result<(), pstn::PstnConfigError> {
+        let peer = tether_sip::Peer::udp(self.listen);
+        pstn::PstnSimulator::new(self.plan(), peer, 0).map(|_| ())
     }
 }
 
@@ -398,8 +445,38 @@ impl Config {
         Config::parse(file, &text)
     }
 
-    /// Parses `text`, the contents of `file` (used only in messages).
+    /// Parses `text`, the contents of `file` (used only in messages), and checks what the
+    /// types alone cannot (the PSTN simulator's dial plan).
     pub fn parse(file: &Path, text: &str) -> Result<Config, ConfigError> {
+        let config = Config::parse_only(file, text)?;
+        if let Err(e) = config.pstn.check() {
+            let (key, needle) = match &e {
+                pstn::PstnConfigError::BadRtpPort(_) => {
+                    ("pstn.first_rtp_port", "first_rtp_port".to_owned())
+                }
+                pstn::PstnConfigError::BadPattern { pattern, .. }
+                | pstn::PstnConfigError::BadStatus { pattern, .. }
+                | pstn::PstnConfigError::BadCause { pattern, .. } => {
+                    ("pstn.rules", format!("\"{pattern}\""))
+                }
+                _ => ("pstn", String::new()),
+            };
+            let line = (!needle.is_empty())
+                .then(|| text.lines().position(|l| l.contains(&needle)))
+                .flatten()
+                .map(|i| i + 1);
+            return Err(ConfigError::Invalid {
+                file: file.to_owned(),
+                line,
+                column: None,
+                key: Some(key.to_owned()),
+                message: e.to_string(),
+            });
+        }
+        Ok(config)
+    }
+
+    fn parse_only(file: &Path, text: &str) -> Result<Config, ConfigError> {
         toml::from_str(text).map_err(|e| {
             let (line, column, key) = match e.span() {
                 Some(span) => {
@@ -505,6 +582,42 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(s.contains("sip.listen_udp"), "{s}");
+    }
+
+    #[test]
+    fn pstn_dial_plan() {
+        let c = parse(
+            "[pstn]\nfirst_rtp_port = 30000\notherwise = { kind = \"reject\", status = 404 }\n\
+             [[pstn.rules]]\npattern = \"12xx\"\nbehavior = { kind = \"answer\", after_ms = 250 }\n\
+             hangup_after_ms = 5000\n",
+        )
+        .expect("plan");
+        assert_eq!(c.pstn.rules.len(), 1);
+        assert_eq!(c.pstn.plan().first_rtp_port, 30000);
+        assert_eq!(
+            c.pstn.otherwise,
+            pstn::Behavior::Reject {
+                status: 404,
+                cause: None
+            }
+        );
+        assert_eq!(Config::default().pstn.plan(), pstn::PstnConfig::default());
+        let s =
+            parse("[pstn]\n\n[[pstn.rules]]\npattern = \"12zz\"\nbehavior = { kind = \"ring\" }\n")
+                .unwrap_err()
+                .to_string();
+        assert!(s.contains("line 4") && s.contains("key pstn.rules"), "{s}");
+        let s = parse("[pstn]\nfirst_rtp_port = 3\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            s.contains("line 2") && s.contains("pstn.first_rtp_port"),
+            "{s}"
+        );
+        let s = parse("[pstn]\notherwise = { kind = \"ring\", after_ms = 1 }\n")
+            .unwrap_err()
+            .to_string();
+        assert!(s.contains("line 2") && s.contains("pstn.otherwise"), "{s}");
     }
 
     #[test]

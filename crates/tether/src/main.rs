@@ -10,6 +10,7 @@ mod config;
 mod ctl;
 mod demo;
 mod metrics;
+mod pstn;
 mod serve;
 mod sip;
 
@@ -18,7 +19,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::cli::{Cli, Command, ServeArgs};
+use crate::cli::{Cli, Command, PstnArgs, ServeArgs};
 use crate::config::{Config, LogFormat};
 
 fn main() -> ExitCode {
@@ -26,6 +27,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Serve(args) => serve_command(args, cli.log_json),
         Command::Ctl(args) => ctl::run(args),
+        Command::Pstn(args) => pstn_command(args, cli.log_json),
     }
 }
 
@@ -41,16 +43,72 @@ fn init_logging(format: LogFormat) {
     }
 }
 
-fn serve_command(args: ServeArgs, log_json: bool) -> ExitCode {
-    let mut config = match &args.config {
-        Some(file) => match Config::load(file) {
-            Ok(c) => c,
+/// The configuration file, or the defaults; Err is the exit code after saying why.
+fn load_config(file: Option<&std::path::Path>) -> Result<Config, ExitCode> {
+    match file {
+        Some(file) => Config::load(file).map_err(|e| {
+            eprintln!("tether: {e}");
+            ExitCode::from(2)
+        }),
+        None => Ok(Config::default()),
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            eprintln!("tether: cannot start the runtime: {e}");
+            ExitCode::FAILURE
+        })
+}
+
+fn pstn_command(args: PstnArgs, log_json: bool) -> ExitCode {
+    let mut config = match load_config(args.config.as_deref()) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    if log_json {
+        config.log.format = LogFormat::Json;
+    }
+    init_logging(config.log.format);
+    let listen = args.listen.unwrap_or(config.pstn.listen);
+    let runtime = match runtime() {
+        Ok(rt) => rt,
+        Err(code) => return code,
+    };
+    runtime.block_on(async {
+        let mut signals = serve::Signals::install();
+        let sim = match pstn::bind(listen, config.pstn.plan()).await {
+            Ok(s) => s,
             Err(e) => {
+                tracing::error!(error = %e, "cannot start the PSTN simulator");
                 eprintln!("tether: {e}");
-                return ExitCode::from(2);
+                return ExitCode::FAILURE;
             }
-        },
-        None => Config::default(),
+        };
+        tracing::info!(address = %sim.addr, "PSTN simulator listening (UDP and TCP)");
+        println!("tether: pstn listening on {}", sim.addr);
+        let (stop, stop_rx) = tokio::sync::watch::channel(false);
+        let task = tokio::spawn(sim.run(stop_rx));
+        let signal = signals.next().await;
+        tracing::info!(?signal, "stopping the PSTN simulator");
+        let _ = stop.send(true);
+        match task.await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                tracing::error!(error = %e, "the PSTN simulator failed");
+                ExitCode::FAILURE
+            }
+        }
+    })
+}
+
+fn serve_command(args: ServeArgs, log_json: bool) -> ExitCode {
+    let mut config = match load_config(args.config.as_deref()) {
+        Ok(c) => c,
+        Err(code) => return code,
     };
     if log_json {
         config.log.format = LogFormat::Json;
@@ -69,15 +127,9 @@ fn serve_command(args: ServeArgs, log_json: bool) -> ExitCode {
     if let Some(addr) = args.pstn {
         config.pstn.listen = addr;
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match runtime() {
         Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("tether: cannot start the runtime: {e}");
-            return ExitCode::FAILURE;
-        }
+        Err(code) => return code,
     };
     match runtime.block_on(serve::run(serve::Settings { config })) {
         Ok(()) => ExitCode::SUCCESS,

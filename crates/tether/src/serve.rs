@@ -2,19 +2,15 @@
 //! database, settles the admin token, and runs the services until SIGINT or SIGTERM:
 //!
 //! - the SIP driver (`sip::driver`): the call engine on its own task;
+//! - the built-in PSTN simulator (`pstn`) at `[pstn] listen`, behind the demo's trunks;
 //! - the CDR writer (`cdr_writer`), fed by the driver;
 //! - on PostgreSQL, a refresher that picks up other nodes' provisioning writes every second;
 //! - the HTTP listener: admin REST API, CDRs, `/metrics`.
 //!
 //! Stopping (mini-redis style): the first signal makes the driver drain — new calls get 503,
 //! active ones go on until none is left or `[sip] drain_seconds` passes (a second signal cuts
-//! it short) — then the SIP transports close, the HTTP server finishes its requests, and the
-//! CDR writer stores what is queued.
-//!
-//! TODO(pstn): the built-in PSTN simulator (`tether_trunk::pstn::PstnSimulator`, SPEC §4) is
-//! not in this tree yet; when it is, it runs here on its own task and TransportLayer at
-//! `[pstn] listen`, driven like the engine. Until then `[pstn] enabled` only logs that it is
-//! missing, and `[pstn] listen` is where the demo's trunks point.
+//! it short) — then the SIP transports close, the PSTN simulator stops (its calls ended with
+//! Tether's), the HTTP server finishes its requests, and the CDR writer stores what is queued.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -30,6 +26,7 @@ use crate::cdr_writer;
 use crate::config::{AdminToken, Config};
 use crate::demo;
 use crate::metrics::CdrCounters;
+use crate::pstn;
 use crate::sip::driver::{self, Ended, Stop};
 use crate::sip::sender::Sender;
 use crate::sip::{self, SipError, SipHandle};
@@ -85,40 +82,75 @@ impl Shutdown {
 
 /// Which signal arrived.
 #[derive(Clone, Copy, Debug)]
-enum Signal {
+pub enum Signal {
     Interrupt,
     Terminate,
 }
 
-/// Resolves on Ctrl-C or (on Unix) SIGTERM. Each call waits for a new signal.
-async fn termination() -> Signal {
-    let ctrl_c = async {
-        if let Err(e) = tokio::signal::ctrl_c().await {
-            tracing::warn!(error = %e, "cannot listen for Ctrl-C");
-            std::future::pending::<()>().await;
-        }
-    };
+/// SIGINT and SIGTERM, caught from the moment [`Signals::install`] returns: a signal that
+/// arrives while the server is still starting is kept for [`Signals::next`] instead of
+/// killing the process.
+pub struct Signals {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    int: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    term: Option<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    /// Must run inside the runtime. A signal that cannot be caught is logged and never fires.
+    pub fn install() -> Signals {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            let catch = |kind: SignalKind, name: &str| match signal(kind) {
+                Ok(s) => Some(s),
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot catch {name}");
+                    None
+                }
+            };
+            Signals {
+                int: catch(SignalKind::interrupt(), "SIGINT"),
+                term: catch(SignalKind::terminate(), "SIGTERM"),
             }
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot listen for SIGTERM");
+        }
+        #[cfg(not(unix))]
+        Signals {}
+    }
+
+    /// The next signal.
+    pub async fn next(&mut self) -> Signal {
+        #[cfg(unix)]
+        {
+            async fn recv(s: &mut Option<tokio::signal::unix::Signal>) {
+                match s {
+                    Some(s) => {
+                        if s.recv().await.is_none() {
+                            std::future::pending::<()>().await;
+                        }
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            }
+            tokio::select! {
+                () = recv(&mut self.int) => Signal::Interrupt,
+                () = recv(&mut self.term) => Signal::Terminate,
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            if let Err(e) = tokio::signal::ctrl_c().await {
+                tracing::warn!(error = %e, "cannot listen for Ctrl-C");
                 std::future::pending::<()>().await;
             }
+            Signal::Interrupt
         }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => Signal::Interrupt,
-        () = term => Signal::Terminate,
     }
 }
 
 pub async fn run(settings: Settings) -> Result<(), ServeError> {
+    let mut signals = Signals::install();
     let config = settings.config;
     let url = &config.database.url;
     let store = Store::open(url, config.numbering.plan())
@@ -140,15 +172,19 @@ pub async fn run(settings: Settings) -> Result<(), ServeError> {
     }
     tracing::info!(advertised = %bound.advertised, "SIP address in Via and Contact");
 
-    let pstn = config.pstn.listen;
-    if config.pstn.enabled {
-        // TODO(pstn): start the built-in simulator here (see the module comment).
-        tracing::warn!(
-            address = %pstn,
-            "the built-in PSTN simulator is not part of this build yet: calls over the demo \
-             trunks reach {pstn} only if something listens there"
-        );
-    }
+    // The PSTN simulator next: the demo's trunks point at the address it got.
+    let simulator = if config.pstn.enabled {
+        let p = pstn::bind(config.pstn.listen, config.pstn.plan())
+            .await
+            .map_err(ServeError::Sip)?;
+        tracing::info!(address = %p.addr, "PSTN simulator listening (UDP and TCP)");
+        println!("tether: pstn listening on {}", p.addr);
+        Some(p)
+    } else {
+        tracing::info!("PSTN simulator disabled ([pstn] enabled = false)");
+        None
+    };
+    let pstn = simulator.as_ref().map_or(config.pstn.listen, |p| p.addr);
 
     if config.demo.seed {
         match demo::seed_if_empty(&store, pstn)
@@ -209,6 +245,8 @@ pub async fn run(settings: Settings) -> Result<(), ServeError> {
         drain: Duration::from_secs(config.sip.drain_seconds),
     };
     let mut sip_task = tokio::spawn(driver::run(engine, Arc::clone(&store), io));
+    let (pstn_stop, pstn_stop_rx) = watch::channel(false);
+    let pstn_task = simulator.map(|p| tokio::spawn(p.run(pstn_stop_rx)));
 
     let (stop_tx, stop_rx) = watch::channel(false);
     let refresher = (store.backend() == Backend::Postgres)
@@ -236,12 +274,12 @@ pub async fn run(settings: Settings) -> Result<(), ServeError> {
     // Run until a signal, or until a service fails on its own.
     let mut failure = None;
     let sip_ended = tokio::select! {
-        signal = termination() => {
+        signal = signals.next() => {
             tracing::info!(?signal, "stopping: draining calls first (a second signal stops at once)");
             let _ = sip_stop.send(Stop::Drain);
             let ended = tokio::select! {
                 ended = &mut sip_task => ended,
-                signal = termination() => {
+                signal = signals.next() => {
                     tracing::warn!(?signal, "second signal: stopping without waiting for calls");
                     let _ = sip_stop.send(Stop::Now);
                     (&mut sip_task).await
@@ -278,6 +316,12 @@ pub async fn run(settings: Settings) -> Result<(), ServeError> {
     }
     transport.shutdown().await;
     tracing::info!("SIP transports closed");
+    let _ = pstn_stop.send(true);
+    if let Some(t) = pstn_task {
+        if let Err(e) = t.await {
+            tracing::error!(error = %e, "the PSTN simulator task failed");
+        }
+    }
 
     let _ = stop_tx.send(true);
     if !http.is_finished() {

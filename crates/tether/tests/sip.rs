@@ -4,7 +4,10 @@
 //! simulator's address, `--pstn`). It checks OPTIONS, the 403 for strangers, a call extended to
 //! alice's active remote destination end to end, its CDR over REST and CSV, `/metrics`,
 //! draining on SIGTERM (new calls 503, the active call finishes, exit 0), and that the next
-//! start continues the global call ids. Every wait polls with a deadline.
+//! start continues the global call ids. With the built-in PSTN simulator instead of a test far
+//! end, the same call is answered by the simulator's dial plan, and a provisioning change over
+//! REST reaches the running engine at once. `tether pstn` runs the simulator alone. Every wait
+//! polls with a deadline.
 
 mod support;
 
@@ -18,6 +21,7 @@ use tether_sip::{HeaderName, Message, Method};
 both!(
     call_flow_cdrs_metrics_and_drain,
     malformed_requests_get_400_and_logs_can_be_json,
+    the_pstn_simulator_answers_and_provisioning_changes_apply_at_once,
 );
 
 const DEADLINE: Duration = Duration::from_secs(20);
@@ -568,4 +572,131 @@ fn malformed_requests_get_400_and_logs_can_be_json(backend: Backend) {
         let v: Value = serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}"));
         assert!(v["level"].is_string() && v["fields"].is_object(), "{l}");
     }
+}
+
+fn the_pstn_simulator_answers_and_provisioning_changes_apply_at_once(backend: Backend) {
+    let Some(env) = Env::with_config(backend, true, true, "[pstn]\nenabled = true\n") else {
+        return;
+    };
+    let s = env.start_with(&["--sip", "127.0.0.1:0", "--pstn", "127.0.0.1:0"]);
+    let tether = s.sip_udp.expect("UDP address");
+    let mut caller = Endpoint::bind("127.0.0.1");
+
+    // Alice's active RD +14157777777 is "anything else" in the default plan: rings, then
+    // answers after a second.
+    let inv = invite(&caller, tether, "sim1", "4085551234", "2000");
+    caller.send(&inv, tether);
+    caller.expect("180 from the simulator, relayed", |m| {
+        m.status() == Some(180) && m.call_id() == Some("sim1")
+    });
+    let ok = caller.final_response("sim1", Method::Invite);
+    assert_eq!(ok.status(), Some(200), "answered by the simulator");
+    assert!(
+        String::from_utf8_lossy(ok.body()).contains("m=audio"),
+        "the simulator's SDP answer is relayed"
+    );
+    caller.send(&in_dialog(&caller, &inv, &ok, Method::Ack, 1), tether);
+    wait_metrics(&s, "one call up", |m| {
+        metric(m, "tether_calls_active") == 1.0
+    });
+    caller.send(&in_dialog(&caller, &inv, &ok, Method::Bye, 2), tether);
+    assert_eq!(
+        caller.final_response("sim1", Method::Bye).status(),
+        Some(200)
+    );
+    let cdr = wait_cdrs(&s, "calling=4085551234", 1);
+    assert_eq!(cdr[0]["final_mobile_called_party_number"], JABBER_RD);
+    assert_eq!(cdr[0]["dest_span"], "pstn-sim-out");
+    assert!(cdr[0]["date_time_connect"].as_u64() > Some(0));
+
+    // A busy remote destination (03xx in the default plan), made active over REST: the next
+    // call hears busy, without a restart.
+    let path = "/api/v1/remote-destinations/CTRIDalice/JabberRD";
+    let mut jabber = s.get(path, &Auth::Admin).json();
+    jabber["active"] = Value::Bool(false);
+    assert_eq!(s.put(path, &Auth::Admin, &jabber).status, 200);
+    s.create(
+        "remote-destinations",
+        serde_json::json!({"device": "CTRIDalice", "name": "Busy", "number": "+14155550300", "active": true}),
+    );
+    caller.send(
+        &invite(&caller, tether, "sim2", "4085551234", "2000"),
+        tether,
+    );
+    let busy = caller.final_response("sim2", Method::Invite);
+    assert_eq!(busy.status(), Some(486), "the simulator's busy is relayed");
+    assert_eq!(
+        busy.header_value(&HeaderName::Reason),
+        Some("Q.850;cause=17")
+    );
+    let cdr = wait_cdrs(&s, "calling=4085551234", 2);
+    assert_eq!(
+        cdr[1]["final_mobile_called_party_number"], "",
+        "never connected"
+    );
+    assert_eq!(cdr[1]["dest_cause_value"], 17);
+    let status = s.stop();
+    assert!(status.success(), "{status}");
+}
+
+/// `tether pstn` runs the simulator alone: OPTIONS, and a number that answers at once.
+#[test]
+fn tether_pstn_runs_the_simulator_alone() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tether"))
+        .args(["pstn", "--listen", "127.0.0.1:0"])
+        .current_dir(dir.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start tether pstn");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(a) = line.strip_prefix("tether: pstn listening on ") {
+                let _ = tx.send(a.trim().to_owned());
+            }
+        }
+    });
+    let addr: SocketAddr = rx
+        .recv_timeout(DEADLINE)
+        .expect("tether pstn printed its address")
+        .parse()
+        .expect("address");
+    let mut c = Endpoint::bind("127.0.0.1");
+    c.send(&options(&c, addr, "popt"), addr);
+    assert_eq!(
+        c.final_response("popt", Method::Options).status(),
+        Some(200)
+    );
+    // 01xx answers at once.
+    let inv = invite(&c, addr, "p1", "2000", "4085550100");
+    c.send(&inv, addr);
+    let ok = c.final_response("p1", Method::Invite);
+    assert_eq!(ok.status(), Some(200));
+    c.send(&in_dialog(&c, &inv, &ok, Method::Ack, 1), addr);
+    c.send(&in_dialog(&c, &inv, &ok, Method::Bye, 2), addr);
+    assert_eq!(c.final_response("p1", Method::Bye).status(), Some(200));
+    // 05xx is unallocated.
+    c.send(&invite(&c, addr, "p2", "2000", "4085550500"), addr);
+    assert_eq!(c.final_response("p2", Method::Invite).status(), Some(404));
+    let pid = child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill")
+        .success());
+    let deadline = Instant::now() + DEADLINE;
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "tether pstn did not stop");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(status.success(), "{status}");
 }

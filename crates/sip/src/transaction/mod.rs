@@ -239,6 +239,24 @@ impl TransactionLayer {
         self.len() == 0
     }
 
+    /// Transactions still at work: a client waiting for a final response, a server whose TU
+    /// has not answered yet, a CANCEL waiting for a provisional. What is left only absorbs
+    /// retransmissions (Completed, Confirmed, Accepted). A node shutting down waits for this
+    /// to reach 0 so that its last requests (BYEs) are answered.
+    pub fn pending(&self) -> usize {
+        self.deferred.len()
+            + self
+                .txns
+                .values()
+                .filter(|e| {
+                    matches!(
+                        e.machine.state(),
+                        Some(TxnState::Calling | TxnState::Trying | TxnState::Proceeding)
+                    )
+                })
+                .count()
+    }
+
     pub fn state(&self, id: TxnId) -> Option<TxnState> {
         if self.deferred.contains_key(&id) {
             return Some(TxnState::WaitingForProvisional);

@@ -6,7 +6,8 @@
 //! the metrics. Only this room reads the clock for the engine.
 //!
 //! Stopping: on the stop signal the engine starts draining (new calls get 503) and the loop
-//! goes on until no call is left or the drain time is over.
+//! goes on until no call is left and no transaction waits for an answer (the last BYEs are
+//! answered), or the drain time is over; then every queued message is sent.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -87,6 +88,7 @@ pub async fn run(engine: Engine, store: Arc<Store>, io: Io) -> Ended {
     let mut level = Stop::Run;
     let mut drain_until: Option<tokio::time::Instant> = None;
     let mut watching_snapshots = true;
+    let mut waiting_logged = false;
     let mut serving_metrics = true;
     let ended = loop {
         let next_timer = d.engine.poll_timeout();
@@ -137,13 +139,27 @@ pub async fn run(engine: Engine, store: Arc<Store>, io: Io) -> Ended {
         }
         d.flush().await;
         if drain_until.is_some() && d.engine.active_calls() == 0 {
-            break Ended::Drained;
+            let pending = d.engine.pending_transactions();
+            if pending == 0 {
+                break Ended::Drained;
+            }
+            if !waiting_logged {
+                waiting_logged = true;
+                tracing::info!(
+                    transactions = pending,
+                    "no call left; waiting for the last transactions to be answered"
+                );
+            }
         }
     };
     // Whatever the engine still had to say (final responses, CDRs) goes out before the end.
     d.flush().await;
+    d.io.sender.close(SEND_CLOSE).await;
     ended
 }
+
+/// Longest wait for queued messages to go out once stopped.
+const SEND_CLOSE: Duration = Duration::from_secs(2);
 
 async fn sleep_until(at: Option<Instant>) {
     match at {

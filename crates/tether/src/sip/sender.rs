@@ -5,6 +5,7 @@
 //! small task per peer with a bounded queue: messages to one peer keep their order, a slow or
 //! unreachable peer delays only itself, and a failed send is reported back so the engine can
 //! end the transactions towards that peer. A peer's task ends after a while without traffic.
+//! [`Sender::close`] lets every queue empty before the transports are shut.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -25,6 +26,7 @@ pub struct Sender {
     transport: TransportLayer,
     queues: HashMap<Peer, mpsc::Sender<Message>>,
     failures: mpsc::Sender<Peer>,
+    tasks: tokio::task::JoinSet<()>,
 }
 
 impl Sender {
@@ -34,6 +36,20 @@ impl Sender {
             transport,
             queues: HashMap::new(),
             failures,
+            tasks: tokio::task::JoinSet::new(),
+        }
+    }
+
+    /// Lets every peer's task send what it has queued (for `limit` at most) and end.
+    pub async fn close(mut self, limit: Duration) {
+        self.queues.clear();
+        let all = async { while self.tasks.join_next().await.is_some() {} };
+        if tokio::time::timeout(limit, all).await.is_err() {
+            tracing::warn!(
+                peers = self.tasks.len(),
+                "SIP messages still queued after {limit:?}; dropped"
+            );
+            self.tasks.abort_all();
         }
     }
 
@@ -64,8 +80,10 @@ impl Sender {
         if self.queues.len() >= SWEEP_AT {
             self.queues.retain(|_, q| !q.is_closed());
         }
+        // Reap the tasks that ended (idle).
+        while self.tasks.try_join_next().is_some() {}
         let (tx, rx) = mpsc::channel(PEER_QUEUE);
-        tokio::spawn(peer_task(
+        self.tasks.spawn(peer_task(
             self.transport.clone(),
             to,
             rx,

@@ -392,3 +392,32 @@ fn malformed_input_is_refused_not_panicked_on() {
     }
     assert!(l.is_empty());
 }
+
+/// `pending` counts transactions still at work: a request without its final response, one
+/// the TU has not answered; those only absorbing retransmissions do not count.
+#[test]
+fn pending_counts_work_in_progress_only() {
+    let t0 = Instant::now();
+    let mut l = layer();
+    let bye = request("BYE", "z9hG4bKpend", "p1", 2, ";tag=t");
+    let client = l.start_client(t0, bye.clone(), udp(5070)).unwrap();
+    let inv = invite("z9hG4bKpinv", "p2");
+    l.handle_message(t0, inv.clone(), udp(5060)).unwrap();
+    let server = request_event(&drain(&mut l).1);
+    assert_eq!((l.len(), l.pending()), (2, 2));
+
+    let sent = l.request(client).cloned().unwrap();
+    l.handle_message(t0 + ms(10), reply(&sent, 200), udp(5070))
+        .unwrap();
+    assert_eq!(l.state(client), Some(TxnState::Completed));
+    assert_eq!(
+        (l.len(), l.pending()),
+        (2, 1),
+        "the answered BYE waits out timer K"
+    );
+
+    l.respond(t0 + ms(20), server, reply(&inv, 486)).unwrap();
+    drain(&mut l);
+    assert_eq!(l.pending(), 0, "the INVITE only waits for its ACK now");
+    assert_eq!(l.len(), 2);
+}

@@ -1,0 +1,114 @@
+//! The built-in PSTN simulator on the network: `tether_trunk::pstn::PstnSimulator` (sans-IO)
+//! driven on its own task with its own SIP transports at `[pstn] listen`, the same way the
+//! call engine is driven (`sip::driver`). `tether serve` runs it behind the demo's trunks;
+//! `tether pstn` runs it alone, for the lab.
+
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use tether_sip::transport::{Inbound, TransportConfig, TransportLayer};
+use tether_sip::{Peer, Transport};
+use tether_trunk::pstn::{PstnConfig, PstnSimulator};
+use tokio::sync::{mpsc, watch};
+
+use crate::sip::sender::Sender;
+use crate::sip::SipError;
+
+/// The simulator bound to its address, ready to run.
+pub struct Pstn {
+    sim: PstnSimulator,
+    transport: TransportLayer,
+    inbound: mpsc::Receiver<Inbound>,
+    /// Where it listens (UDP; TCP on the same port when free).
+    pub addr: SocketAddr,
+}
+
+/// Binds UDP and TCP at `listen` (port 0: the UDP port picked is used for TCP too).
+pub async fn bind(listen: SocketAddr, plan: PstnConfig) -> Result<Pstn, SipError> {
+    // Port 0: let UDP pick a port, then take that port for both transports.
+    let addr = if listen.port() == 0 {
+        let (probe, _) = TransportLayer::bind(TransportConfig {
+            udp: vec![listen],
+            ..TransportConfig::default()
+        })
+        .await
+        .map_err(SipError::Bind)?;
+        let picked = probe.local_addr(Transport::Udp).unwrap_or(listen);
+        probe.shutdown().await;
+        picked
+    } else {
+        listen
+    };
+    let (transport, inbound) = TransportLayer::bind(TransportConfig {
+        udp: vec![addr],
+        tcp: vec![addr],
+        ..TransportConfig::default()
+    })
+    .await
+    .map_err(SipError::Bind)?;
+    let mut local = addr;
+    if local.ip().is_unspecified() {
+        local.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+    }
+    let sim = PstnSimulator::new(plan, Peer::udp(local), rand::random())
+        .map_err(|e| SipError::Engine(format!("PSTN simulator: {e}")))?;
+    Ok(Pstn {
+        sim,
+        transport,
+        inbound,
+        addr,
+    })
+}
+
+impl Pstn {
+    /// Serves until `stop` turns true (or its sender is dropped), then closes the transports.
+    pub async fn run(self, mut stop: watch::Receiver<bool>) {
+        let Pstn {
+            mut sim,
+            transport,
+            mut inbound,
+            addr,
+        } = self;
+        let (failures_tx, mut failures) = mpsc::channel(1024);
+        let mut sender = Sender::new(transport.clone(), failures_tx);
+        loop {
+            let next = sim.poll_timeout();
+            tokio::select! {
+                msg = inbound.recv() => match msg {
+                    Some(inb) => {
+                        if let Err(e) = sim.handle_message(Instant::now(), inb.message, inb.from) {
+                            tracing::debug!(from = %inb.from, error = %e, "PSTN simulator dropped a message");
+                        }
+                    }
+                    None => break,
+                },
+                () = sleep_until(next) => sim.handle_timeout(Instant::now()),
+                Some(peer) = failures.recv() => sim.handle_transport_error(Instant::now(), peer),
+                _ = stop.wait_for(|s| *s) => break,
+            }
+            while let Some(t) = sim.poll_output() {
+                if let Err(e) = sender.send(t.to, t.message).await {
+                    tracing::debug!(peer = %t.to, error = %e, "PSTN simulator send failed");
+                    sim.handle_transport_error(Instant::now(), t.to);
+                }
+            }
+        }
+        let stats = sim.stats();
+        tracing::info!(
+            address = %addr,
+            offered = stats.offered,
+            answered = stats.answered,
+            active = stats.active,
+            "PSTN simulator stopped"
+        );
+        sender.close(std::time::Duration::from_secs(2)).await;
+        transport.shutdown().await;
+    }
+}
+
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at.into()).await,
+        None => std::future::pending().await,
+    }
+}
