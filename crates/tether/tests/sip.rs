@@ -700,3 +700,33 @@ fn tether_pstn_runs_the_simulator_alone() {
     };
     assert!(status.success(), "{status}");
 }
+
+/// Two nodes on one PostgreSQL database: a write on one reaches the other within its refresh
+/// period (one second), without a restart.
+#[test]
+fn postgres_nodes_pick_up_each_others_writes() {
+    let Some(env) = Env::new(Backend::Postgres, true, true) else {
+        return;
+    };
+    let a = env.start();
+    let b = env.start();
+    let version = |s: &Server| {
+        s.get("/api/v1/health", &Auth::None).json()["snapshot_version"]
+            .as_u64()
+            .expect("version")
+    };
+    assert_eq!(version(&a), version(&b));
+    let path = "/api/v1/remote-destinations/CTRIDalice/Mobile";
+    let mut mobile = a.get(path, &Auth::Admin).json();
+    mobile["number"] = Value::String("+14155550188".into());
+    assert_eq!(a.put(path, &Auth::Admin, &mobile).status, 200);
+    let written = version(&a);
+    let deadline = Instant::now() + DEADLINE;
+    while version(&b) != written {
+        assert!(Instant::now() < deadline, "node b never saw node a's write");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(b.get(path, &Auth::Admin).json()["number"], "+14155550188");
+    assert!(b.stop().success());
+    assert!(a.stop().success());
+}
