@@ -61,6 +61,26 @@ impl PstnSimulator {
         self.stats.answered += 1;
     }
 
+    /// The network's no-answer timer fired: 480 with Q.850 cause 19.
+    pub(super) fn release_unanswered(&mut self, now: Instant, id: CallId) {
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
+        if call.state != CallState::Ringing {
+            return;
+        }
+        let Ok(mut r) = call.session.create_response(&call.invite, 480) else {
+            return;
+        };
+        let reason = Q850Reason::new(Q850Cause::NO_ANSWER).to_string();
+        if r.push_header(HeaderName::Reason, &reason).is_err() {
+            return;
+        }
+        if call.session.send_response(now, r).is_ok() {
+            *self.stats.rejected.entry(480).or_default() += 1;
+        }
+    }
+
     /// The called party hangs up (see [`PstnSimulator::hangup`]).
     pub(super) fn hang_up(&mut self, now: Instant, id: CallId) {
         let Some(call) = self.calls.get_mut(&id) else {

@@ -462,3 +462,26 @@ fn a_tcp_caller_gets_a_tcp_contact() {
     );
     assert_eq!(h.sim.calls()[0].peer, from);
 }
+
+#[test]
+fn the_no_answer_timer_releases_ringing_calls_with_480_cause_19() {
+    let cfg = PstnConfig {
+        no_answer_ms: Some(60_000),
+        ..PstnConfig::default()
+    };
+    let mut h = Harness::with(cfg);
+    let inv = invite("sip:5550400@198.51.100.7", "na", Some(OFFER));
+    h.call(inv.clone());
+    // A number that would answer later than the timer is released too; one that answers
+    // earlier is not.
+    h.call(invite("sip:5550299@198.51.100.7", "na-ok", Some(OFFER)));
+    assert_eq!(h.sim.poll_timeout(), Some(h.at(ms(2000))));
+    h.run_to(ms(60_000));
+    let got = h.take();
+    let last = &got.last().unwrap().1;
+    assert_eq!(got.last().unwrap().0, ms(60_000));
+    assert_eq!((status(last), reason_cause(last)), (Some(480), Some(19)));
+    assert_eq!(h.sim.stats().rejected_with(480), 1);
+    assert_eq!(h.sim.calls().len(), 1);
+    h.send(ack_for_non_2xx(&inv, last).unwrap());
+}
