@@ -211,10 +211,12 @@ impl PstnSimulator {
             _ => {
                 self.ring(now, id);
                 let no_answer = self.plan.no_answer;
+                // A delay too large for the clock means never.
+                let at = |d: std::time::Duration| now.checked_add(d);
                 let step = match (answer_after, no_answer) {
-                    (Some(a), Some(n)) if n <= a => Some((now + n, Step::NoAnswer)),
-                    (Some(a), _) => Some((now + a, Step::Answer)),
-                    (None, Some(n)) => Some((now + n, Step::NoAnswer)),
+                    (Some(a), Some(n)) if n <= a => at(n).map(|t| (t, Step::NoAnswer)),
+                    (Some(a), _) => at(a).map(|t| (t, Step::Answer)),
+                    (None, Some(n)) => at(n).map(|t| (t, Step::NoAnswer)),
                     (None, None) => None,
                 };
                 if let Some(c) = self.calls.get_mut(&id) {

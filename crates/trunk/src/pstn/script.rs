@@ -57,7 +57,11 @@ impl PstnSimulator {
         }
         call.state = CallState::Answered;
         call.answered_at = Some(now);
-        call.step = call.hangup_after.map(|d| (now + d, Step::Hangup));
+        // A delay too large for the clock means never.
+        call.step = call
+            .hangup_after
+            .and_then(|d| now.checked_add(d))
+            .map(|t| (t, Step::Hangup));
         self.stats.answered += 1;
     }
 
