@@ -31,19 +31,106 @@ fn peer(s: &str) -> Peer {
 fn snapshot() -> Arc<Snapshot> {
     let mut p = Provisioning::default();
     for o in [
-        Object::Partition(Partition { name: "Internal".into(), description: String::new() }),
-        Object::Partition(Partition { name: "PSTN".into(), description: String::new() }),
-        Object::Css(Css { name: "Reroute".into(), description: String::new(), partitions: vec!["PSTN".into()] }),
-        Object::Css(Css { name: "Inbound".into(), description: String::new(), partitions: vec!["Internal".into()] }),
-        Object::Trunk(Trunk { name: "in".into(), kind: TrunkKind::Sip, peer: PSTN_IN.into(), did: None, hunting: Hunting::Ascending, channels: None, inbound_css: Some("Inbound".into()), cause_map: vec![] }),
-        Object::Trunk(Trunk { name: "out".into(), kind: TrunkKind::Sip, peer: PSTN_OUT.into(), did: None, hunting: Hunting::Ascending, channels: None, inbound_css: None, cause_map: vec![] }),
-        Object::RouteGroup(RouteGroup { name: "rg".into(), distribution: Distribution::TopDown, trunks: vec!["out".into()] }),
-        Object::RouteList(RouteList { name: "rl".into(), description: String::new(), groups: vec!["rg".into()] }),
-        Object::Pattern(Pattern { partition: "PSTN".into(), pattern: "\\+1!".into(), kind: PatternKind::Route, description: String::new(), route_list: Some("rl".into()), css: None, called: Transformation::default(), calling: Transformation::default() }),
-        Object::User(User { id: "alice".into(), name: "Alice".into(), mobility_enabled: true, cti_enabled: true, max_remote_destinations: 4, admin: false, password: None }),
-        Object::Device(Device { name: "CTRIDalice".into(), kind: DeviceKind::CtiRemoteDevice, owner: Some("alice".into()), description: String::new(), display_name: String::new(), css: None, reroute_css: Some("Reroute".into()), route_to_all_rds_when_none_active: false, sip_username: None, sip_password: None }),
-        Object::Line(Line { partition: "Internal".into(), dn: "2000".into(), device: "CTRIDalice".into(), position: 1, e164: Some("+14082002000".into()), directory_uri: None, display_name: String::new(), call_forward_all: None, dnd: false }),
-        Object::RemoteDestination(RemoteDestination { device: "CTRIDalice".into(), name: "JabberRD".into(), number: "+14157777777".into(), active: true, ring_schedule: None, answer_too_soon_ms: 1500, answer_too_late_ms: 19000, delay_before_ringing_ms: 4000 }),
+        Object::Partition(Partition {
+            name: "Internal".into(),
+            description: String::new(),
+        }),
+        Object::Partition(Partition {
+            name: "PSTN".into(),
+            description: String::new(),
+        }),
+        Object::Css(Css {
+            name: "Reroute".into(),
+            description: String::new(),
+            partitions: vec!["PSTN".into()],
+        }),
+        Object::Css(Css {
+            name: "Inbound".into(),
+            description: String::new(),
+            partitions: vec!["Internal".into()],
+        }),
+        Object::Trunk(Trunk {
+            name: "in".into(),
+            kind: TrunkKind::Sip,
+            peer: PSTN_IN.into(),
+            did: None,
+            hunting: Hunting::Ascending,
+            channels: None,
+            inbound_css: Some("Inbound".into()),
+            cause_map: vec![],
+        }),
+        Object::Trunk(Trunk {
+            name: "out".into(),
+            kind: TrunkKind::Sip,
+            peer: PSTN_OUT.into(),
+            did: None,
+            hunting: Hunting::Ascending,
+            channels: None,
+            inbound_css: None,
+            cause_map: vec![],
+        }),
+        Object::RouteGroup(RouteGroup {
+            name: "rg".into(),
+            distribution: Distribution::TopDown,
+            trunks: vec!["out".into()],
+        }),
+        Object::RouteList(RouteList {
+            name: "rl".into(),
+            description: String::new(),
+            groups: vec!["rg".into()],
+        }),
+        Object::Pattern(Pattern {
+            partition: "PSTN".into(),
+            pattern: "\\+1!".into(),
+            kind: PatternKind::Route,
+            description: String::new(),
+            route_list: Some("rl".into()),
+            css: None,
+            called: Transformation::default(),
+            calling: Transformation::default(),
+        }),
+        Object::User(User {
+            id: "alice".into(),
+            name: "Alice".into(),
+            mobility_enabled: true,
+            cti_enabled: true,
+            max_remote_destinations: 4,
+            admin: false,
+            password: None,
+        }),
+        Object::Device(Device {
+            name: "CTRIDalice".into(),
+            kind: DeviceKind::CtiRemoteDevice,
+            owner: Some("alice".into()),
+            description: String::new(),
+            display_name: String::new(),
+            css: None,
+            reroute_css: Some("Reroute".into()),
+            route_to_all_rds_when_none_active: false,
+            sip_username: None,
+            sip_password: None,
+        }),
+        Object::Line(Line {
+            partition: "Internal".into(),
+            dn: "2000".into(),
+            device: "CTRIDalice".into(),
+            position: 1,
+            e164: Some("+14082002000".into()),
+            directory_uri: None,
+            display_name: String::new(),
+            call_forward_all: None,
+            dnd: false,
+        }),
+        Object::RemoteDestination(RemoteDestination {
+            device: "CTRIDalice".into(),
+            name: "JabberRD".into(),
+            number: "+14157777777".into(),
+            active: true,
+            ring_schedule: None,
+            answer_too_soon_ms: 1500,
+            answer_too_late_ms: 19000,
+            delay_before_ringing_ms: 4000,
+        }),
     ] {
         p.put(o);
     }
@@ -71,15 +158,28 @@ fn one_call(e: &mut Engine, now: &mut Instant, n: u64) {
         SDP.len()
     ).into_bytes()).expect("invite");
     wire(e, *now, &invite, PSTN_IN, &mut sent);
-    let leg = sent.iter().find(|m| m.method() == Some(&Method::Invite)).cloned().expect("leg");
+    let leg = sent
+        .iter()
+        .find(|m| m.method() == Some(&Method::Invite))
+        .cloned()
+        .expect("leg");
     let mut ringing = Message::response_to(&leg, 180, "Ringing", Some("far"));
-    ringing.push_header(HeaderName::Contact, &format!("<sip:rd@{PSTN_OUT}>")).expect("contact");
+    ringing
+        .push_header(HeaderName::Contact, &format!("<sip:rd@{PSTN_OUT}>"))
+        .expect("contact");
     wire(e, *now, &ringing, PSTN_OUT, &mut sent);
     let mut ok = Message::response_to(&leg, 200, "OK", Some("far"));
-    ok.push_header(HeaderName::Contact, &format!("<sip:rd@{PSTN_OUT}>")).expect("contact");
-    ok.set_body(Some("application/sdp"), SDP.as_bytes().to_vec()).expect("sdp");
+    ok.push_header(HeaderName::Contact, &format!("<sip:rd@{PSTN_OUT}>"))
+        .expect("contact");
+    ok.set_body(Some("application/sdp"), SDP.as_bytes().to_vec())
+        .expect("sdp");
     wire(e, *now, &ok, PSTN_OUT, &mut sent);
-    let a_ok = sent.iter().rev().find(|m| m.status() == Some(200)).cloned().expect("200 to caller");
+    let a_ok = sent
+        .iter()
+        .rev()
+        .find(|m| m.status() == Some(200))
+        .cloned()
+        .expect("200 to caller");
     let to = a_ok.header_value(&HeaderName::To).expect("to").to_owned();
     let ack = Message::parse(format!(
         "ACK sip:tether@10.0.0.1:5060 SIP/2.0\r\nVia: SIP/2.0/UDP {PSTN_IN};branch=z9hG4bKack{n}\r\nMax-Forwards: 70\r\nFrom: <sip:4085551234@pstn.test>;tag=a{n}\r\nTo: {to}\r\nCall-ID: {cid}\r\nCSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n"
@@ -89,8 +189,19 @@ fn one_call(e: &mut Engine, now: &mut Instant, n: u64) {
         "BYE sip:tether@10.0.0.1:5060 SIP/2.0\r\nVia: SIP/2.0/UDP {PSTN_IN};branch=z9hG4bKbye{n}\r\nMax-Forwards: 70\r\nFrom: <sip:4085551234@pstn.test>;tag=a{n}\r\nTo: {to}\r\nCall-ID: {cid}\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n"
     ).into_bytes()).expect("bye");
     wire(e, *now, &bye, PSTN_IN, &mut sent);
-    let b_bye = sent.iter().rev().find(|m| m.method() == Some(&Method::Bye)).cloned().expect("BYE to RD");
-    wire(e, *now, &Message::response_to(&b_bye, 200, "OK", None), PSTN_OUT, &mut sent);
+    let b_bye = sent
+        .iter()
+        .rev()
+        .find(|m| m.method() == Some(&Method::Bye))
+        .cloned()
+        .expect("BYE to RD");
+    wire(
+        e,
+        *now,
+        &Message::response_to(&b_bye, 200, "OK", None),
+        PSTN_OUT,
+        &mut sent,
+    );
     // Let every timer of the call run out (transactions linger 32 s on UDP).
     *now += Duration::from_secs(40);
     e.handle_timeout(*now);
@@ -108,7 +219,11 @@ fn bench(c: &mut Criterion) {
             one_call(&mut e, &mut now, n);
         })
     });
-    assert_eq!((e.active_calls(), e.transactions()), (0, 0), "the bench leaves nothing behind");
+    assert_eq!(
+        (e.active_calls(), e.transactions()),
+        (0, 0),
+        "the bench leaves nothing behind"
+    );
 }
 
 criterion_group!(benches, bench);
