@@ -72,6 +72,31 @@ enum Parts {
     Other,
 }
 
+/// What [`Uri::scan`] found in a URI's text: its scheme and where its parts are.
+#[derive(Clone, Debug)]
+pub(crate) struct UriScan {
+    scheme: Scheme,
+    parts: Parts,
+}
+
+impl UriScan {
+    /// Whether a SIP URI carries `?headers`.
+    pub(crate) fn has_headers(&self) -> bool {
+        matches!(&self.parts, Parts::Sip { headers, .. } if !headers.is_empty())
+    }
+    pub(crate) fn scheme(&self) -> Scheme {
+        self.scheme
+    }
+    /// The URI, keeping `text` (the text that was scanned).
+    pub(crate) fn into_uri(self, text: &str) -> Uri {
+        Uri {
+            raw: text.into(),
+            scheme: self.scheme,
+            parts: self.parts,
+        }
+    }
+}
+
 /// A parsed URI that keeps its original text.
 #[derive(Clone, Debug)]
 pub struct Uri {
@@ -139,6 +164,11 @@ fn r(a: usize, b: usize) -> R {
 impl Uri {
     /// Parses a complete URI (no surrounding brackets or white space).
     pub fn parse(s: &str) -> Result<Uri, UriError> {
+        Uri::scan(s).map(|scan| scan.into_uri(s))
+    }
+
+    /// Checks a URI and finds its parts without copying it; [`UriScan::into_uri`] keeps it.
+    pub(crate) fn scan(s: &str) -> Result<UriScan, UriError> {
         if s.is_empty() {
             return Err(UriError::Empty);
         }
@@ -193,11 +223,7 @@ impl Uri {
                 Parts::Other
             }
         };
-        Ok(Uri {
-            raw: s.into(),
-            scheme,
-            parts,
-        })
+        Ok(UriScan { scheme, parts })
     }
 
     /// Builds `sip:user@host[:port]` (user escaped as needed).

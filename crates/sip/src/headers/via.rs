@@ -1,7 +1,7 @@
 //! Via: `SIP/2.0/transport sent-by;params`, with the branch, received and rport (RFC 3581)
 //! parameters a transaction layer and a transport need.
 
-use super::params::Params;
+use super::params::{Params, ParamsText};
 use crate::text::{is_token, Cursor};
 use std::fmt;
 
@@ -59,7 +59,38 @@ impl Via {
         Ok(out)
     }
 
+    /// Checks a whole Via header value as [`Via::parse_list`] does, building nothing.
+    pub(crate) fn check_list(s: &str) -> Result<(), &'static str> {
+        let s = crate::text::unfold(s);
+        for part in crate::text::split_commas(&s) {
+            ViaScan::scan(part)?;
+        }
+        Ok(())
+    }
+
+    /// The first via-parm of a Via header value: what [`Via::parse_list`] would return first.
+    pub(crate) fn parse_first(s: &str) -> Result<Via, &'static str> {
+        let s = crate::text::unfold(s);
+        let first = crate::text::split_commas(&s).next().unwrap_or("");
+        Via::parse_one(first)
+    }
+
     pub fn parse_one(s: &str) -> Result<Via, &'static str> {
+        ViaScan::scan(s).map(ViaScan::into_via)
+    }
+}
+
+/// One via-parm checked and taken apart, borrowing its text.
+struct ViaScan<'a> {
+    transport: &'a str,
+    /// As written (IPv6 references keep their brackets).
+    host: &'a str,
+    port: Option<u16>,
+    params: ParamsText<'a>,
+}
+
+impl<'a> ViaScan<'a> {
+    fn scan(s: &'a str) -> Result<ViaScan<'a>, &'static str> {
         let mut c = Cursor::new(s);
         c.skip_ws();
         let proto = c.token().ok_or("missing protocol name")?;
@@ -77,44 +108,57 @@ impl Via {
         if !c.skip_ws() {
             return Err("missing white space before sent-by");
         }
-        let host = if c.peek() == Some(b'[') {
-            let h = c.take_while(|b| b != b']');
+        let host_start = c.pos;
+        if c.peek() == Some(b'[') {
+            c.take_while(|b| b != b']');
             if !c.eat(b']') {
                 return Err("unterminated IPv6 reference");
             }
-            let mut h = h.to_string();
-            h.push(']');
-            h
-        } else {
-            let h =
-                c.take_while(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'_');
-            if h.is_empty() {
-                return Err("missing host");
-            }
-            h.to_string()
-        };
+        } else if c
+            .take_while(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'_')
+            .is_empty()
+        {
+            return Err("missing host");
+        }
+        let host = s.get(host_start..c.pos).unwrap_or("");
         let mut port = None;
         if c.eat_sep(b':') {
             let p = c.take_while(|b| b.is_ascii_digit());
             port = Some(p.parse::<u16>().map_err(|_| "bad port")?);
         }
-        let params = Params::parse(&mut c)?;
+        // The first `branch` parameter, as `Params::get` would find it.
+        let mut branch = None;
+        let params = Params::scan(&mut c, |name, value| {
+            if branch.is_none() && name.eq_ignore_ascii_case("branch") {
+                branch = Some(value);
+            }
+        })?;
         c.skip_ws();
         if !c.at_end() {
             return Err("unexpected text in Via");
         }
-        if let Some(b) = params.get("branch") {
+        if let Some(b) = branch {
             // branch must be a token (RFC 3261 §20.42); `branch=` alone is malformed.
+            let b = b.and_then(|(from, to)| s.get(from..to));
             if !b.is_some_and(|b| !b.is_empty() && b.bytes().all(is_token)) {
                 return Err("bad branch");
             }
         }
-        Ok(Via {
-            transport: transport.into(),
-            host: host.into(),
+        Ok(ViaScan {
+            transport,
+            host,
             port,
             params,
         })
+    }
+
+    fn into_via(self) -> Via {
+        Via {
+            transport: self.transport.into(),
+            host: self.host.into(),
+            port: self.port,
+            params: self.params.into_params(),
+        }
     }
 }
 

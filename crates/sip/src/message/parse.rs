@@ -2,10 +2,11 @@
 //! and validation of the headers every element relies on. It never panics and never indexes
 //! past what it has checked; every failure says which header was at fault.
 
-use super::{Core, Header, Message, StartLine};
+use super::core::{scan_addr, AddrAt, Core};
+use super::{Header, Message, StartLine};
 use crate::error::{Error, InvalidMessage as IM, ParseError, PeerIncompatible};
 use crate::header_name::HeaderName;
-use crate::headers::{misc, CSeq, ContactValue, NameAddr, Via};
+use crate::headers::{misc, CSeq, ContactValue, Via};
 use crate::method::Method;
 use crate::uri::Uri;
 use bytes::Bytes;
@@ -62,7 +63,8 @@ pub(super) fn parse(buf: Bytes, opts: &ParseOptions) -> Result<Message, ParseErr
     };
 
     // ---- header lines ----------------------------------------------------------------
-    let mut headers: Vec<Header> = Vec::with_capacity(16);
+    let mut headers: Vec<Header> = Vec::with_capacity(24);
+    let mut check = Checker::new(kind);
     let mut pos = nl + 1;
     // (line start, name, value offset) of the header being collected.
     let mut cur: Option<(usize, HeaderName, usize)> = None;
@@ -84,6 +86,7 @@ pub(super) fn parse(buf: Bytes, opts: &ParseOptions) -> Result<Message, ParseErr
             cur_end = pos + line.len();
         } else {
             if let Some((s, name, vs)) = cur.take() {
+                check.header(&buf[s..cur_end], vs, &name, headers.len());
                 headers.push(make_header(&buf, s, cur_end, name, vs));
             }
             let colon = memchr::memchr(b':', line).ok_or(err(kind, IM::HeaderLine))?;
@@ -99,99 +102,10 @@ pub(super) fn parse(buf: Bytes, opts: &ParseOptions) -> Result<Message, ParseErr
         pos = end + 1;
     };
     if let Some((s, name, vs)) = cur.take() {
+        check.header(&buf[s..cur_end], vs, &name, headers.len());
         headers.push(make_header(&buf, s, cur_end, name, vs));
     }
-    if std::str::from_utf8(&buf[..body_start]).is_err() {
-        return Err(err(kind, IM::NotUtf8));
-    }
-
-    // ---- validation of what every element relies on ----------------------------------
-    let mut core = Core::default();
-    let mut content_length: Option<usize> = None;
-    let (mut n_call_id, mut n_max_fwd, mut n_expires) = (0, 0, 0);
-    for h in &headers {
-        let bad = |why: &'static str| err(kind, IM::Header(h.name().clone(), why));
-        match h.name() {
-            HeaderName::Via => {
-                let vias = Via::parse_list(h.value()).map_err(bad)?;
-                if core.top_via.is_none() {
-                    core.top_via = vias.into_iter().next();
-                }
-            }
-            HeaderName::From | HeaderName::To => {
-                let slot = if *h.name() == HeaderName::From {
-                    &mut core.from
-                } else {
-                    &mut core.to
-                };
-                if slot.is_some() {
-                    return Err(err(kind, IM::Duplicate(h.name().clone())));
-                }
-                *slot = Some(NameAddr::parse(h.value()).map_err(bad)?);
-            }
-            HeaderName::CSeq => {
-                if core.cseq.is_some() {
-                    return Err(err(kind, IM::Duplicate(HeaderName::CSeq)));
-                }
-                core.cseq = Some(CSeq::parse(h.value()).map_err(bad)?);
-            }
-            HeaderName::CallId => {
-                n_call_id += 1;
-                let v = h.value();
-                if v.is_empty() || !v.bytes().all(|c| crate::text::is_word(c) || c == b'@') {
-                    return Err(bad("not a word[@word]"));
-                }
-            }
-            HeaderName::MaxForwards => {
-                n_max_fwd += 1;
-                misc::parse_max_forwards(h.value()).map_err(bad)?;
-            }
-            HeaderName::Expires => {
-                n_expires += 1;
-                misc::parse_number(h.value()).map_err(bad)?;
-            }
-            HeaderName::ContentLength => {
-                if content_length.is_some() {
-                    return Err(err(kind, IM::Duplicate(HeaderName::ContentLength)));
-                }
-                let n = misc::parse_number(h.value()).map_err(bad)?;
-                content_length = Some(n as usize);
-            }
-            HeaderName::Contact => {
-                ContactValue::parse(h.value()).map_err(bad)?;
-            }
-            _ => {}
-        }
-    }
-    for (n, name) in [
-        (n_call_id, HeaderName::CallId),
-        (n_max_fwd, HeaderName::MaxForwards),
-        (n_expires, HeaderName::Expires),
-    ] {
-        if n > 1 {
-            return Err(err(kind, IM::Duplicate(name)));
-        }
-    }
-    if n_call_id == 0 {
-        return Err(err(kind, IM::Missing(HeaderName::CallId)));
-    }
-    for (present, name) in [
-        (core.from.is_some(), HeaderName::From),
-        (core.to.is_some(), HeaderName::To),
-        (core.cseq.is_some(), HeaderName::CSeq),
-        (core.top_via.is_some(), HeaderName::Via),
-    ] {
-        if !present {
-            return Err(err(kind, IM::Missing(name)));
-        }
-    }
-    if let (StartLine::Request { method, .. }, Some(cseq)) = (&start, &core.cseq) {
-        // An unknown method with a mismatched CSeq is left to admission, which answers 501
-        // first (RFC 4475 §3.1.2.18); a known one is malformed.
-        if cseq.method != *method && !method.is_extension() {
-            return Err(err(kind, IM::CSeqMismatch));
-        }
-    }
+    let (core, content_length) = check.finish(&start)?;
 
     // ---- body --------------------------------------------------------------------------
     let available = buf.len() - body_start;
@@ -286,4 +200,162 @@ fn parse_status_line(line: &str) -> Result<StartLine, ParseError> {
         code,
         reason: reason.into(),
     })
+}
+
+/// Checks, header by header as the lines are cut, what every element relies on: the core
+/// headers' grammar (building nothing), that single headers are single, the numbers. The first
+/// failure is kept and reported after the whole header section was cut, so that a malformed
+/// line or non-UTF-8 text later in the section is still the error reported, as it comes first.
+struct Checker {
+    kind: Option<bool>,
+    utf8: bool,
+    failed: Option<ParseError>,
+    via: Option<usize>,
+    from: Option<AddrAt>,
+    to: Option<AddrAt>,
+    call_id: Option<usize>,
+    cseq: Option<CSeq>,
+    content_length: Option<usize>,
+    n_call_id: u32,
+    n_max_fwd: u32,
+    n_expires: u32,
+}
+
+impl Checker {
+    fn new(kind: Option<bool>) -> Checker {
+        Checker {
+            kind,
+            utf8: true,
+            failed: None,
+            via: None,
+            from: None,
+            to: None,
+            call_id: None,
+            cseq: None,
+            content_length: None,
+            n_call_id: 0,
+            n_max_fwd: 0,
+            n_expires: 0,
+        }
+    }
+
+    /// One whole header line (`raw`, continuation lines included) that will be `headers[index]`.
+    fn header(&mut self, raw: &[u8], value_start: usize, name: &HeaderName, index: usize) {
+        // Every byte of the header section is in the start line (checked before), in a header
+        // line, or a line end: checking each line is checking the section.
+        let Ok(raw) = std::str::from_utf8(raw) else {
+            self.utf8 = false;
+            return;
+        };
+        if self.failed.is_some() {
+            return;
+        }
+        let value = super::header::trim_value(raw.get(value_start..).unwrap_or(""));
+        if let Err(e) = self.check(name, value, index) {
+            self.failed = Some(e);
+        }
+    }
+
+    fn check(&mut self, name: &HeaderName, value: &str, index: usize) -> Result<(), ParseError> {
+        let kind = self.kind;
+        let bad = |why: &'static str| err(kind, IM::Header(name.clone(), why));
+        match name {
+            HeaderName::Via => {
+                Via::check_list(value).map_err(bad)?;
+                if self.via.is_none() {
+                    self.via = Some(index);
+                }
+            }
+            HeaderName::From | HeaderName::To => {
+                let slot = if *name == HeaderName::From {
+                    &mut self.from
+                } else {
+                    &mut self.to
+                };
+                if slot.is_some() {
+                    return Err(err(kind, IM::Duplicate(name.clone())));
+                }
+                let tag = scan_addr(value).map_err(bad)?;
+                *slot = Some(AddrAt { index, tag });
+            }
+            HeaderName::CSeq => {
+                if self.cseq.is_some() {
+                    return Err(err(kind, IM::Duplicate(HeaderName::CSeq)));
+                }
+                self.cseq = Some(CSeq::parse(value).map_err(bad)?);
+            }
+            HeaderName::CallId => {
+                self.n_call_id += 1;
+                if self.call_id.is_none() {
+                    self.call_id = Some(index);
+                }
+                if value.is_empty() || !value.bytes().all(|c| crate::text::is_word(c) || c == b'@')
+                {
+                    return Err(bad("not a word[@word]"));
+                }
+            }
+            HeaderName::MaxForwards => {
+                self.n_max_fwd += 1;
+                misc::parse_max_forwards(value).map_err(bad)?;
+            }
+            HeaderName::Expires => {
+                self.n_expires += 1;
+                misc::parse_number(value).map_err(bad)?;
+            }
+            HeaderName::ContentLength => {
+                if self.content_length.is_some() {
+                    return Err(err(kind, IM::Duplicate(HeaderName::ContentLength)));
+                }
+                let n = misc::parse_number(value).map_err(bad)?;
+                self.content_length = Some(n as usize);
+            }
+            HeaderName::Contact => {
+                ContactValue::check(value).map_err(bad)?;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// The verdict once every line is cut: the core found and the declared Content-Length.
+    fn finish(self, start: &StartLine) -> Result<(Core, Option<usize>), ParseError> {
+        let kind = self.kind;
+        if !self.utf8 {
+            return Err(err(kind, IM::NotUtf8));
+        }
+        if let Some(e) = self.failed {
+            return Err(e);
+        }
+        for (n, name) in [
+            (self.n_call_id, HeaderName::CallId),
+            (self.n_max_fwd, HeaderName::MaxForwards),
+            (self.n_expires, HeaderName::Expires),
+        ] {
+            if n > 1 {
+                return Err(err(kind, IM::Duplicate(name)));
+            }
+        }
+        if self.n_call_id == 0 {
+            return Err(err(kind, IM::Missing(HeaderName::CallId)));
+        }
+        for (present, name) in [
+            (self.from.is_some(), HeaderName::From),
+            (self.to.is_some(), HeaderName::To),
+            (self.cseq.is_some(), HeaderName::CSeq),
+            (self.via.is_some(), HeaderName::Via),
+        ] {
+            if !present {
+                return Err(err(kind, IM::Missing(name)));
+            }
+        }
+        if let (StartLine::Request { method, .. }, Some(cseq)) = (start, &self.cseq) {
+            // An unknown method with a mismatched CSeq is left to admission, which answers 501
+            // first (RFC 4475 §3.1.2.18); a known one is malformed.
+            if cseq.method != *method && !method.is_extension() {
+                return Err(err(kind, IM::CSeqMismatch));
+            }
+        }
+        let core = Core::new(self.via, self.from, self.to, self.call_id, self.cseq);
+        Ok((core, self.content_length))
+    }
 }

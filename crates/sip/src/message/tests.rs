@@ -202,6 +202,74 @@ fn builder_produces_parseable_request() {
     assert_eq!(back.header_value(&HeaderName::ContentLength), Some("0"));
 }
 
+#[test]
+fn core_reads_follow_edits_that_move_lines() {
+    let mut m = parse(INVITE).unwrap();
+    // Read everything once so the typed values are kept, then move every line down by one.
+    assert_eq!(m.top_via().unwrap().branch(), Some("z9hG4bK776asdhds"));
+    assert_eq!(m.from_hdr().unwrap().tag(), Some("1928301774"));
+    m.prepend_header(HeaderName::Route, "<sip:proxy.example.com;lr>")
+        .unwrap();
+    assert_eq!(m.headers()[0].name(), &HeaderName::Route);
+    assert_eq!(m.call_id(), Some("a84b4c76e66710@pc33.example.com"));
+    assert_eq!(m.from_tag(), Some("1928301774"));
+    assert_eq!(m.to_tag(), None);
+    assert_eq!(m.top_via().unwrap().branch(), Some("z9hG4bK776asdhds"));
+    // Removing the top Via forgets the kept value.
+    m.push_header(
+        HeaderName::Via,
+        "SIP/2.0/TCP 198.51.100.1;branch=z9hG4bKsecond",
+    )
+    .unwrap();
+    m.remove_first(&HeaderName::Via).unwrap();
+    assert_eq!(m.top_via().unwrap().branch(), Some("z9hG4bKsecond"));
+    m.remove_headers(&HeaderName::Via);
+    assert!(m.top_via().is_none());
+    m.set_header(HeaderName::From, "<sip:carol@example.com>;tag=new")
+        .unwrap();
+    assert_eq!(m.from_tag(), Some("new"));
+    assert_eq!(m.from_hdr().unwrap().uri.as_str(), "sip:carol@example.com");
+    m.remove_headers(&HeaderName::CallId);
+    assert_eq!(m.call_id(), None);
+    m.push_header(HeaderName::CallId, "again@host").unwrap();
+    assert_eq!(m.call_id(), Some("again@host"));
+}
+
+#[test]
+fn tags_of_folded_and_spaced_headers() {
+    let folded = INVITE
+        .replace(
+            "From: \"Alice\" <sip:+14155550100@192.0.2.10>;tag=1928301774",
+            "From: \"Alice\"\r\n <sip:+14155550100@192.0.2.10>\r\n\t; tag = 1928301774 ;x",
+        )
+        .replace(
+            "To: <sip:2000@tether.example.com>",
+            "t: sip:2000@tether.example.com;tag=\"q t\"",
+        );
+    let m = parse(&folded).unwrap();
+    assert_eq!(m.from_tag(), Some("1928301774"));
+    assert_eq!(m.from_hdr().unwrap().tag(), Some("1928301774"));
+    assert_eq!(m.to_tag(), Some("\"q t\""));
+    assert_eq!(&m.to_bytes()[..], folded.as_bytes());
+    // A flag `tag` without a value is no tag, and the first `tag` is the one that counts.
+    let flag = INVITE.replace(";tag=1928301774", ";tag;tag=2");
+    assert_eq!(parse(&flag).unwrap().from_tag(), None);
+}
+
+#[test]
+fn messages_share_across_threads_and_compare_by_content() {
+    fn shared<T: Send + Sync + Clone>() {}
+    shared::<Message>();
+    let a = parse(INVITE).unwrap();
+    let b = parse(INVITE).unwrap();
+    // Reading typed values keeps them, which must not change equality.
+    assert!(a.top_via().is_some() && a.from_hdr().is_some() && a.to_hdr().is_some());
+    assert_eq!(a, b);
+    let c = a.clone();
+    assert_eq!(c.top_via(), b.top_via());
+    assert_eq!(c, b);
+}
+
 // ---- property test ---------------------------------------------------------------------
 
 fn token() -> impl Strategy<Value = String> {
