@@ -175,12 +175,13 @@ impl Uri {
         if s.len() > u32::MAX as usize / 2 {
             return Err(UriError::Empty);
         }
+        // ASCII white space and controls are all <= SP, or DEL; no early exit, so it vectorizes.
         if s.bytes()
-            .any(|c| c.is_ascii_whitespace() || c.is_ascii_control())
+            .fold(false, |bad, c| bad | (c <= b' ') | (c == 0x7f))
         {
             return Err(UriError::Whitespace);
         }
-        let colon = s.find(':').ok_or(UriError::NoScheme)?;
+        let colon = memchr::memchr(b':', s.as_bytes()).ok_or(UriError::NoScheme)?;
         let scheme_text = &s[..colon];
         let first_ok = scheme_text
             .bytes()
@@ -471,11 +472,11 @@ fn escape_into(out: &mut String, s: &str, allowed: fn(u8) -> bool) {
 fn parse_sip(s: &str, start: usize) -> Result<Parts, UriError> {
     let b = s.as_bytes();
     // userinfo: everything up to the first '@' (user parts may hold ';' '?' '/' ',').
-    let (user, password, host_start) = match s[start..].find('@') {
+    let (user, password, host_start) = match memchr::memchr(b'@', &b[start..]) {
         Some(at_rel) => {
             let at = start + at_rel;
             let info = &s[start..at];
-            let (u_end, pw) = match info.find(':') {
+            let (u_end, pw) = match memchr::memchr(b':', info.as_bytes()) {
                 Some(c) => (start + c, Some(r(start + c + 1, at))),
                 None => (at, None),
             };
@@ -632,6 +633,19 @@ mod tests {
         let c = Uri::parse("sip:caller@host5.example.net;lr;name=valueA").unwrap();
         assert!(a.equivalent(&b));
         assert!(!a.equivalent(&c));
+    }
+
+    #[test]
+    fn white_space_and_controls_are_refused() {
+        for c in (0u8..=0x20).chain([0x7f]) {
+            let text = format!("sip:a{}b@example.com", c as char);
+            assert_eq!(
+                Uri::parse(&text).unwrap_err(),
+                UriError::Whitespace,
+                "{c:#x}"
+            );
+        }
+        assert!(Uri::parse("sip:a~b@example.com").is_ok());
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! untouched header is relayed byte for byte, folding and odd spacing included.
 
 use crate::header_name::HeaderName;
+use crate::text::is_ws;
 use bytes::Bytes;
 use std::fmt;
 
@@ -64,5 +65,8 @@ impl fmt::Debug for Header {
 
 /// A header value without the white space around it (folding inside is kept).
 pub(super) fn trim_value(v: &str) -> &str {
-    v.trim_matches(|c: char| c == ' ' || c == '\t' || c == '\r' || c == '\n')
+    let b = v.as_bytes();
+    let start = b.iter().position(|&c| !is_ws(c)).unwrap_or(b.len());
+    let end = b.iter().rposition(|&c| !is_ws(c)).map_or(start, |i| i + 1);
+    v.get(start..end).unwrap_or("")
 }

@@ -14,6 +14,10 @@ use bytes::Bytes;
 /// Default largest message accepted (RFC 3261 does not bound it; 64 KiB covers any real one).
 pub const DEFAULT_MAX_MESSAGE: usize = 65_535;
 
+/// How much of a message is checked as UTF-8 in one go (the header section and usually the
+/// body); text past it is checked line by line.
+const HEAD_CHECK: usize = 4096;
+
 #[derive(Clone, Debug)]
 pub struct ParseOptions {
     pub max_size: usize,
@@ -44,7 +48,7 @@ pub(super) fn parse(buf: Bytes, opts: &ParseOptions) -> Result<Message, ParseErr
     let skip = buf
         .iter()
         .position(|&c| c != b'\r' && c != b'\n')
-        .ok_or(err(None, IM::Empty))?;
+        .ok_or_else(|| err(None, IM::Empty))?;
     let buf = buf.slice(skip..);
     let is_response = buf.starts_with(b"SIP/");
     let kind = Some(!is_response);
@@ -52,10 +56,23 @@ pub(super) fn parse(buf: Bytes, opts: &ParseOptions) -> Result<Message, ParseErr
         return Err(err(kind, IM::TooLarge));
     }
 
+    // ---- UTF-8 ---------------------------------------------------------------------------
+    // The text is checked once, from the start up to the first byte that is not UTF-8 (a binary
+    // body) or a bound that a header section rarely passes; a line outside `head` is checked
+    // on its own.
+    let bound = buf.len().min(HEAD_CHECK);
+    let head = match std::str::from_utf8(&buf[..bound]) {
+        Ok(s) => s,
+        Err(e) => std::str::from_utf8(&buf[..e.valid_up_to()]).unwrap_or_default(),
+    };
+    let text = |from: usize, to: usize| {
+        head.get(from..to)
+            .or_else(|| std::str::from_utf8(&buf[from..to]).ok())
+    };
+
     // ---- start line ------------------------------------------------------------------
-    let nl = memchr::memchr(b'\n', &buf).ok_or(err(kind, IM::Unterminated))?;
-    let line = trim_cr(&buf[..nl]);
-    let line_str = std::str::from_utf8(line).map_err(|_| err(kind, IM::NotUtf8))?;
+    let nl = memchr::memchr(b'\n', &buf).ok_or_else(|| err(kind, IM::Unterminated))?;
+    let line_str = text(0, trim_cr(&buf[..nl]).len()).ok_or_else(|| err(kind, IM::NotUtf8))?;
     let start = if is_response {
         parse_status_line(line_str)?
     } else {
@@ -86,23 +103,30 @@ pub(super) fn parse(buf: Bytes, opts: &ParseOptions) -> Result<Message, ParseErr
             cur_end = pos + line.len();
         } else {
             if let Some((s, name, vs)) = cur.take() {
-                check.header(&buf[s..cur_end], vs, &name, headers.len());
+                check.header(text(s, cur_end), vs, &name, headers.len());
                 headers.push(make_header(&buf, s, cur_end, name, vs));
             }
-            let colon = memchr::memchr(b':', line).ok_or(err(kind, IM::HeaderLine))?;
-            let name_bytes = trim_ws_end(&line[..colon]);
-            if name_bytes.is_empty() || !name_bytes.iter().all(|&c| crate::text::is_token(c)) {
-                return Err(err(kind, IM::HeaderLine));
-            }
-            // Token characters are ASCII.
-            let name = HeaderName::from_wire(std::str::from_utf8(name_bytes).unwrap_or(""));
+            // `token *(SP / HTAB) ":"`
+            let name_len = line
+                .iter()
+                .position(|&c| !crate::text::is_token(c))
+                .unwrap_or(line.len());
+            let colon = line[name_len..]
+                .iter()
+                .position(|&c| c != b' ' && c != b'\t')
+                .map(|i| name_len + i);
+            let colon = match colon {
+                Some(colon) if name_len > 0 && line[colon] == b':' => colon,
+                _ => return Err(err(kind, IM::HeaderLine)),
+            };
+            let name = HeaderName::from_token(&line[..name_len]);
             cur = Some((pos, name, colon + 1));
             cur_end = pos + line.len();
         }
         pos = end + 1;
     };
     if let Some((s, name, vs)) = cur.take() {
-        check.header(&buf[s..cur_end], vs, &name, headers.len());
+        check.header(text(s, cur_end), vs, &name, headers.len());
         headers.push(make_header(&buf, s, cur_end, name, vs));
     }
     let (core, content_length) = check.finish(&start)?;
@@ -129,14 +153,6 @@ pub(super) fn parse(buf: Bytes, opts: &ParseOptions) -> Result<Message, ParseErr
     })
 }
 
-fn trim_ws_end(b: &[u8]) -> &[u8] {
-    let mut e = b.len();
-    while e > 0 && (b[e - 1] == b' ' || b[e - 1] == b'\t') {
-        e -= 1;
-    }
-    &b[..e]
-}
-
 fn make_header(
     buf: &Bytes,
     start: usize,
@@ -159,7 +175,7 @@ fn parse_request_line(line: &str) -> Result<StartLine, ParseError> {
     else {
         return Err(e("expected Method SP Request-URI SP SIP-Version"));
     };
-    let method = Method::parse(m).ok_or(e("method is not a token"))?;
+    let method = Method::parse(m).ok_or_else(|| e("method is not a token"))?;
     if !v.starts_with("SIP/") {
         return Err(e("missing SIP-Version"));
     }
@@ -239,11 +255,12 @@ impl Checker {
         }
     }
 
-    /// One whole header line (`raw`, continuation lines included) that will be `headers[index]`.
-    fn header(&mut self, raw: &[u8], value_start: usize, name: &HeaderName, index: usize) {
+    /// One whole header line (continuation lines included) that will be `headers[index]`, or
+    /// `None` when it is not UTF-8.
+    fn header(&mut self, raw: Option<&str>, value_start: usize, name: &HeaderName, index: usize) {
         // Every byte of the header section is in the start line (checked before), in a header
         // line, or a line end: checking each line is checking the section.
-        let Ok(raw) = std::str::from_utf8(raw) else {
+        let Some(raw) = raw else {
             self.utf8 = false;
             return;
         };

@@ -270,6 +270,77 @@ fn messages_share_across_threads_and_compare_by_content() {
     assert_eq!(c, b);
 }
 
+#[test]
+fn utf8_is_checked_past_the_first_block_and_with_bare_line_feeds() {
+    // A header section longer than the block checked in one go: the lines after it are
+    // checked one by one.
+    let long = format!(
+        "X-Long: {}\r\nSubject: caf\u{e9} \u{2603}\r\n",
+        "a".repeat(5000)
+    );
+    let text = INVITE.replace("Content-Type:", &format!("{long}Content-Type:"));
+    let m = parse(&text).unwrap();
+    assert_eq!(
+        m.header_value(&HeaderName::Subject),
+        Some("caf\u{e9} \u{2603}")
+    );
+    assert_eq!(&m.to_bytes()[..], text.as_bytes());
+    for bad in [&b"\xff"[..], b"\xc3", b"\xe2\x98"] {
+        let mut raw = text.clone().into_bytes();
+        let at = text.find("caf").unwrap();
+        raw.splice(at..at, bad.iter().copied());
+        assert_eq!(
+            Message::parse(raw).unwrap_err().error,
+            Error::InvalidMessage(InvalidMessage::NotUtf8)
+        );
+    }
+    // Bare LF line ends, UTF-8 in a header, and a binary body.
+    let lf = "OPTIONS sip:a@b SIP/2.0\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\nFrom: \"J\u{f6}rg\" <sip:j@b>;tag=1\nTo: <sip:a@b>\nCall-ID: c\nCSeq: 1 OPTIONS\nContent-Length: 2\n\n";
+    let mut raw = lf.as_bytes().to_vec();
+    raw.extend_from_slice(b"\xff\xfe");
+    let m = Message::parse(raw.clone()).unwrap();
+    assert_eq!(
+        m.from_hdr().unwrap().display_name().as_deref(),
+        Some("J\u{f6}rg")
+    );
+    assert_eq!(&m.body()[..], b"\xff\xfe");
+    raw[lf.find("sip:j").unwrap()] = 0xff;
+    assert_eq!(
+        Message::parse(raw).unwrap_err().error,
+        Error::InvalidMessage(InvalidMessage::NotUtf8)
+    );
+    // Which error wins is unchanged: a malformed line anywhere, then non-UTF-8 text, then
+    // the first header value that does not check.
+    let mut bytes = INVITE
+        .replace("X-Odd-Header :", "X-Odd-Header :\u{e9}")
+        .replace("Max-Forwards: 70", "Max-Forwards: 700")
+        .into_bytes();
+    let e_acute = bytes
+        .windows(2)
+        .position(|w| w == "\u{e9}".as_bytes())
+        .unwrap();
+    bytes[e_acute] = 0xff;
+    assert_eq!(
+        Message::parse(bytes.clone()).unwrap_err().error,
+        Error::InvalidMessage(InvalidMessage::NotUtf8)
+    );
+    let mut broken_line = bytes.clone();
+    let at = bytes
+        .windows(12)
+        .position(|w| w == b"Content-Type")
+        .unwrap();
+    broken_line[at + 7] = b' ';
+    assert_eq!(
+        Message::parse(broken_line).unwrap_err().error,
+        Error::InvalidMessage(InvalidMessage::HeaderLine)
+    );
+    bytes[e_acute..e_acute + 2].copy_from_slice(b"xx");
+    assert!(matches!(
+        Message::parse(bytes).unwrap_err().error,
+        Error::InvalidMessage(InvalidMessage::Header(HeaderName::MaxForwards, _))
+    ));
+}
+
 // ---- property test ---------------------------------------------------------------------
 
 fn token() -> impl Strategy<Value = String> {
