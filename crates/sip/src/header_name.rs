@@ -37,11 +37,15 @@ macro_rules! known_headers {
                         _ => {}
                     }
                 }
+                if b.len() > LONGEST {
+                    return None;
+                }
+                let name = lowercase_words(b);
                 // Only the known names with the same length and first letter are compared.
                 let mut i = BUCKETS[bucket(b)];
                 while let Some(lower) = LOWER.get(usize::from(i).wrapping_sub(1)) {
                     let k = usize::from(i) - 1;
-                    if b.len() == KNOWN[k].0.len() && eq_lowercase(b, lower) {
+                    if b.len() == KNOWN[k].0.len() && name == *lower {
                         return Some(KNOWN[k].1.clone());
                     }
                     i = CHAIN[k];
@@ -63,29 +67,49 @@ const fn bucket(name: &[u8]) -> usize {
     }
 }
 
-/// Whether `name` lowercased is `lower` (which is at least as long).
-#[inline]
-fn eq_lowercase(name: &[u8], lower: &[u8]) -> bool {
-    // No early exit: the loop is short and branch-free.
-    name.iter()
-        .zip(lower)
-        .fold(0, |diff, (&c, &l)| diff | (c.to_ascii_lowercase() ^ l))
-        == 0
-}
-
 /// The longest known name fits.
 const LONGEST: usize = 24;
+const WORDS: usize = LONGEST / 8;
 
-/// `KNOWN`'s names in lowercase, padded with zeros.
-static LOWER: [[u8; LONGEST]; KNOWN.len()] = {
-    let mut out = [[0u8; LONGEST]; KNOWN.len()];
+/// A name of at most `LONGEST` bytes, ASCII-lowercased, zero-padded, as little-endian words:
+/// two names of the same length are equal ignoring ASCII case when their words are equal.
+#[inline]
+fn lowercase_words(name: &[u8]) -> [u64; WORDS] {
+    let mut bytes = [0u8; LONGEST];
+    let n = name.len().min(LONGEST);
+    bytes[..n].copy_from_slice(&name[..n]);
+    let mut words = [0u64; WORDS];
+    for (w, chunk) in words.iter_mut().zip(bytes.chunks_exact(8)) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        *w = lowercase_word(u64::from_le_bytes(word));
+    }
+    words
+}
+
+/// ASCII-lowercases the eight bytes of a word at once (other bytes are left alone).
+#[inline]
+const fn lowercase_word(x: u64) -> u64 {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let low7 = x & LOW7;
+    // Per byte, the high bit says: at least 'A', above 'Z' (no carry crosses a byte).
+    let from_a = low7 + 0x3f3f_3f3f_3f3f_3f3f;
+    let past_z = low7 + 0x2525_2525_2525_2525;
+    let upper = (from_a ^ past_z) & !x & HIGH;
+    x | (upper >> 2)
+}
+
+/// `KNOWN`'s names as `lowercase_words` gives them.
+static LOWER: [[u64; WORDS]; KNOWN.len()] = {
+    let mut out = [[0u64; WORDS]; KNOWN.len()];
     let mut i = 0;
     while i < KNOWN.len() {
         let name = KNOWN[i].0.as_bytes();
         assert!(name.len() <= LONGEST);
         let mut j = 0;
         while j < name.len() {
-            out[i][j] = name[j].to_ascii_lowercase();
+            out[i][j / 8] |= (name[j].to_ascii_lowercase() as u64) << (8 * (j % 8));
             j += 1;
         }
         i += 1;
@@ -255,6 +279,17 @@ mod tests {
     }
 
     #[test]
+    fn word_lowercasing_is_ascii_lowercasing() {
+        for b in 0..=255u8 {
+            for pos in 0..8 {
+                let x = u64::from(b) << (8 * pos) | 0x4141_4141_4141_4141 & !(0xff << (8 * pos));
+                let want = u64::from_le_bytes(x.to_le_bytes().map(|c| c.to_ascii_lowercase()));
+                assert_eq!(lowercase_word(x), want, "{b:#x} at {pos}");
+            }
+        }
+    }
+
+    #[test]
     fn every_known_name_is_found_in_any_case() {
         for (canon, known) in KNOWN {
             assert_eq!(&HeaderName::from_wire(canon), known, "{canon}");
@@ -268,7 +303,17 @@ mod tests {
         }
         assert_eq!(HeaderName::from_token(b"X-Foo").as_str(), "X-Foo");
         assert_eq!(HeaderName::from_token(b"cOnTaCt"), HeaderName::Contact);
-        for other in ["", "X-Foo", "Vias", "Fro", "-", "Call_ID", "Contact-"] {
+        for other in [
+            "",
+            "X-Foo",
+            "Vias",
+            "Fro",
+            "-",
+            "Call_ID",
+            "Contact-",
+            "Via\0",
+            "P-Preferred-Identity-And-More",
+        ] {
             assert!(
                 matches!(HeaderName::from_wire(other), HeaderName::Other(_)),
                 "{other}"

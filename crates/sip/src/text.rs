@@ -44,8 +44,9 @@ pub(crate) fn is_ws(c: u8) -> bool {
 
 /// Replaces header folding (CRLF followed by white space) by plain white space, borrowing when
 /// the value is not folded (the common case).
+#[inline]
 pub(crate) fn unfold(value: &str) -> Cow<'_, str> {
-    if memchr::memchr(b'\n', value.as_bytes()).is_none() {
+    if find_byte(value.as_bytes(), b'\n').is_none() {
         return Cow::Borrowed(value);
     }
     Cow::Owned(value.replace("\r\n", " ").replace('\n', " "))
@@ -122,6 +123,7 @@ pub(crate) struct Cursor<'a> {
 }
 
 impl<'a> Cursor<'a> {
+    #[inline]
     pub(crate) fn new(s: &'a str) -> Self {
         Cursor { s, pos: 0 }
     }
@@ -133,16 +135,19 @@ impl<'a> Cursor<'a> {
     pub(crate) fn at_end(&self) -> bool {
         self.pos >= self.s.len()
     }
+    #[inline]
     pub(crate) fn rest(&self) -> &'a str {
         self.s.get(self.pos..).unwrap_or("")
     }
     /// Skips linear white space (folding included). Returns whether any was skipped.
+    #[inline]
     pub(crate) fn skip_ws(&mut self) -> bool {
         let rest = self.s.as_bytes().get(self.pos..).unwrap_or(&[]);
         let n = rest.iter().position(|&b| !is_ws(b)).unwrap_or(rest.len());
         self.pos += n;
         n > 0
     }
+    #[inline]
     pub(crate) fn eat(&mut self, c: u8) -> bool {
         if self.peek() == Some(c) {
             self.pos += 1;
@@ -152,6 +157,7 @@ impl<'a> Cursor<'a> {
         }
     }
     /// `SWS c SWS`: the separators of RFC 3261 §25.1.
+    #[inline]
     pub(crate) fn eat_sep(&mut self, c: u8) -> bool {
         let save = self.pos;
         self.skip_ws();
@@ -163,6 +169,7 @@ impl<'a> Cursor<'a> {
             false
         }
     }
+    #[inline]
     pub(crate) fn take_while(&mut self, f: impl Fn(u8) -> bool) -> &'a str {
         let start = self.pos;
         let rest = self.s.as_bytes().get(start..).unwrap_or(&[]);
@@ -171,6 +178,7 @@ impl<'a> Cursor<'a> {
         // this panic-free even if a predicate ever accepted a UTF-8 continuation byte.
         self.s.get(start..self.pos).unwrap_or("")
     }
+    #[inline]
     pub(crate) fn token(&mut self) -> Option<&'a str> {
         let t = self.take_while(is_token);
         (!t.is_empty()).then_some(t)
@@ -313,17 +321,33 @@ fn hex_val(c: u8) -> Option<u8> {
 
 /// Parses an unsigned decimal that must fit in `u32` (leading zeros allowed).
 pub(crate) fn parse_u32(s: &str) -> Option<u32> {
-    if s.is_empty() || !s.bytes().all(|c| c.is_ascii_digit()) {
+    if s.is_empty() {
         return None;
     }
-    let t = s.trim_start_matches('0');
-    if t.len() > 10 {
-        return None;
+    let mut v: u64 = 0;
+    for &c in s.as_bytes() {
+        let d = c.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        // Stays below 2^64: v <= u32::MAX before each step.
+        v = v * 10 + u64::from(d);
+        if v > u64::from(u32::MAX) {
+            return None;
+        }
     }
-    if t.is_empty() {
-        return Some(0);
+    u32::try_from(v).ok()
+}
+
+/// The first `c` in `hay`: a plain loop for the short texts most searches here cover, where
+/// setting up a vector search costs more than it saves.
+#[inline]
+pub(crate) fn find_byte(hay: &[u8], c: u8) -> Option<usize> {
+    if hay.len() <= 24 {
+        hay.iter().position(|&b| b == c)
+    } else {
+        memchr::memchr(c, hay)
     }
-    t.parse::<u64>().ok().and_then(|v| u32::try_from(v).ok())
 }
 
 #[cfg(test)]
@@ -368,6 +392,20 @@ mod tests {
     }
 
     #[test]
+    fn find_byte_short_and_long() {
+        for len in [0, 1, 23, 24, 25, 100] {
+            let mut hay = vec![b'a'; len];
+            assert_eq!(find_byte(&hay, b'@'), None);
+            if len > 0 {
+                hay[len - 1] = b'@';
+                assert_eq!(find_byte(&hay, b'@'), Some(len - 1));
+                hay[0] = b'@';
+                assert_eq!(find_byte(&hay, b'@'), Some(0));
+            }
+        }
+    }
+
+    #[test]
     fn unquote_handles_escapes() {
         assert_eq!(unquote(r#""J Rosenberg \\\"""#), r#"J Rosenberg \""#);
         assert_eq!(unquote("plain"), "plain");
@@ -402,5 +440,13 @@ mod tests {
         assert_eq!(parse_u32("4294967296"), None);
         assert_eq!(parse_u32("-1"), None);
         assert_eq!(parse_u32("000000000000000001"), Some(1));
+        assert_eq!(parse_u32("0000000000004294967295"), Some(u32::MAX));
+        assert_eq!(parse_u32("99999999999999999999999"), None);
+        assert_eq!(parse_u32(""), None);
+        assert_eq!(parse_u32("0"), Some(0));
+        assert_eq!(parse_u32("00"), Some(0));
+        assert_eq!(parse_u32("1 "), None);
+        assert_eq!(parse_u32("+1"), None);
+        assert_eq!(parse_u32("\u{661}"), None);
     }
 }

@@ -3,7 +3,7 @@
 //! that is not changed is written back byte for byte. Escapes are decoded only on request and
 //! only once (RFC 4475 §3.1.1.3).
 
-use crate::text::percent_decode;
+use crate::text::{find_byte, percent_decode};
 use std::borrow::Cow;
 use std::fmt;
 use std::ops::Range;
@@ -181,7 +181,7 @@ impl Uri {
         {
             return Err(UriError::Whitespace);
         }
-        let colon = memchr::memchr(b':', s.as_bytes()).ok_or(UriError::NoScheme)?;
+        let colon = find_byte(s.as_bytes(), b':').ok_or(UriError::NoScheme)?;
         let scheme_text = &s[..colon];
         let first_ok = scheme_text
             .bytes()
@@ -472,11 +472,11 @@ fn escape_into(out: &mut String, s: &str, allowed: fn(u8) -> bool) {
 fn parse_sip(s: &str, start: usize) -> Result<Parts, UriError> {
     let b = s.as_bytes();
     // userinfo: everything up to the first '@' (user parts may hold ';' '?' '/' ',').
-    let (user, password, host_start) = match memchr::memchr(b'@', &b[start..]) {
+    let (user, password, host_start) = match find_byte(&b[start..], b'@') {
         Some(at_rel) => {
             let at = start + at_rel;
             let info = &s[start..at];
-            let (u_end, pw) = match memchr::memchr(b':', info.as_bytes()) {
+            let (u_end, pw) = match find_byte(info.as_bytes(), b':') {
                 Some(c) => (start + c, Some(r(start + c + 1, at))),
                 None => (at, None),
             };

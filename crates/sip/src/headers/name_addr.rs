@@ -73,10 +73,9 @@ impl NameAddr {
         Ok(out)
     }
 
-    /// Checks a list as [`NameAddr::parse_list`] does, building nothing.
-    pub(crate) fn check_list(s: &str) -> Result<(), &'static str> {
-        let s = crate::text::unfold(s);
-        for part in crate::text::split_commas(&s) {
+    /// Checks a list, already unfolded, as [`NameAddr::parse_list`] does, building nothing.
+    pub(crate) fn check_unfolded_list(s: &str) -> Result<(), &'static str> {
+        for part in crate::text::split_commas(s) {
             if part.trim().is_empty() {
                 return Err("empty list element");
             }
@@ -233,12 +232,12 @@ impl ContactValue {
         NameAddr::parse_list(s).map(ContactValue::List)
     }
 
-    /// Checks a value as [`ContactValue::parse`] does, building nothing.
-    pub(crate) fn check(s: &str) -> Result<(), &'static str> {
+    /// Checks a value, already unfolded, as [`ContactValue::parse`] does, building nothing.
+    pub(crate) fn check_unfolded(s: &str) -> Result<(), &'static str> {
         if s.trim() == "*" {
             return Ok(());
         }
-        NameAddr::check_list(s)
+        NameAddr::check_unfolded_list(s)
     }
 }
 

@@ -59,10 +59,10 @@ impl Via {
         Ok(out)
     }
 
-    /// Checks a whole Via header value as [`Via::parse_list`] does, building nothing.
-    pub(crate) fn check_list(s: &str) -> Result<(), &'static str> {
-        let s = crate::text::unfold(s);
-        for part in crate::text::split_commas(&s) {
+    /// Checks a whole Via header value, already unfolded, as [`Via::parse_list`] does,
+    /// building nothing.
+    pub(crate) fn check_unfolded_list(s: &str) -> Result<(), &'static str> {
+        for part in crate::text::split_commas(s) {
             ViaScan::scan(part)?;
         }
         Ok(())

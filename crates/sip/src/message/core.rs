@@ -46,8 +46,13 @@ pub(super) struct Core {
 }
 
 /// Checks a From or To value as `NameAddr::parse` does and finds its tag, building nothing.
-pub(super) fn scan_addr(value: &str) -> Result<Tag, &'static str> {
-    let text = unfold(value);
+/// `maybe_folded` false says the value has no continuation lines (nothing to unfold).
+pub(super) fn scan_addr(value: &str, maybe_folded: bool) -> Result<Tag, &'static str> {
+    let text = if maybe_folded {
+        unfold(value)
+    } else {
+        Cow::Borrowed(value)
+    };
     let mut tag = None;
     crate::headers::name_addr::NameAddrScan::scan(&text, |name, v| {
         if tag.is_none() && name.eq_ignore_ascii_case("tag") {
@@ -119,7 +124,7 @@ impl Core {
         match name {
             HeaderName::Via => {
                 self.top_via = OnceLock::new();
-                if value(self.via).is_some_and(|v| Via::check_list(v).is_err()) {
+                if value(self.via).is_some_and(|v| Via::check_unfolded_list(&unfold(v)).is_err()) {
                     self.via = None;
                     return false;
                 }
@@ -132,7 +137,7 @@ impl Core {
                 };
                 *cache = OnceLock::new();
                 if let Some(at) = slot {
-                    match value(Some(at.index)).map(scan_addr) {
+                    match value(Some(at.index)).map(|v| scan_addr(v, true)) {
                         Some(Ok(tag)) => at.tag = tag,
                         _ => {
                             *slot = None;

@@ -8,8 +8,10 @@ use crate::error::{Error, InvalidMessage as IM, ParseError, PeerIncompatible};
 use crate::header_name::HeaderName;
 use crate::headers::{misc, CSeq, ContactValue, Via};
 use crate::method::Method;
+use crate::text::unfold;
 use crate::uri::Uri;
 use bytes::Bytes;
+use std::borrow::Cow;
 
 /// Default largest message accepted (RFC 3261 does not bound it; 64 KiB covers any real one).
 pub const DEFAULT_MAX_MESSAGE: usize = 65_535;
@@ -86,6 +88,8 @@ pub(super) fn parse(buf: Bytes, opts: &ParseOptions) -> Result<Message, ParseErr
     // (line start, name, value offset) of the header being collected.
     let mut cur: Option<(usize, HeaderName, usize)> = None;
     let mut cur_end = 0usize;
+    // Whether it has continuation lines.
+    let mut folded = false;
     let body_start = loop {
         let Some(rel) = memchr::memchr(b'\n', &buf[pos..]) else {
             return Err(err(kind, IM::Unterminated));
@@ -101,9 +105,10 @@ pub(super) fn parse(buf: Bytes, opts: &ParseOptions) -> Result<Message, ParseErr
                 return Err(err(kind, IM::HeaderLine));
             }
             cur_end = pos + line.len();
+            folded = true;
         } else {
             if let Some((s, name, vs)) = cur.take() {
-                check.header(text(s, cur_end), vs, &name, headers.len());
+                check.header(text(s, cur_end), vs, folded, &name, headers.len());
                 headers.push(make_header(&buf, s, cur_end, name, vs));
             }
             // `token *(SP / HTAB) ":"`
@@ -122,11 +127,12 @@ pub(super) fn parse(buf: Bytes, opts: &ParseOptions) -> Result<Message, ParseErr
             let name = HeaderName::from_token(&line[..name_len]);
             cur = Some((pos, name, colon + 1));
             cur_end = pos + line.len();
+            folded = false;
         }
         pos = end + 1;
     };
     if let Some((s, name, vs)) = cur.take() {
-        check.header(text(s, cur_end), vs, &name, headers.len());
+        check.header(text(s, cur_end), vs, folded, &name, headers.len());
         headers.push(make_header(&buf, s, cur_end, name, vs));
     }
     let (core, content_length) = check.finish(&start)?;
@@ -169,12 +175,17 @@ fn make_header(
 
 fn parse_request_line(line: &str) -> Result<StartLine, ParseError> {
     let e = |why| err(Some(true), IM::StartLine(why));
-    let mut parts = line.split(' ');
-    let (Some(m), Some(u), Some(v), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
+    // Exactly three parts separated by single spaces.
+    let b = line.as_bytes();
+    let first = memchr::memchr(b' ', b);
+    let second = first.and_then(|i| memchr::memchr(b' ', &b[i + 1..]).map(|j| i + 1 + j));
+    let (Some(i), Some(j)) = (first, second) else {
         return Err(e("expected Method SP Request-URI SP SIP-Version"));
     };
+    if memchr::memchr(b' ', &b[j + 1..]).is_some() {
+        return Err(e("expected Method SP Request-URI SP SIP-Version"));
+    }
+    let (m, u, v) = (&line[..i], &line[i + 1..j], &line[j + 1..]);
     let method = Method::parse(m).ok_or_else(|| e("method is not a token"))?;
     if !v.starts_with("SIP/") {
         return Err(e("missing SIP-Version"));
@@ -255,9 +266,16 @@ impl Checker {
         }
     }
 
-    /// One whole header line (continuation lines included) that will be `headers[index]`, or
-    /// `None` when it is not UTF-8.
-    fn header(&mut self, raw: Option<&str>, value_start: usize, name: &HeaderName, index: usize) {
+    /// One whole header line (continuation lines included, then `folded`) that will be
+    /// `headers[index]`, or `None` when it is not UTF-8.
+    fn header(
+        &mut self,
+        raw: Option<&str>,
+        value_start: usize,
+        folded: bool,
+        name: &HeaderName,
+        index: usize,
+    ) {
         // Every byte of the header section is in the start line (checked before), in a header
         // line, or a line end: checking each line is checking the section.
         let Some(raw) = raw else {
@@ -268,17 +286,31 @@ impl Checker {
             return;
         }
         let value = super::header::trim_value(raw.get(value_start..).unwrap_or(""));
-        if let Err(e) = self.check(name, value, index) {
+        if let Err(e) = self.check(name, value, folded, index) {
             self.failed = Some(e);
         }
     }
 
-    fn check(&mut self, name: &HeaderName, value: &str, index: usize) -> Result<(), ParseError> {
+    fn check(
+        &mut self,
+        name: &HeaderName,
+        value: &str,
+        folded: bool,
+        index: usize,
+    ) -> Result<(), ParseError> {
         let kind = self.kind;
         let bad = |why: &'static str| err(kind, IM::Header(name.clone(), why));
+        // Only a value with continuation lines has folding to replace.
+        let unfolded = || {
+            if folded {
+                unfold(value)
+            } else {
+                Cow::Borrowed(value)
+            }
+        };
         match name {
             HeaderName::Via => {
-                Via::check_list(value).map_err(bad)?;
+                Via::check_unfolded_list(&unfolded()).map_err(bad)?;
                 if self.via.is_none() {
                     self.via = Some(index);
                 }
@@ -292,7 +324,7 @@ impl Checker {
                 if slot.is_some() {
                     return Err(err(kind, IM::Duplicate(name.clone())));
                 }
-                let tag = scan_addr(value).map_err(bad)?;
+                let tag = scan_addr(value, folded).map_err(bad)?;
                 *slot = Some(AddrAt { index, tag });
             }
             HeaderName::CSeq => {
@@ -327,7 +359,7 @@ impl Checker {
                 self.content_length = Some(n as usize);
             }
             HeaderName::Contact => {
-                ContactValue::check(value).map_err(bad)?;
+                ContactValue::check_unfolded(&unfolded()).map_err(bad)?;
             }
             _ => {}
         }
