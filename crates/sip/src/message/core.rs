@@ -40,6 +40,8 @@ pub(super) struct Core {
     pub(super) to: Option<AddrAt>,
     pub(super) call_id: Option<usize>,
     pub(super) cseq: Option<CSeq>,
+    /// Every Contact line checked (set by the parser, cleared when Contact lines change).
+    pub(super) contacts_checked: bool,
     top_via: OnceLock<Option<Via>>,
     from_value: OnceLock<Option<NameAddr>>,
     to_value: OnceLock<Option<NameAddr>>,
@@ -84,6 +86,7 @@ impl Core {
             to,
             call_id,
             cseq,
+            contacts_checked: true,
             ..Core::default()
         }
     }
@@ -146,6 +149,7 @@ impl Core {
                     }
                 }
             }
+            HeaderName::Contact => self.contacts_checked = false,
             HeaderName::CSeq => {
                 let first = headers.iter().find(|h| *h.name() == HeaderName::CSeq);
                 self.cseq = None;

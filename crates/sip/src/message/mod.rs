@@ -177,6 +177,9 @@ impl Message {
     /// Finds the core headers again after the lines named `name` changed (lines of other
     /// names may have moved).
     fn lines_changed(&mut self, name: &HeaderName) -> Result<(), Error> {
+        if *name == HeaderName::Contact {
+            self.core.contacts_checked = false;
+        }
         if !Self::is_core(name) {
             self.core.reindex(&self.headers);
             return Ok(());

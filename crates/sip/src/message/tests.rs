@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::error::{InvalidMessage, ParseError};
+use crate::headers::ContactValue;
 use proptest::prelude::*;
 
 const INVITE: &str = "INVITE sip:2000@tether.example.com SIP/2.0\r\n\
@@ -339,6 +340,33 @@ fn utf8_is_checked_past_the_first_block_and_with_bare_line_feeds() {
         Message::parse(bytes).unwrap_err().error,
         Error::InvalidMessage(InvalidMessage::Header(HeaderName::MaxForwards, _))
     ));
+}
+
+#[test]
+fn contact_is_the_first_value_unless_a_line_is_a_star() {
+    let two = INVITE.replace(
+        "Contact: <sip:alice@192.0.2.10:5060>\r\n",
+        "Contact: \"A\" <sip:alice@192.0.2.10:5060>;expires=60, <sip:b@c>\r\nm: <sip:d@e>\r\n",
+    );
+    let m = parse(&two).unwrap();
+    let first = m.contact().unwrap().unwrap();
+    assert_eq!(first.uri.as_str(), "sip:alice@192.0.2.10:5060");
+    assert_eq!(first.expires(), Some(60));
+    match m.contacts().unwrap() {
+        Some(ContactValue::List(l)) => assert_eq!((l.len(), &l[0]), (3, &first)),
+        other => panic!("{other:?}"),
+    }
+    let star = INVITE.replace("Contact: <sip:alice@192.0.2.10:5060>", "Contact:  * ");
+    assert_eq!(parse(&star).unwrap().contact(), Ok(None));
+    // Lines added after parsing are checked when read.
+    let mut m = parse(INVITE).unwrap();
+    m.push_header(HeaderName::Contact, "*").unwrap();
+    assert_eq!(m.contact(), Ok(None));
+    m.set_header(HeaderName::Contact, "<sip:x@y>, <bad")
+        .unwrap();
+    assert!(m.contact().is_err());
+    m.remove_headers(&HeaderName::Contact);
+    assert_eq!(m.contact(), Ok(None));
 }
 
 // ---- property test ---------------------------------------------------------------------
