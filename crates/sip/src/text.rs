@@ -24,6 +24,10 @@ const fn class_table(extra: &[u8]) -> [bool; 256] {
 
 static TOKEN: [bool; 256] = class_table(b"-.!%*_+`'~");
 static WORD: [bool; 256] = class_table(b"-.!%*_+`'~()<>:\\\"/[]?{}");
+/// A generic-param value that is not quoted: token, host (IPv6 references included).
+static PARAM_VALUE: [bool; 256] = class_table(b"-.!%*_+`'~:[]");
+/// A Via sent-by host that is not an IPv6 reference.
+static VIA_HOST: [bool; 256] = class_table(b"-._");
 
 /// RFC 3261 `token` characters.
 #[inline]
@@ -35,6 +39,18 @@ pub(crate) fn is_token(c: u8) -> bool {
 #[inline]
 pub(crate) fn is_word(c: u8) -> bool {
     WORD[c as usize]
+}
+
+/// Characters of an unquoted generic-param value.
+#[inline]
+pub(crate) fn is_param_value(c: u8) -> bool {
+    PARAM_VALUE[c as usize]
+}
+
+/// Characters of a Via host name or IPv4 address.
+#[inline]
+pub(crate) fn is_via_host(c: u8) -> bool {
+    VIA_HOST[c as usize]
 }
 
 #[inline]
@@ -388,6 +404,20 @@ mod tests {
         fn split_commas_matches_its_statement(s in "[a,<>\"\\\\ ;é]{0,24}") {
             let got: Vec<_> = split_commas(&s).collect();
             proptest::prop_assert_eq!(got, split_commas_oracle(&s));
+        }
+    }
+
+    #[test]
+    fn class_tables_match_their_grammar() {
+        for c in 0..=255u8 {
+            assert_eq!(
+                is_param_value(c),
+                is_token(c) || matches!(c, b':' | b'[' | b']')
+            );
+            assert_eq!(
+                is_via_host(c),
+                c.is_ascii_alphanumeric() || c == b'-' || c == b'.' || c == b'_'
+            );
         }
     }
 

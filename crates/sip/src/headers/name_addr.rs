@@ -147,7 +147,11 @@ impl<'a> NameAddrScan<'a> {
         if !c.eat(b'<') {
             return Err("expected <");
         }
-        let uri_text = c.take_while(|b| b != b'>');
+        let rest = c.rest();
+        let uri_text = rest
+            .get(..crate::text::find_byte(rest.as_bytes(), b'>').unwrap_or(rest.len()))
+            .unwrap_or_default();
+        c.pos += uri_text.len();
         if !c.eat(b'>') {
             return Err("unterminated <URI>");
         }

@@ -9,10 +9,6 @@ use std::fmt;
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Params(Box<str>);
 
-fn is_value_char(c: u8) -> bool {
-    crate::text::is_token(c) || matches!(c, b':' | b'[' | b']')
-}
-
 /// Iterates `;name[=value]` over normalized text; quoted values may hold ';' and '='.
 struct Iter<'a> {
     s: &'a str,
@@ -117,7 +113,7 @@ impl Params {
                 let start = c.pos;
                 if c.peek() == Some(b'"') {
                     c.quoted().ok_or("unterminated quoted parameter")?;
-                } else if c.take_while(is_value_char).is_empty() {
+                } else if c.take_while(crate::text::is_param_value).is_empty() {
                     return Err("empty parameter value");
                 }
                 value = Some((start, c.pos));

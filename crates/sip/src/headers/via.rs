@@ -114,10 +114,7 @@ impl<'a> ViaScan<'a> {
             if !c.eat(b']') {
                 return Err("unterminated IPv6 reference");
             }
-        } else if c
-            .take_while(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'_')
-            .is_empty()
-        {
+        } else if c.take_while(crate::text::is_via_host).is_empty() {
             return Err("missing host");
         }
         let host = s.get(host_start..c.pos).unwrap_or("");
