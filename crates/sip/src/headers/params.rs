@@ -49,10 +49,26 @@ impl<'a> Iterator for Iter<'a> {
 /// A parameter list [`Params::scan`] checked: its text as written.
 pub(crate) struct ParamsText<'a> {
     text: &'a str,
+    /// Where `text` starts in the text that was scanned.
+    at: usize,
     spaced: bool,
 }
 
-impl ParamsText<'_> {
+impl<'a> ParamsText<'a> {
+    /// The list a scan found at `text[at..to]`, spaced as it said, found again.
+    pub(crate) fn again(text: &'a str, (at, to): (usize, usize), spaced: bool) -> Option<Self> {
+        Some(ParamsText {
+            text: text.get(at..to)?,
+            at,
+            spaced,
+        })
+    }
+    /// Where the list is in the text that was scanned, and whether it has white space to
+    /// normalize: what [`ParamsText::again`] needs.
+    pub(crate) fn span(&self) -> ((usize, usize), bool) {
+        ((self.at, self.at + self.text.len()), self.spaced)
+    }
+
     /// The list kept, with the white space SWS allows around ';' and '=' normalized away
     /// (quoted values untouched).
     pub(crate) fn into_params(self) -> Params {
@@ -122,6 +138,7 @@ impl Params {
         }
         Ok(ParamsText {
             text: c.s.get(begin..c.pos).unwrap_or(""),
+            at: begin,
             spaced,
         })
     }

@@ -8,6 +8,7 @@
 
 use super::Header;
 use crate::header_name::HeaderName;
+use crate::headers::via::ViaSpans;
 use crate::headers::{CSeq, NameAddr, Via};
 use crate::text::unfold;
 use std::borrow::Cow;
@@ -36,6 +37,9 @@ pub(super) struct AddrAt {
 #[derive(Clone, Debug, Default)]
 pub(super) struct Core {
     pub(super) via: Option<usize>,
+    /// Where the parts of the top via-parm are in the first Via line's value (`None` when that
+    /// value is folded, or not known): the top Via is built from them without a second scan.
+    pub(super) via_spans: Option<ViaSpans>,
     pub(super) from: Option<AddrAt>,
     pub(super) to: Option<AddrAt>,
     pub(super) call_id: Option<usize>,
@@ -74,14 +78,15 @@ pub(super) fn scan_addr(value: &str, maybe_folded: bool) -> Result<Tag, &'static
 
 impl Core {
     pub(super) fn new(
-        via: Option<usize>,
+        via: Option<(usize, Option<ViaSpans>)>,
         from: Option<AddrAt>,
         to: Option<AddrAt>,
         call_id: Option<usize>,
         cseq: Option<CSeq>,
     ) -> Core {
         Core {
-            via,
+            via: via.map(|v| v.0),
+            via_spans: via.and_then(|v| v.1),
             from,
             to,
             call_id,
@@ -127,9 +132,20 @@ impl Core {
         match name {
             HeaderName::Via => {
                 self.top_via = OnceLock::new();
-                if value(self.via).is_some_and(|v| Via::check_unfolded_list(&unfold(v)).is_err()) {
-                    self.via = None;
-                    return false;
+                self.via_spans = None;
+                if let Some(v) = value(self.via) {
+                    let text = unfold(v);
+                    match Via::check_unfolded_list_spans(&text) {
+                        Ok(spans) => {
+                            if let Cow::Borrowed(_) = text {
+                                self.via_spans = Some(spans);
+                            }
+                        }
+                        Err(_) => {
+                            self.via = None;
+                            return false;
+                        }
+                    }
                 }
             }
             HeaderName::From | HeaderName::To => {
@@ -168,8 +184,10 @@ impl Core {
     pub(super) fn top_via<'a>(&'a self, headers: &[Header]) -> Option<&'a Via> {
         self.top_via
             .get_or_init(|| {
-                let h = headers.get(self.via?)?;
-                Via::parse_first(h.value()).ok()
+                let v = headers.get(self.via?)?.value();
+                self.via_spans
+                    .and_then(|spans| Via::from_spans(v, &spans))
+                    .or_else(|| Via::parse_first(v).ok())
             })
             .as_ref()
     }

@@ -6,6 +6,7 @@ use super::core::{scan_addr, AddrAt, Core};
 use super::{Header, Message, StartLine};
 use crate::error::{Error, InvalidMessage as IM, ParseError, PeerIncompatible};
 use crate::header_name::HeaderName;
+use crate::headers::via::ViaSpans;
 use crate::headers::{misc, CSeq, ContactValue, Via};
 use crate::method::Method;
 use crate::text::unfold;
@@ -237,7 +238,8 @@ struct Checker {
     kind: Option<bool>,
     utf8: bool,
     failed: Option<ParseError>,
-    via: Option<usize>,
+    /// The first Via line, and where its first via-parm's parts are when it is not folded.
+    via: Option<(usize, Option<ViaSpans>)>,
     from: Option<AddrAt>,
     to: Option<AddrAt>,
     call_id: Option<usize>,
@@ -310,9 +312,11 @@ impl Checker {
         };
         match name {
             HeaderName::Via => {
-                Via::check_unfolded_list(&unfolded()).map_err(bad)?;
                 if self.via.is_none() {
-                    self.via = Some(index);
+                    let spans = Via::check_unfolded_list_spans(&unfolded()).map_err(bad)?;
+                    self.via = Some((index, (!folded).then_some(spans)));
+                } else {
+                    Via::check_unfolded_list(&unfolded()).map_err(bad)?;
                 }
             }
             HeaderName::From | HeaderName::To => {
