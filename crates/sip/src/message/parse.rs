@@ -287,12 +287,13 @@ impl Checker {
         if self.failed.is_some() {
             return;
         }
-        let value = super::header::trim_value(raw.get(value_start..).unwrap_or(""));
+        let value = raw.get(value_start..).unwrap_or("");
         if let Err(e) = self.check(name, value, folded, index) {
             self.failed = Some(e);
         }
     }
 
+    /// Checks one header; `value` is everything after the colon.
     fn check(
         &mut self,
         name: &HeaderName,
@@ -300,6 +301,19 @@ impl Checker {
         folded: bool,
         index: usize,
     ) -> Result<(), ParseError> {
+        // The headers checked here (the match below); no other value is looked at.
+        let value = match name {
+            HeaderName::Via
+            | HeaderName::From
+            | HeaderName::To
+            | HeaderName::CSeq
+            | HeaderName::CallId
+            | HeaderName::MaxForwards
+            | HeaderName::Expires
+            | HeaderName::ContentLength
+            | HeaderName::Contact => super::header::trim_value(value),
+            _ => return Ok(()),
+        };
         let kind = self.kind;
         let bad = |why: &'static str| err(kind, IM::Header(name.clone(), why));
         // Only a value with continuation lines has folding to replace.
