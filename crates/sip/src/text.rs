@@ -24,6 +24,10 @@ const fn class_table(extra: &[u8]) -> [bool; 256] {
 
 static TOKEN: [bool; 256] = class_table(b"-.!%*_+`'~");
 static WORD: [bool; 256] = class_table(b"-.!%*_+`'~()<>:\\\"/[]?{}");
+/// A generic-param value that is not quoted: token, host (IPv6 references included).
+static PARAM_VALUE: [bool; 256] = class_table(b"-.!%*_+`'~:[]");
+/// A Via sent-by host that is not an IPv6 reference.
+static VIA_HOST: [bool; 256] = class_table(b"-._");
 
 /// RFC 3261 `token` characters.
 #[inline]
@@ -37,6 +41,18 @@ pub(crate) fn is_word(c: u8) -> bool {
     WORD[c as usize]
 }
 
+/// Characters of an unquoted generic-param value.
+#[inline]
+pub(crate) fn is_param_value(c: u8) -> bool {
+    PARAM_VALUE[c as usize]
+}
+
+/// Characters of a Via host name or IPv4 address.
+#[inline]
+pub(crate) fn is_via_host(c: u8) -> bool {
+    VIA_HOST[c as usize]
+}
+
 #[inline]
 pub(crate) fn is_ws(c: u8) -> bool {
     matches!(c, b' ' | b'\t' | b'\r' | b'\n')
@@ -44,8 +60,9 @@ pub(crate) fn is_ws(c: u8) -> bool {
 
 /// Replaces header folding (CRLF followed by white space) by plain white space, borrowing when
 /// the value is not folded (the common case).
+#[inline]
 pub(crate) fn unfold(value: &str) -> Cow<'_, str> {
-    if !value.contains('\n') {
+    if find_byte(value.as_bytes(), b'\n').is_none() {
         return Cow::Borrowed(value);
     }
     Cow::Owned(value.replace("\r\n", " ").replace('\n', " "))
@@ -82,17 +99,31 @@ impl<'a> Iterator for CommaSplit<'a> {
         let mut i = start;
         let mut in_quotes = false;
         let mut in_angle = false;
-        while i < bytes.len() {
+        loop {
+            // Jump to the next byte that matters in the current state.
+            let rest = bytes.get(i..).unwrap_or(&[]);
+            let next = if in_quotes {
+                memchr::memchr2(b'\\', b'"', rest)
+            } else if in_angle {
+                memchr::memchr2(b'"', b'>', rest)
+            } else {
+                memchr::memchr3(b',', b'"', b'<', rest)
+            };
+            let Some(at) = next else {
+                break;
+            };
+            i += at;
             match bytes[i] {
-                b'\\' if in_quotes => i += 1,
+                // Only looked for inside quotes: the next byte is escaped.
+                b'\\' => i += 1,
                 b'"' => in_quotes = !in_quotes,
-                b'<' if !in_quotes => in_angle = true,
-                b'>' if !in_quotes => in_angle = false,
-                b',' if !in_quotes && !in_angle => {
+                b'<' => in_angle = true,
+                b'>' => in_angle = false,
+                // Only looked for outside quotes and angle brackets.
+                _ => {
                     self.pos = i + 1;
                     return self.s.get(start..i);
                 }
-                _ => {}
             }
             i += 1;
         }
@@ -108,6 +139,7 @@ pub(crate) struct Cursor<'a> {
 }
 
 impl<'a> Cursor<'a> {
+    #[inline]
     pub(crate) fn new(s: &'a str) -> Self {
         Cursor { s, pos: 0 }
     }
@@ -119,17 +151,19 @@ impl<'a> Cursor<'a> {
     pub(crate) fn at_end(&self) -> bool {
         self.pos >= self.s.len()
     }
+    #[inline]
     pub(crate) fn rest(&self) -> &'a str {
         self.s.get(self.pos..).unwrap_or("")
     }
     /// Skips linear white space (folding included). Returns whether any was skipped.
+    #[inline]
     pub(crate) fn skip_ws(&mut self) -> bool {
-        let start = self.pos;
-        while self.peek().is_some_and(is_ws) {
-            self.pos += 1;
-        }
-        self.pos > start
+        let rest = self.s.as_bytes().get(self.pos..).unwrap_or(&[]);
+        let n = rest.iter().position(|&b| !is_ws(b)).unwrap_or(rest.len());
+        self.pos += n;
+        n > 0
     }
+    #[inline]
     pub(crate) fn eat(&mut self, c: u8) -> bool {
         if self.peek() == Some(c) {
             self.pos += 1;
@@ -139,6 +173,7 @@ impl<'a> Cursor<'a> {
         }
     }
     /// `SWS c SWS`: the separators of RFC 3261 §25.1.
+    #[inline]
     pub(crate) fn eat_sep(&mut self, c: u8) -> bool {
         let save = self.pos;
         self.skip_ws();
@@ -150,15 +185,16 @@ impl<'a> Cursor<'a> {
             false
         }
     }
+    #[inline]
     pub(crate) fn take_while(&mut self, f: impl Fn(u8) -> bool) -> &'a str {
         let start = self.pos;
-        while self.peek().is_some_and(&f) {
-            self.pos += 1;
-        }
+        let rest = self.s.as_bytes().get(start..).unwrap_or(&[]);
+        self.pos = start + rest.iter().position(|&b| !f(b)).unwrap_or(rest.len());
         // Only ASCII predicates are used, so the boundaries are char boundaries; `get` keeps
         // this panic-free even if a predicate ever accepted a UTF-8 continuation byte.
         self.s.get(start..self.pos).unwrap_or("")
     }
+    #[inline]
     pub(crate) fn token(&mut self) -> Option<&'a str> {
         let t = self.take_while(is_token);
         (!t.is_empty()).then_some(t)
@@ -301,17 +337,33 @@ fn hex_val(c: u8) -> Option<u8> {
 
 /// Parses an unsigned decimal that must fit in `u32` (leading zeros allowed).
 pub(crate) fn parse_u32(s: &str) -> Option<u32> {
-    if s.is_empty() || !s.bytes().all(|c| c.is_ascii_digit()) {
+    if s.is_empty() {
         return None;
     }
-    let t = s.trim_start_matches('0');
-    if t.len() > 10 {
-        return None;
+    let mut v: u64 = 0;
+    for &c in s.as_bytes() {
+        let d = c.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        // Stays below 2^64: v <= u32::MAX before each step.
+        v = v * 10 + u64::from(d);
+        if v > u64::from(u32::MAX) {
+            return None;
+        }
     }
-    if t.is_empty() {
-        return Some(0);
+    u32::try_from(v).ok()
+}
+
+/// The first `c` in `hay`: a plain loop for the short texts most searches here cover, where
+/// setting up a vector search costs more than it saves.
+#[inline]
+pub(crate) fn find_byte(hay: &[u8], c: u8) -> Option<usize> {
+    if hay.len() <= 24 {
+        hay.iter().position(|&b| b == c)
+    } else {
+        memchr::memchr(c, hay)
     }
-    t.parse::<u64>().ok().and_then(|v| u32::try_from(v).ok())
 }
 
 #[cfg(test)]
@@ -322,6 +374,65 @@ mod tests {
     fn commas_respect_quotes_and_brackets() {
         let v: Vec<_> = split_commas(r#""a,b" <sip:x@y;p=1,2>, <sip:z>,"#).collect();
         assert_eq!(v, vec![r#""a,b" <sip:x@y;p=1,2>"#, " <sip:z>", ""]);
+    }
+
+    /// The byte-at-a-time statement of what `split_commas` does.
+    fn split_commas_oracle(s: &str) -> Vec<&str> {
+        let b = s.as_bytes();
+        let (mut out, mut start, mut i) = (Vec::new(), 0, 0);
+        let (mut in_quotes, mut in_angle) = (false, false);
+        while i < b.len() {
+            match b[i] {
+                b'\\' if in_quotes => i += 1,
+                b'"' => in_quotes = !in_quotes,
+                b'<' if !in_quotes => in_angle = true,
+                b'>' if !in_quotes => in_angle = false,
+                b',' if !in_quotes && !in_angle => {
+                    out.push(&s[start..i]);
+                    start = i + 1;
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        out.push(&s[start..]);
+        out
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn split_commas_matches_its_statement(s in "[a,<>\"\\\\ ;é]{0,24}") {
+            let got: Vec<_> = split_commas(&s).collect();
+            proptest::prop_assert_eq!(got, split_commas_oracle(&s));
+        }
+    }
+
+    #[test]
+    fn class_tables_match_their_grammar() {
+        for c in 0..=255u8 {
+            assert_eq!(
+                is_param_value(c),
+                is_token(c) || matches!(c, b':' | b'[' | b']')
+            );
+            assert_eq!(
+                is_via_host(c),
+                c.is_ascii_alphanumeric() || c == b'-' || c == b'.' || c == b'_'
+            );
+        }
+    }
+
+    #[test]
+    fn find_byte_short_and_long() {
+        for len in [0, 1, 23, 24, 25, 100] {
+            let mut hay = vec![b'a'; len];
+            assert_eq!(find_byte(&hay, b'@'), None);
+            if len > 0 {
+                hay[len - 1] = b'@';
+                assert_eq!(find_byte(&hay, b'@'), Some(len - 1));
+                hay[0] = b'@';
+                assert_eq!(find_byte(&hay, b'@'), Some(0));
+            }
+        }
     }
 
     #[test]
@@ -359,5 +470,13 @@ mod tests {
         assert_eq!(parse_u32("4294967296"), None);
         assert_eq!(parse_u32("-1"), None);
         assert_eq!(parse_u32("000000000000000001"), Some(1));
+        assert_eq!(parse_u32("0000000000004294967295"), Some(u32::MAX));
+        assert_eq!(parse_u32("99999999999999999999999"), None);
+        assert_eq!(parse_u32(""), None);
+        assert_eq!(parse_u32("0"), Some(0));
+        assert_eq!(parse_u32("00"), Some(0));
+        assert_eq!(parse_u32("1 "), None);
+        assert_eq!(parse_u32("+1"), None);
+        assert_eq!(parse_u32("\u{661}"), None);
     }
 }

@@ -3,7 +3,7 @@
 //! that is not changed is written back byte for byte. Escapes are decoded only on request and
 //! only once (RFC 4475 §3.1.1.3).
 
-use crate::text::percent_decode;
+use crate::text::{find_byte, percent_decode};
 use std::borrow::Cow;
 use std::fmt;
 use std::ops::Range;
@@ -70,6 +70,31 @@ enum Parts {
         params: R,
     },
     Other,
+}
+
+/// What [`Uri::scan`] found in a URI's text: its scheme and where its parts are.
+#[derive(Clone, Debug)]
+pub(crate) struct UriScan {
+    scheme: Scheme,
+    parts: Parts,
+}
+
+impl UriScan {
+    /// Whether a SIP URI carries `?headers`.
+    pub(crate) fn has_headers(&self) -> bool {
+        matches!(&self.parts, Parts::Sip { headers, .. } if !headers.is_empty())
+    }
+    pub(crate) fn scheme(&self) -> Scheme {
+        self.scheme
+    }
+    /// The URI, keeping `text` (the text that was scanned).
+    pub(crate) fn into_uri(self, text: &str) -> Uri {
+        Uri {
+            raw: text.into(),
+            scheme: self.scheme,
+            parts: self.parts,
+        }
+    }
 }
 
 /// A parsed URI that keeps its original text.
@@ -139,18 +164,28 @@ fn r(a: usize, b: usize) -> R {
 impl Uri {
     /// Parses a complete URI (no surrounding brackets or white space).
     pub fn parse(s: &str) -> Result<Uri, UriError> {
+        Uri::scan(s).map(|scan| scan.into_uri(s))
+    }
+
+    /// Checks a URI and finds its parts without copying it; [`UriScan::into_uri`] keeps it.
+    pub(crate) fn scan(s: &str) -> Result<UriScan, UriError> {
         if s.is_empty() {
             return Err(UriError::Empty);
         }
         if s.len() > u32::MAX as usize / 2 {
             return Err(UriError::Empty);
         }
-        if s.bytes()
-            .any(|c| c.is_ascii_whitespace() || c.is_ascii_control())
-        {
-            return Err(UriError::Whitespace);
-        }
-        let colon = s.find(':').ok_or(UriError::NoScheme)?;
+        // White space or a control anywhere is the error reported, whatever else is wrong. A
+        // SIP URI that parses has every byte in one of its character classes, none of which
+        // holds either, so the text is searched for them only when that is not known.
+        // (ASCII white space and controls are all <= SP, or DEL; no early exit, so it
+        // vectorizes.)
+        let spaced = || {
+            s.bytes()
+                .fold(false, |bad, c| bad | (c <= b' ') | (c == 0x7f))
+        };
+        let or_spaced = |e: UriError| if spaced() { UriError::Whitespace } else { e };
+        let colon = find_byte(s.as_bytes(), b':').ok_or_else(|| or_spaced(UriError::NoScheme))?;
         let scheme_text = &s[..colon];
         let first_ok = scheme_text
             .bytes()
@@ -161,7 +196,7 @@ impl Uri {
                 .bytes()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'-' | b'.'))
         {
-            return Err(UriError::BadScheme);
+            return Err(or_spaced(UriError::BadScheme));
         }
         let scheme = if scheme_text.eq_ignore_ascii_case("sip") {
             Scheme::Sip
@@ -172,9 +207,12 @@ impl Uri {
         } else {
             Scheme::Other
         };
+        if !matches!(scheme, Scheme::Sip | Scheme::Sips) && spaced() {
+            return Err(UriError::Whitespace);
+        }
         let body_start = colon + 1;
         let parts = match scheme {
-            Scheme::Sip | Scheme::Sips => parse_sip(s, body_start)?,
+            Scheme::Sip | Scheme::Sips => parse_sip(s, body_start).map_err(or_spaced)?,
             Scheme::Tel => {
                 let rest = &s[body_start..];
                 let semi = rest.find(';').map_or(s.len(), |i| body_start + i);
@@ -193,11 +231,7 @@ impl Uri {
                 Parts::Other
             }
         };
-        Ok(Uri {
-            raw: s.into(),
-            scheme,
-            parts,
-        })
+        Ok(UriScan { scheme, parts })
     }
 
     /// Builds `sip:user@host[:port]` (user escaped as needed).
@@ -445,11 +479,11 @@ fn escape_into(out: &mut String, s: &str, allowed: fn(u8) -> bool) {
 fn parse_sip(s: &str, start: usize) -> Result<Parts, UriError> {
     let b = s.as_bytes();
     // userinfo: everything up to the first '@' (user parts may hold ';' '?' '/' ',').
-    let (user, password, host_start) = match s[start..].find('@') {
+    let (user, password, host_start) = match find_byte(&b[start..], b'@') {
         Some(at_rel) => {
             let at = start + at_rel;
             let info = &s[start..at];
-            let (u_end, pw) = match info.find(':') {
+            let (u_end, pw) = match find_byte(info.as_bytes(), b':') {
                 Some(c) => (start + c, Some(r(start + c + 1, at))),
                 None => (at, None),
             };
@@ -606,6 +640,31 @@ mod tests {
         let c = Uri::parse("sip:caller@host5.example.net;lr;name=valueA").unwrap();
         assert!(a.equivalent(&b));
         assert!(!a.equivalent(&c));
+    }
+
+    #[test]
+    fn white_space_and_controls_are_refused_before_anything_else() {
+        let uris = [
+            "sip:alice:pw@[2001:db8::1]:5060;transport=tcp;lr?Subject=a&X=b",
+            "sip:alice@example.com",
+            "sips:example.com:5061",
+            "tel:+1-555-0100;phone-context=example.com",
+            "urn:service:sos",
+            "sip:@bad",
+            "1sip:a@b",
+            "sip:a@b;;",
+            "nocolon",
+        ];
+        for uri in uris {
+            for at in 0..=uri.len() {
+                for c in (0u8..=0x20).chain([0x7f]) {
+                    let text = format!("{}{}{}", &uri[..at], c as char, &uri[at..]);
+                    let got = Uri::parse(&text).map(|u| u.to_string());
+                    assert_eq!(got, Err(UriError::Whitespace), "{text:?}");
+                }
+            }
+        }
+        assert!(Uri::parse("sip:a~b@example.com").is_ok());
     }
 
     #[test]

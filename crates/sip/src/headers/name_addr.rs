@@ -3,9 +3,9 @@
 //! History-Info values. In the addr-spec form (no angle brackets) every `;param` after the URI
 //! belongs to the header, not to the URI (RFC 3261 §20).
 
-use super::params::Params;
+use super::params::{Params, ParamsText};
 use crate::text::{is_token, quote, unquote, Cursor};
-use crate::uri::{Scheme, Uri};
+use crate::uri::{Scheme, Uri, UriScan};
 use std::borrow::Cow;
 use std::fmt;
 
@@ -57,8 +57,52 @@ impl NameAddr {
     /// Parses one value (no top-level commas).
     pub fn parse(s: &str) -> Result<NameAddr, &'static str> {
         let s = crate::text::unfold(s);
-        let mut c = Cursor::new(&s);
-        let v = Self::parse_at(&mut c)?;
+        NameAddrScan::scan(&s, |_, _| {}).map(NameAddrScan::into_name_addr)
+    }
+
+    /// Parses a comma-separated list of values (Contact, Route, ...).
+    pub fn parse_list(s: &str) -> Result<Vec<NameAddr>, &'static str> {
+        let s = crate::text::unfold(s);
+        let mut out = Vec::new();
+        for part in crate::text::split_commas(&s) {
+            if part.trim().is_empty() {
+                return Err("empty list element");
+            }
+            out.push(NameAddr::parse(part)?);
+        }
+        Ok(out)
+    }
+
+    /// Checks a list, already unfolded, as [`NameAddr::parse_list`] does, building nothing.
+    pub(crate) fn check_unfolded_list(s: &str) -> Result<(), &'static str> {
+        for part in crate::text::split_commas(s) {
+            if part.trim().is_empty() {
+                return Err("empty list element");
+            }
+            NameAddrScan::scan(part, |_, _| {})?;
+        }
+        Ok(())
+    }
+}
+
+/// One name-addr or addr-spec value checked and taken apart, borrowing its (unfolded) text.
+pub(crate) struct NameAddrScan<'a> {
+    display: Option<&'a str>,
+    uri_text: &'a str,
+    uri: UriScan,
+    params: ParamsText<'a>,
+    bracketed: bool,
+}
+
+impl<'a> NameAddrScan<'a> {
+    /// Checks one whole value (already unfolded, no top-level commas) as [`NameAddr::parse`]
+    /// does. `seen` gets each header parameter's name and the range of its value in `s`.
+    pub(crate) fn scan(
+        s: &'a str,
+        seen: impl FnMut(&'a str, Option<(usize, usize)>),
+    ) -> Result<NameAddrScan<'a>, &'static str> {
+        let mut c = Cursor::new(s);
+        let v = Self::scan_at(&mut c, seen)?;
         c.skip_ws();
         if !c.at_end() {
             return Err("unexpected text after value");
@@ -66,13 +110,16 @@ impl NameAddr {
         Ok(v)
     }
 
-    pub(crate) fn parse_at(c: &mut Cursor<'_>) -> Result<NameAddr, &'static str> {
+    fn scan_at(
+        c: &mut Cursor<'a>,
+        seen: impl FnMut(&'a str, Option<(usize, usize)>),
+    ) -> Result<NameAddrScan<'a>, &'static str> {
         c.skip_ws();
         let start = c.pos;
-        let mut display: Option<Box<str>> = None;
+        let mut display = None;
         if c.peek() == Some(b'"') {
             let q = c.quoted().ok_or("unterminated quoted display name")?;
-            display = Some(q.into());
+            display = Some(q);
             c.skip_ws();
             if c.peek() != Some(b'<') {
                 return Err("display name without <URI>");
@@ -89,32 +136,40 @@ impl NameAddr {
             if c.peek() == Some(b'<') {
                 let text = c.s.get(start..c.pos).unwrap_or("").trim_end();
                 if !text.is_empty() {
-                    display = Some(text.into());
+                    display = Some(text);
                 }
             } else {
                 c.pos = start;
-                return Self::parse_addr_spec(c);
+                return Self::scan_addr_spec(c, seen);
             }
         }
         // `<` addr-spec `>`; no white space inside the brackets.
         if !c.eat(b'<') {
             return Err("expected <");
         }
-        let inner = c.take_while(|b| b != b'>');
+        let rest = c.rest();
+        let uri_text = rest
+            .get(..crate::text::find_byte(rest.as_bytes(), b'>').unwrap_or(rest.len()))
+            .unwrap_or_default();
+        c.pos += uri_text.len();
         if !c.eat(b'>') {
             return Err("unterminated <URI>");
         }
-        let uri = Uri::parse(inner).map_err(|e| e.as_str())?;
-        let params = Params::parse(c)?;
-        Ok(NameAddr {
+        let uri = Uri::scan(uri_text).map_err(|e| e.as_str())?;
+        let params = Params::scan(c, seen)?;
+        Ok(NameAddrScan {
             display,
+            uri_text,
             uri,
             params,
             bracketed: true,
         })
     }
 
-    fn parse_addr_spec(c: &mut Cursor<'_>) -> Result<NameAddr, &'static str> {
+    fn scan_addr_spec(
+        c: &mut Cursor<'a>,
+        seen: impl FnMut(&'a str, Option<(usize, usize)>),
+    ) -> Result<NameAddrScan<'a>, &'static str> {
         let rest = c.rest();
         // The URI ends at white space, a comma, or (RFC 3261 §20) the first ';' after the
         // host part: user parts may contain ';' so look for it after any '@'.
@@ -127,31 +182,28 @@ impl NameAddr {
             .find(';')
             .map_or(token.len(), |i| after_user + i);
         let uri_text = &token[..uri_end];
-        let uri = Uri::parse(uri_text).map_err(|e| e.as_str())?;
+        let uri = Uri::scan(uri_text).map_err(|e| e.as_str())?;
         if uri.has_headers() || (uri.scheme() != Scheme::Other && uri_text.contains('?')) {
             return Err("URI with headers must be enclosed in <>");
         }
         c.pos += uri_end;
-        let params = Params::parse(c)?;
-        Ok(NameAddr {
+        let params = Params::scan(c, seen)?;
+        Ok(NameAddrScan {
             display: None,
+            uri_text,
             uri,
             params,
             bracketed: false,
         })
     }
 
-    /// Parses a comma-separated list of values (Contact, Route, ...).
-    pub fn parse_list(s: &str) -> Result<Vec<NameAddr>, &'static str> {
-        let s = crate::text::unfold(s);
-        let mut out = Vec::new();
-        for part in crate::text::split_commas(&s) {
-            if part.trim().is_empty() {
-                return Err("empty list element");
-            }
-            out.push(NameAddr::parse(part)?);
+    pub(crate) fn into_name_addr(self) -> NameAddr {
+        NameAddr {
+            display: self.display.map(Into::into),
+            uri: self.uri.into_uri(self.uri_text),
+            params: self.params.into_params(),
+            bracketed: self.bracketed,
         }
-        Ok(out)
     }
 }
 
@@ -182,6 +234,14 @@ impl ContactValue {
             return Ok(ContactValue::Star);
         }
         NameAddr::parse_list(s).map(ContactValue::List)
+    }
+
+    /// Checks a value, already unfolded, as [`ContactValue::parse`] does, building nothing.
+    pub(crate) fn check_unfolded(s: &str) -> Result<(), &'static str> {
+        if s.trim() == "*" {
+            return Ok(());
+        }
+        NameAddr::check_unfolded_list(s)
     }
 }
 

@@ -9,10 +9,6 @@ use std::fmt;
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Params(Box<str>);
 
-fn is_value_char(c: u8) -> bool {
-    crate::text::is_token(c) || matches!(c, b':' | b'[' | b']')
-}
-
 /// Iterates `;name[=value]` over normalized text; quoted values may hold ';' and '='.
 struct Iter<'a> {
     s: &'a str,
@@ -50,33 +46,35 @@ impl<'a> Iterator for Iter<'a> {
     }
 }
 
-impl Params {
-    pub fn new() -> Self {
-        Params(Box::from(""))
+/// A parameter list [`Params::scan`] checked: its text as written.
+pub(crate) struct ParamsText<'a> {
+    text: &'a str,
+    /// Where `text` starts in the text that was scanned.
+    at: usize,
+    spaced: bool,
+}
+
+impl<'a> ParamsText<'a> {
+    /// The list a scan found at `text[at..to]`, spaced as it said, found again.
+    pub(crate) fn again(text: &'a str, (at, to): (usize, usize), spaced: bool) -> Option<Self> {
+        Some(ParamsText {
+            text: text.get(at..to)?,
+            at,
+            spaced,
+        })
+    }
+    /// Where the list is in the text that was scanned, and whether it has white space to
+    /// normalize: what [`ParamsText::again`] needs.
+    pub(crate) fn span(&self) -> ((usize, usize), bool) {
+        ((self.at, self.at + self.text.len()), self.spaced)
     }
 
-    /// Parses `*( SEMI generic-param )` at the cursor; stops at the first character that cannot
-    /// continue the list (the caller decides whether that is an error).
-    pub(crate) fn parse(c: &mut Cursor<'_>) -> Result<Params, &'static str> {
-        let begin = c.pos;
-        let mut spaced = false;
-        while c.eat_sep(b';') {
-            let name = c.token().ok_or("empty parameter")?;
-            let _ = name;
-            let before = c.pos;
-            if c.eat_sep(b'=') {
-                spaced |= c.pos - before > 1;
-                if c.peek() == Some(b'"') {
-                    c.quoted().ok_or("unterminated quoted parameter")?;
-                } else if c.take_while(is_value_char).is_empty() {
-                    return Err("empty parameter value");
-                }
-            }
-        }
-        let text = c.s.get(begin..c.pos).unwrap_or("");
-        // Normalize away the white space SWS allows around ';' and '=' (quoted values untouched).
-        if !spaced && !text.bytes().any(crate::text::is_ws) {
-            return Ok(Params(text.into()));
+    /// The list kept, with the white space SWS allows around ';' and '=' normalized away
+    /// (quoted values untouched).
+    pub(crate) fn into_params(self) -> Params {
+        let text = self.text;
+        if !self.spaced && !text.bytes().any(crate::text::is_ws) {
+            return Params(text.into());
         }
         let mut out = String::with_capacity(text.len());
         let mut in_q = false;
@@ -98,7 +96,51 @@ impl Params {
                 out.push(ch);
             }
         }
-        Ok(Params(out.into()))
+        Params(out.into())
+    }
+}
+
+impl Params {
+    pub fn new() -> Self {
+        Params(Box::from(""))
+    }
+
+    /// Parses `*( SEMI generic-param )` at the cursor; stops at the first character that cannot
+    /// continue the list (the caller decides whether that is an error).
+    pub(crate) fn parse(c: &mut Cursor<'_>) -> Result<Params, &'static str> {
+        Params::scan(c, |_, _| {}).map(ParamsText::into_params)
+    }
+
+    /// Checks `*( SEMI generic-param )` at the cursor like [`Params::parse`], without building
+    /// anything. `seen` gets each parameter's name and the range of its value in the cursor's
+    /// text (quotes included), in order: the same pairs [`Params::iter`] would give.
+    pub(crate) fn scan<'a>(
+        c: &mut Cursor<'a>,
+        mut seen: impl FnMut(&'a str, Option<(usize, usize)>),
+    ) -> Result<ParamsText<'a>, &'static str> {
+        let begin = c.pos;
+        let mut spaced = false;
+        while c.eat_sep(b';') {
+            let name = c.token().ok_or("empty parameter")?;
+            let before = c.pos;
+            let mut value = None;
+            if c.eat_sep(b'=') {
+                spaced |= c.pos - before > 1;
+                let start = c.pos;
+                if c.peek() == Some(b'"') {
+                    c.quoted().ok_or("unterminated quoted parameter")?;
+                } else if c.take_while(crate::text::is_param_value).is_empty() {
+                    return Err("empty parameter value");
+                }
+                value = Some((start, c.pos));
+            }
+            seen(name, value);
+        }
+        Ok(ParamsText {
+            text: c.s.get(begin..c.pos).unwrap_or(""),
+            at: begin,
+            spaced,
+        })
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&str, Option<&str>)> {

@@ -53,7 +53,9 @@ impl Message {
                 r.headers.push(h.clone());
             }
         }
+        // The same core lines in the same order: what is known of them carries over.
         r.core = req.core.clone();
+        r.core.reindex(&r.headers);
         if let (Some(tag), None) = (to_tag, req.to_tag()) {
             if r.set_to_tag(tag).is_err() {
                 // A request without To never parses; nothing to add the tag to.

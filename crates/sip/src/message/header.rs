@@ -2,6 +2,7 @@
 //! untouched header is relayed byte for byte, folding and odd spacing included.
 
 use crate::header_name::HeaderName;
+use crate::text::is_ws;
 use bytes::Bytes;
 use std::fmt;
 
@@ -47,9 +48,7 @@ impl Header {
     pub fn value(&self) -> &str {
         let bytes = self.raw.get(self.value_start as usize..).unwrap_or(&[]);
         // Header sections are checked to be UTF-8 when parsed and built from `&str`.
-        std::str::from_utf8(bytes)
-            .unwrap_or("")
-            .trim_matches(|c: char| c == ' ' || c == '\t' || c == '\r' || c == '\n')
+        trim_value(std::str::from_utf8(bytes).unwrap_or(""))
     }
 
     /// The header line exactly as it will be written (without the final CRLF).
@@ -62,4 +61,12 @@ impl fmt::Debug for Header {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", String::from_utf8_lossy(&self.raw))
     }
+}
+
+/// A header value without the white space around it (folding inside is kept).
+pub(super) fn trim_value(v: &str) -> &str {
+    let b = v.as_bytes();
+    let start = b.iter().position(|&c| !is_ws(c)).unwrap_or(b.len());
+    let end = b.iter().rposition(|&c| !is_ws(c)).map_or(start, |i| i + 1);
+    v.get(start..end).unwrap_or("")
 }

@@ -3,10 +3,12 @@
 //! The start line, every header line and the body keep the bytes they arrived with; a message
 //! nobody changed serializes to exactly the bytes that were parsed, and a header nobody changed
 //! is written back byte for byte. The headers every layer needs on every message (top Via,
-//! From, To, CSeq) are validated at parse time and kept typed; everything else is parsed on
-//! demand from its text. This room owns no I/O and knows nothing of transactions.
+//! From, To, Call-ID, CSeq) are validated at parse time and located; their typed values are
+//! built on first read (`core`), and everything else is parsed on demand from its text. This
+//! room owns no I/O and knows nothing of transactions.
 
 mod build;
+mod core;
 mod header;
 mod parse;
 mod typed;
@@ -22,6 +24,7 @@ use crate::headers::{CSeq, NameAddr, Via};
 use crate::method::Method;
 use crate::uri::Uri;
 use bytes::Bytes;
+use core::Core;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum StartLine {
@@ -29,16 +32,7 @@ pub enum StartLine {
     Response { code: u16, reason: Box<str> },
 }
 
-/// The headers every layer reads, typed once.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-struct Core {
-    top_via: Option<Via>,
-    from: Option<NameAddr>,
-    to: Option<NameAddr>,
-    cseq: Option<CSeq>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct Message {
     start: StartLine,
     /// The start line as received, while the start line is unchanged.
@@ -47,8 +41,22 @@ pub struct Message {
     body: Bytes,
     /// The whole message as received, while nothing is changed.
     original: Option<Bytes>,
+    /// Where the core headers are in `headers`, and their typed values once read.
     core: Core,
 }
+
+/// Two messages are equal when their start lines, header lines and bodies are (`core` is found
+/// from the header lines, so comparing it would add nothing).
+impl PartialEq for Message {
+    fn eq(&self, other: &Self) -> bool {
+        self.start == other.start
+            && self.start_raw == other.start_raw
+            && self.headers == other.headers
+            && self.body == other.body
+            && self.original == other.original
+    }
+}
+impl Eq for Message {}
 
 impl Message {
     /// Parses one message from a datagram (RFC 3261 §18.3: extra bytes after the body that
@@ -122,25 +130,42 @@ impl Message {
     }
 
     pub fn top_via(&self) -> Option<&Via> {
-        self.core.top_via.as_ref()
+        self.core.top_via(&self.headers)
     }
     pub fn from_hdr(&self) -> Option<&NameAddr> {
-        self.core.from.as_ref()
+        self.core.from(&self.headers)
     }
     pub fn to_hdr(&self) -> Option<&NameAddr> {
-        self.core.to.as_ref()
+        self.core.to(&self.headers)
     }
     pub fn cseq(&self) -> Option<&CSeq> {
         self.core.cseq.as_ref()
     }
     pub fn call_id(&self) -> Option<&str> {
-        self.header_value(&HeaderName::CallId)
+        self.headers.get(self.core.call_id?).map(Header::value)
     }
     pub fn from_tag(&self) -> Option<&str> {
-        self.core.from.as_ref().and_then(NameAddr::tag)
+        self.tag(self.core.from, || self.from_hdr())
     }
     pub fn to_tag(&self) -> Option<&str> {
-        self.core.to.as_ref().and_then(NameAddr::tag)
+        self.tag(self.core.to, || self.to_hdr())
+    }
+
+    fn tag<'a>(
+        &'a self,
+        at: Option<core::AddrAt>,
+        typed: impl FnOnce() -> Option<&'a NameAddr>,
+    ) -> Option<&'a str> {
+        let at = at?;
+        match at.tag {
+            core::Tag::Absent => None,
+            core::Tag::At(a, b) => self
+                .headers
+                .get(at.index)?
+                .value()
+                .get(a as usize..b as usize),
+            core::Tag::Unknown => typed().and_then(NameAddr::tag),
+        }
     }
 
     // ---- changes ----------------------------------------------------------------------
@@ -149,47 +174,25 @@ impl Message {
         self.original = None;
     }
 
-    fn refresh_core(&mut self, name: &HeaderName) -> Result<(), Error> {
-        let bad = |n: &HeaderName| {
-            Error::ApiMisuse(match n {
-                HeaderName::Via => "invalid Via value",
-                HeaderName::From => "invalid From value",
-                HeaderName::To => "invalid To value",
-                _ => "invalid CSeq value",
-            })
-        };
-        match name {
-            HeaderName::Via => {
-                self.core.top_via = match self.header(name) {
-                    Some(h) => Via::parse_list(h.value())
-                        .ok()
-                        .and_then(|v| v.into_iter().next()),
-                    None => None,
-                };
-                if self.header(name).is_some() && self.core.top_via.is_none() {
-                    return Err(bad(name));
-                }
-            }
-            HeaderName::From | HeaderName::To => {
-                let v = match self.header(name) {
-                    Some(h) => Some(NameAddr::parse(h.value()).map_err(|_| bad(name))?),
-                    None => None,
-                };
-                if *name == HeaderName::From {
-                    self.core.from = v;
-                } else {
-                    self.core.to = v;
-                }
-            }
-            HeaderName::CSeq => {
-                self.core.cseq = match self.header(name) {
-                    Some(h) => Some(CSeq::parse(h.value()).map_err(|_| bad(name))?),
-                    None => None,
-                };
-            }
-            _ => {}
+    /// Finds the core headers again after the lines named `name` changed (lines of other
+    /// names may have moved).
+    fn lines_changed(&mut self, name: &HeaderName) -> Result<(), Error> {
+        if *name == HeaderName::Contact {
+            self.core.contacts_checked = false;
         }
-        Ok(())
+        if !Self::is_core(name) {
+            self.core.reindex(&self.headers);
+            return Ok(());
+        }
+        if self.core.refresh(&self.headers, name) {
+            return Ok(());
+        }
+        Err(Error::ApiMisuse(match name {
+            HeaderName::Via => "invalid Via value",
+            HeaderName::From => "invalid From value",
+            HeaderName::To => "invalid To value",
+            _ => "invalid CSeq value",
+        }))
     }
 
     /// Checks a value for a core header before it goes in.
@@ -218,12 +221,8 @@ impl Message {
     pub fn push_header(&mut self, name: HeaderName, value: &str) -> Result<(), Error> {
         Self::validate_core(&name, value)?;
         self.touched();
-        let core = Self::is_core(&name);
         self.headers.push(Header::new(name.clone(), value));
-        if core {
-            self.refresh_core(&name)?;
-        }
-        Ok(())
+        self.lines_changed(&name)
     }
 
     /// Appends an existing header (for example one copied from another message, byte for byte).
@@ -232,10 +231,7 @@ impl Message {
         self.touched();
         let name = h.name().clone();
         self.headers.push(h);
-        if Self::is_core(&name) {
-            self.refresh_core(&name)?;
-        }
-        Ok(())
+        self.lines_changed(&name)
     }
 
     /// Inserts a header line before every other header of the same name (for Via, Route,
@@ -249,10 +245,7 @@ impl Message {
             .position(|h| *h.name() == name)
             .unwrap_or(0);
         self.headers.insert(at, Header::new(name.clone(), value));
-        if Self::is_core(&name) {
-            self.refresh_core(&name)?;
-        }
-        Ok(())
+        self.lines_changed(&name)
     }
 
     /// Replaces every header of that name by one line holding `value`, at the first one's place.
@@ -271,10 +264,7 @@ impl Message {
             }
             None => self.headers.push(new),
         }
-        if Self::is_core(&name) {
-            self.refresh_core(&name)?;
-        }
-        Ok(())
+        self.lines_changed(&name)
     }
 
     /// Removes every header of that name; returns how many were removed.
@@ -285,7 +275,7 @@ impl Message {
         if n > 0 {
             self.touched();
             // Removing a core header cannot make it invalid.
-            let _ = self.refresh_core(name);
+            let _ = self.lines_changed(name);
         }
         n
     }
@@ -295,7 +285,7 @@ impl Message {
         let i = self.headers.iter().position(|h| h.name() == name)?;
         self.touched();
         let h = self.headers.remove(i);
-        let _ = self.refresh_core(name);
+        let _ = self.lines_changed(name);
         Some(h)
     }
 
@@ -332,9 +322,8 @@ impl Message {
     /// Sets the To tag (a UAS does this on its first non-100 response).
     pub fn set_to_tag(&mut self, tag: &str) -> Result<(), Error> {
         let mut to = self
-            .core
-            .to
-            .clone()
+            .to_hdr()
+            .cloned()
             .ok_or(Error::ApiMisuse("no To header"))?;
         to.set_tag(tag);
         self.set_header(HeaderName::To, &to.to_string())

@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::error::{InvalidMessage, ParseError};
+use crate::headers::ContactValue;
 use proptest::prelude::*;
 
 const INVITE: &str = "INVITE sip:2000@tether.example.com SIP/2.0\r\n\
@@ -200,6 +201,172 @@ fn builder_produces_parseable_request() {
     let back = Message::parse(m.to_bytes()).unwrap();
     assert_eq!(back.method(), Some(&Method::Options));
     assert_eq!(back.header_value(&HeaderName::ContentLength), Some("0"));
+}
+
+#[test]
+fn core_reads_follow_edits_that_move_lines() {
+    let mut m = parse(INVITE).unwrap();
+    // Read everything once so the typed values are kept, then move every line down by one.
+    assert_eq!(m.top_via().unwrap().branch(), Some("z9hG4bK776asdhds"));
+    assert_eq!(m.from_hdr().unwrap().tag(), Some("1928301774"));
+    m.prepend_header(HeaderName::Route, "<sip:proxy.example.com;lr>")
+        .unwrap();
+    assert_eq!(m.headers()[0].name(), &HeaderName::Route);
+    assert_eq!(m.call_id(), Some("a84b4c76e66710@pc33.example.com"));
+    assert_eq!(m.from_tag(), Some("1928301774"));
+    assert_eq!(m.to_tag(), None);
+    assert_eq!(m.top_via().unwrap().branch(), Some("z9hG4bK776asdhds"));
+    // Removing the top Via forgets the kept value.
+    m.push_header(
+        HeaderName::Via,
+        "SIP/2.0/TCP 198.51.100.1;branch=z9hG4bKsecond",
+    )
+    .unwrap();
+    m.remove_first(&HeaderName::Via).unwrap();
+    assert_eq!(m.top_via().unwrap().branch(), Some("z9hG4bKsecond"));
+    m.remove_headers(&HeaderName::Via);
+    assert!(m.top_via().is_none());
+    m.set_header(HeaderName::From, "<sip:carol@example.com>;tag=new")
+        .unwrap();
+    assert_eq!(m.from_tag(), Some("new"));
+    assert_eq!(m.from_hdr().unwrap().uri.as_str(), "sip:carol@example.com");
+    m.remove_headers(&HeaderName::CallId);
+    assert_eq!(m.call_id(), None);
+    m.push_header(HeaderName::CallId, "again@host").unwrap();
+    assert_eq!(m.call_id(), Some("again@host"));
+}
+
+#[test]
+fn tags_of_folded_and_spaced_headers() {
+    let folded = INVITE
+        .replace(
+            "From: \"Alice\" <sip:+14155550100@192.0.2.10>;tag=1928301774",
+            "From: \"Alice\"\r\n <sip:+14155550100@192.0.2.10>\r\n\t; tag = 1928301774 ;x",
+        )
+        .replace(
+            "To: <sip:2000@tether.example.com>",
+            "t: sip:2000@tether.example.com;tag=\"q t\"",
+        );
+    let m = parse(&folded).unwrap();
+    assert_eq!(m.from_tag(), Some("1928301774"));
+    assert_eq!(m.from_hdr().unwrap().tag(), Some("1928301774"));
+    assert_eq!(m.to_tag(), Some("\"q t\""));
+    assert_eq!(&m.to_bytes()[..], folded.as_bytes());
+    // A flag `tag` without a value is no tag, and the first `tag` is the one that counts.
+    let flag = INVITE.replace(";tag=1928301774", ";tag;tag=2");
+    assert_eq!(parse(&flag).unwrap().from_tag(), None);
+}
+
+#[test]
+fn messages_share_across_threads_and_compare_by_content() {
+    fn shared<T: Send + Sync + Clone>() {}
+    shared::<Message>();
+    let a = parse(INVITE).unwrap();
+    let b = parse(INVITE).unwrap();
+    // Reading typed values keeps them, which must not change equality.
+    assert!(a.top_via().is_some() && a.from_hdr().is_some() && a.to_hdr().is_some());
+    assert_eq!(a, b);
+    let c = a.clone();
+    assert_eq!(c.top_via(), b.top_via());
+    assert_eq!(c, b);
+}
+
+#[test]
+fn utf8_is_checked_past_the_first_block_and_with_bare_line_feeds() {
+    // A header section longer than the block checked in one go: the lines after it are
+    // checked one by one.
+    let long = format!(
+        "X-Long: {}\r\nSubject: caf\u{e9} \u{2603}\r\n",
+        "a".repeat(5000)
+    );
+    let text = INVITE.replace("Content-Type:", &format!("{long}Content-Type:"));
+    let m = parse(&text).unwrap();
+    assert_eq!(
+        m.header_value(&HeaderName::Subject),
+        Some("caf\u{e9} \u{2603}")
+    );
+    assert_eq!(&m.to_bytes()[..], text.as_bytes());
+    for bad in [&b"\xff"[..], b"\xc3", b"\xe2\x98"] {
+        let mut raw = text.clone().into_bytes();
+        let at = text.find("caf").unwrap();
+        raw.splice(at..at, bad.iter().copied());
+        assert_eq!(
+            Message::parse(raw).unwrap_err().error,
+            Error::InvalidMessage(InvalidMessage::NotUtf8)
+        );
+    }
+    // Bare LF line ends, UTF-8 in a header, and a binary body.
+    let lf = "OPTIONS sip:a@b SIP/2.0\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\nFrom: \"J\u{f6}rg\" <sip:j@b>;tag=1\nTo: <sip:a@b>\nCall-ID: c\nCSeq: 1 OPTIONS\nContent-Length: 2\n\n";
+    let mut raw = lf.as_bytes().to_vec();
+    raw.extend_from_slice(b"\xff\xfe");
+    let m = Message::parse(raw.clone()).unwrap();
+    assert_eq!(
+        m.from_hdr().unwrap().display_name().as_deref(),
+        Some("J\u{f6}rg")
+    );
+    assert_eq!(&m.body()[..], b"\xff\xfe");
+    raw[lf.find("sip:j").unwrap()] = 0xff;
+    assert_eq!(
+        Message::parse(raw).unwrap_err().error,
+        Error::InvalidMessage(InvalidMessage::NotUtf8)
+    );
+    // Which error wins is unchanged: a malformed line anywhere, then non-UTF-8 text, then
+    // the first header value that does not check.
+    let mut bytes = INVITE
+        .replace("X-Odd-Header :", "X-Odd-Header :\u{e9}")
+        .replace("Max-Forwards: 70", "Max-Forwards: 700")
+        .into_bytes();
+    let e_acute = bytes
+        .windows(2)
+        .position(|w| w == "\u{e9}".as_bytes())
+        .unwrap();
+    bytes[e_acute] = 0xff;
+    assert_eq!(
+        Message::parse(bytes.clone()).unwrap_err().error,
+        Error::InvalidMessage(InvalidMessage::NotUtf8)
+    );
+    let mut broken_line = bytes.clone();
+    let at = bytes
+        .windows(12)
+        .position(|w| w == b"Content-Type")
+        .unwrap();
+    broken_line[at + 7] = b' ';
+    assert_eq!(
+        Message::parse(broken_line).unwrap_err().error,
+        Error::InvalidMessage(InvalidMessage::HeaderLine)
+    );
+    bytes[e_acute..e_acute + 2].copy_from_slice(b"xx");
+    assert!(matches!(
+        Message::parse(bytes).unwrap_err().error,
+        Error::InvalidMessage(InvalidMessage::Header(HeaderName::MaxForwards, _))
+    ));
+}
+
+#[test]
+fn contact_is_the_first_value_unless_a_line_is_a_star() {
+    let two = INVITE.replace(
+        "Contact: <sip:alice@192.0.2.10:5060>\r\n",
+        "Contact: \"A\" <sip:alice@192.0.2.10:5060>;expires=60, <sip:b@c>\r\nm: <sip:d@e>\r\n",
+    );
+    let m = parse(&two).unwrap();
+    let first = m.contact().unwrap().unwrap();
+    assert_eq!(first.uri.as_str(), "sip:alice@192.0.2.10:5060");
+    assert_eq!(first.expires(), Some(60));
+    match m.contacts().unwrap() {
+        Some(ContactValue::List(l)) => assert_eq!((l.len(), &l[0]), (3, &first)),
+        other => panic!("{other:?}"),
+    }
+    let star = INVITE.replace("Contact: <sip:alice@192.0.2.10:5060>", "Contact:  * ");
+    assert_eq!(parse(&star).unwrap().contact(), Ok(None));
+    // Lines added after parsing are checked when read.
+    let mut m = parse(INVITE).unwrap();
+    m.push_header(HeaderName::Contact, "*").unwrap();
+    assert_eq!(m.contact(), Ok(None));
+    m.set_header(HeaderName::Contact, "<sip:x@y>, <bad")
+        .unwrap();
+    assert!(m.contact().is_err());
+    m.remove_headers(&HeaderName::Contact);
+    assert_eq!(m.contact(), Ok(None));
 }
 
 // ---- property test ---------------------------------------------------------------------

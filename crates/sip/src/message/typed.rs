@@ -9,6 +9,8 @@ use crate::headers::{
     misc, ContactValue, ContentType, NameAddr, RAck, Reason, Replaces, SessionExpires, Via,
 };
 
+use crate::text::{split_commas, unfold};
+
 type Res<T> = Result<T, InvalidMessage>;
 
 impl Message {
@@ -59,10 +61,30 @@ impl Message {
     }
     /// The first Contact's name-addr, the remote target of a dialog.
     pub fn contact(&self) -> Res<Option<NameAddr>> {
-        Ok(match self.contacts()? {
-            Some(ContactValue::List(l)) => l.into_iter().next(),
-            _ => None,
-        })
+        if !self.core.contacts_checked {
+            return Ok(match self.contacts()? {
+                Some(ContactValue::List(l)) => l.into_iter().next(),
+                _ => None,
+            });
+        }
+        // Every line parses (the parser checked them): the answer is `None` when any line is
+        // `*`, else the first value of the first line, and only that one is built.
+        let mut first = None;
+        for h in self.headers_named(&HeaderName::Contact) {
+            let v = h.value();
+            if v.trim() == "*" {
+                return Ok(None);
+            }
+            first = first.or(Some(v));
+        }
+        let Some(v) = first else {
+            return Ok(None);
+        };
+        let v = unfold(v);
+        let first = split_commas(&v).next().unwrap_or_default();
+        NameAddr::parse(first)
+            .map(Some)
+            .map_err(|w| InvalidMessage::Header(HeaderName::Contact, w))
     }
     pub fn routes(&self) -> Res<Vec<NameAddr>> {
         self.typed_list(HeaderName::Route, NameAddr::parse_list)

@@ -1,5 +1,5 @@
 //! Trunk policy: what a circuit does that a SIP leg does not. Each trunk has a channel pool
-//! sized by its kind ([`capacity`]) and hunted in its configured order ([`pool`]), an inbound
+//! sized by its kind ([`capacity`]) and hunted in its configured order (`pool.rs`), an inbound
 //! access list entry ([`peer`]), usage counters ([`usage`]) and a Q.850 <-> SIP cause table
 //! ([`crate::cause`]). [`TrunkSet`] holds them all, built from the provisioned trunks.
 //!

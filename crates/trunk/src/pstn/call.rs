@@ -37,6 +37,8 @@ pub enum CallState {
 pub(crate) enum Step {
     Answer,
     Hangup,
+    /// The network's no-answer timer.
+    NoAnswer,
 }
 
 /// What the simulator shows of a live call.

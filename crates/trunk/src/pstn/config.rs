@@ -24,6 +24,7 @@
 //! ```toml
 //! first_rtp_port = 20000
 //! otherwise = { kind = "answer", after_ms = 1000 }
+//! no_answer_ms = 180000            # optional: release calls still ringing after 3 min (480, cause 19)
 //!
 //! [[rules]]
 //! pattern = "02xx"
@@ -101,6 +102,11 @@ pub struct PstnConfig {
     /// back here after 65534. Must be even.
     #[serde(default = "default_first_rtp_port")]
     pub first_rtp_port: u16,
+    /// The network's no-answer timer: a call still ringing this long after its INVITE is
+    /// released with 480 and Q.850 cause 19 (no answer from user). None (the default): ringing
+    /// numbers ring until the caller gives up.
+    #[serde(default)]
+    pub no_answer_ms: Option<u64>,
 }
 
 impl Default for PstnConfig {
@@ -109,6 +115,7 @@ impl Default for PstnConfig {
             rules: default_rules(),
             otherwise: default_otherwise(),
             first_rtp_port: default_first_rtp_port(),
+            no_answer_ms: None,
         }
     }
 }

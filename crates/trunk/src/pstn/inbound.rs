@@ -2,7 +2,7 @@
 //! inside a call's dialog, ACKs, CANCELs, responses and failures of our own requests, and
 //! transactions ending. This room routes; the script (`script.rs`) decides what a call does.
 
-use super::call::{Call, CallState};
+use super::call::{Call, CallState, Step};
 use super::media::CallMedia;
 use super::plan::{dialed_number, Script};
 use super::{PstnSimulator, Transmit, SUPPORTED};
@@ -208,13 +208,21 @@ impl PstnSimulator {
 
         match answer_after {
             Some(after) if after.is_zero() => self.answer(now, id),
-            Some(after) => {
+            _ => {
                 self.ring(now, id);
+                let no_answer = self.plan.no_answer;
+                // A delay too large for the clock means never.
+                let at = |d: std::time::Duration| now.checked_add(d);
+                let step = match (answer_after, no_answer) {
+                    (Some(a), Some(n)) if n <= a => at(n).map(|t| (t, Step::NoAnswer)),
+                    (Some(a), _) => at(a).map(|t| (t, Step::Answer)),
+                    (None, Some(n)) => at(n).map(|t| (t, Step::NoAnswer)),
+                    (None, None) => None,
+                };
                 if let Some(c) = self.calls.get_mut(&id) {
-                    c.step = Some((now + after, super::call::Step::Answer));
+                    c.step = step;
                 }
             }
-            None => self.ring(now, id),
         }
         self.pump(now, id);
     }

@@ -171,10 +171,27 @@ impl PstnSimulator {
         }
     }
 
-    /// The transport lost its connection to `peer` (or could not send to it).
+    /// The transport lost its connection to `peer` (or could not send to it): its transactions
+    /// end, and so do the calls that came from it (no BYE can reach it).
     pub fn handle_transport_error(&mut self, now: Instant, peer: Peer) {
         self.txns
             .handle_transport_error(now, tether_sip::transaction::TransportFailure::Peer(peer));
+        self.drain(now);
+        let lost: Vec<CallId> = self
+            .calls
+            .values()
+            .filter(|c| c.peer == peer)
+            .map(|c| c.id)
+            .collect();
+        for id in lost {
+            if let Some(call) = self.calls.get_mut(&id) {
+                if call.state != CallState::Ringing {
+                    self.stats.ended_by_network += 1;
+                }
+                call.session.end_early();
+            }
+            self.pump(now, id);
+        }
         self.drain(now);
     }
 

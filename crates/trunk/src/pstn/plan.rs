@@ -115,6 +115,7 @@ pub(crate) struct Plan {
     rules: Vec<(Pattern, Action)>,
     otherwise: Action,
     pub first_rtp_port: u16,
+    pub no_answer: Option<Duration>,
 }
 
 impl Plan {
@@ -140,6 +141,7 @@ impl Plan {
                 pattern: None,
             },
             first_rtp_port: cfg.first_rtp_port,
+            no_answer: cfg.no_answer_ms.map(Duration::from_millis),
         })
     }
 

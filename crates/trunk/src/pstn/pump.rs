@@ -21,6 +21,7 @@ impl PstnSimulator {
                 match step {
                     Step::Answer => self.answer(now, id),
                     Step::Hangup => self.hang_up(now, id),
+                    Step::NoAnswer => self.release_unanswered(now, id),
                 }
             }
         }

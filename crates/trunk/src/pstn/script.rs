@@ -57,8 +57,32 @@ impl PstnSimulator {
         }
         call.state = CallState::Answered;
         call.answered_at = Some(now);
-        call.step = call.hangup_after.map(|d| (now + d, Step::Hangup));
+        // A delay too large for the clock means never.
+        call.step = call
+            .hangup_after
+            .and_then(|d| now.checked_add(d))
+            .map(|t| (t, Step::Hangup));
         self.stats.answered += 1;
+    }
+
+    /// The network's no-answer timer fired: 480 with Q.850 cause 19.
+    pub(super) fn release_unanswered(&mut self, now: Instant, id: CallId) {
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
+        if call.state != CallState::Ringing {
+            return;
+        }
+        let Ok(mut r) = call.session.create_response(&call.invite, 480) else {
+            return;
+        };
+        let reason = Q850Reason::new(Q850Cause::NO_ANSWER).to_string();
+        if r.push_header(HeaderName::Reason, &reason).is_err() {
+            return;
+        }
+        if call.session.send_response(now, r).is_ok() {
+            *self.stats.rejected.entry(480).or_default() += 1;
+        }
     }
 
     /// The called party hangs up (see [`PstnSimulator::hangup`]).

@@ -17,7 +17,8 @@ pub struct PstnStats {
     pub cancelled: u64,
     /// Answered calls the caller ended with BYE.
     pub ended_by_caller: u64,
-    /// Answered calls the simulated network ended with BYE (hangup, `hangup_after`, no ACK).
+    /// Answered calls the simulated network ended: with BYE (hangup, `hangup_after`, no ACK),
+    /// or without one when the transport to the caller failed.
     pub ended_by_network: u64,
     /// 2xx never acknowledged (the dialog layer gave up and sent BYE).
     pub ack_timeouts: u64,

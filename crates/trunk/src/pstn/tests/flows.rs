@@ -462,3 +462,87 @@ fn a_tcp_caller_gets_a_tcp_contact() {
     );
     assert_eq!(h.sim.calls()[0].peer, from);
 }
+
+#[test]
+fn the_no_answer_timer_releases_ringing_calls_with_480_cause_19() {
+    let cfg = PstnConfig {
+        no_answer_ms: Some(60_000),
+        ..PstnConfig::default()
+    };
+    let mut h = Harness::with(cfg);
+    let inv = invite("sip:5550400@198.51.100.7", "na", Some(OFFER));
+    h.call(inv.clone());
+    // A number that would answer later than the timer is released too; one that answers
+    // earlier is not.
+    h.call(invite("sip:5550299@198.51.100.7", "na-ok", Some(OFFER)));
+    assert_eq!(h.sim.poll_timeout(), Some(h.at(ms(2000))));
+    h.run_to(ms(60_000));
+    let got = h.take();
+    let last = &got.last().unwrap().1;
+    assert_eq!(got.last().unwrap().0, ms(60_000));
+    assert_eq!((status(last), reason_cause(last)), (Some(480), Some(19)));
+    assert_eq!(h.sim.stats().rejected_with(480), 1);
+    assert_eq!(h.sim.calls().len(), 1);
+    h.send(ack_for_non_2xx(&inv, last).unwrap());
+}
+
+#[test]
+fn a_lost_connection_ends_the_calls_that_came_over_it() {
+    let mut h = Harness::new();
+    let from = Peer::tcp(SocketAddr::from(([192, 0, 2, 10], 49152)));
+    h.sim
+        .handle_message(
+            h.now,
+            invite("sip:5550101@198.51.100.7", "tcp1", Some(OFFER)),
+            from,
+        )
+        .unwrap();
+    h.sim
+        .handle_message(
+            h.now,
+            invite("sip:5550400@198.51.100.7", "tcp2", Some(OFFER)),
+            from,
+        )
+        .unwrap();
+    while h.sim.poll_output().is_some() {}
+    h.call(invite("sip:5550101@198.51.100.7", "udp", Some(OFFER)));
+    h.take();
+    assert_eq!(h.sim.calls().len(), 3);
+    h.sim.handle_transport_error(h.now, from);
+    let left: Vec<String> = h.sim.calls().into_iter().map(|c| c.sip_call_id).collect();
+    assert_eq!(left, ["udp"]);
+    assert_eq!(
+        h.sim.stats().ended_by_network,
+        1,
+        "one of the two was answered"
+    );
+    assert!(
+        h.sim.poll_output().is_none(),
+        "nothing can be sent to a lost peer"
+    );
+}
+
+#[test]
+fn huge_delays_do_not_overflow_the_clock() {
+    let mut cfg = PstnConfig {
+        no_answer_ms: Some(u64::MAX),
+        ..PstnConfig::default()
+    };
+    let mut rule = Rule::new("08xx", Behavior::Answer { after_ms: u64::MAX });
+    rule.hangup_after_ms = Some(u64::MAX);
+    cfg.rules.insert(0, rule);
+    let mut rule = Rule::new("11xx", Behavior::Answer { after_ms: 0 });
+    rule.hangup_after_ms = Some(u64::MAX);
+    cfg.rules.insert(0, rule);
+    let mut h = Harness::with(cfg);
+    h.call(invite("sip:5550801@198.51.100.7", "huge", Some(OFFER)));
+    h.call(invite("sip:5551101@198.51.100.7", "huge2", Some(OFFER)));
+    assert_eq!(h.summary(), [(0, "180".to_owned()), (0, "200".to_owned())]);
+    // Only the transactions' own timers run; the calls stay as they are (their steps are
+    // unschedulable, or centuries away, depending on the platform's clock range).
+    h.run_to(Duration::from_secs(3600));
+    assert!(h.take().is_empty());
+    let century = h.at(Duration::from_secs(100 * 365 * 24 * 3600));
+    assert!(h.sim.poll_timeout().is_none_or(|t| t > century));
+    assert_eq!(h.sim.calls().len(), 2);
+}
