@@ -52,6 +52,8 @@ pub const REFERENCE: &str = r#"CONFIGURATION (TOML, every key optional; unknown 
   listen = "127.0.0.1:5070"       # its SIP address (UDP and TCP)
   first_rtp_port = 20000          # RTP port in the first call's SDP (even)
   otherwise = { kind = "answer", after_ms = 1000 }   # numbers no rule matches
+  no_answer_ms = 180000           # release calls still ringing this long (480, cause 19);
+                                  # default: ringing numbers ring until the caller gives up
   [[pstn.rules]]                  # tried in order; any rule replaces the default plan:
   pattern = "02xx"                #   matched on the END of the dialed number, x = any digit
   behavior = { kind = "answer", after_ms = 2000 }    # answer | voicemail (after_ms), ring,
@@ -327,6 +329,8 @@ pub struct Pstn {
     pub otherwise: pstn::Behavior,
     #[serde(default = "default_first_rtp_port")]
     pub first_rtp_port: u16,
+    #[serde(default)]
+    pub no_answer_ms: Option<u64>,
 }
 
 impl Default for Pstn {
@@ -337,6 +341,7 @@ impl Default for Pstn {
             rules: pstn::default_rules(),
             otherwise: default_pstn_otherwise(),
             first_rtp_port: default_first_rtp_port(),
+            no_answer_ms: None,
         }
     }
 }
@@ -355,6 +360,7 @@ impl Pstn {
             rules: self.rules.clone(),
             otherwise: self.otherwise.clone(),
             first_rtp_port: self.first_rtp_port,
+            no_answer_ms: self.no_answer_ms,
         }
     }
 
@@ -588,12 +594,14 @@ mod tests {
     fn pstn_dial_plan() {
         let c = parse(
             "[pstn]\nfirst_rtp_port = 30000\notherwise = { kind = \"reject\", status = 404 }\n\
+             no_answer_ms = 60000\n\
              [[pstn.rules]]\npattern = \"12xx\"\nbehavior = { kind = \"answer\", after_ms = 250 }\n\
              hangup_after_ms = 5000\n",
         )
         .expect("plan");
         assert_eq!(c.pstn.rules.len(), 1);
         assert_eq!(c.pstn.plan().first_rtp_port, 30000);
+        assert_eq!(c.pstn.plan().no_answer_ms, Some(60000));
         assert_eq!(
             c.pstn.otherwise,
             pstn::Behavior::Reject {
