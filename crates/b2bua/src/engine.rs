@@ -111,26 +111,12 @@ fn reason_cause(m: &Message) -> Option<u8> {
     })
 }
 
-/// RFC 3398 §8.2.6.1: the Q.850 cause a SIP failure status stands for.
+/// RFC 3398: the Q.850 cause a SIP failure status stands for (31, normal unspecified, when the
+/// table has none).
 pub fn sip_to_q850(status: u16) -> u8 {
-    match status {
-        400 | 405 | 406 | 410..=416 | 420 | 421 | 423 | 505 | 513 => 127,
-        401..=403 | 407 => 21,
-        404 | 485 | 604 => 1,
-        408 | 504 => 102,
-        480 => 18,
-        482 | 483 => 25,
-        484 => 28,
-        486 | 600 => 17,
-        487 => 16,
-        488 | 606 => 65,
-        500 => 41,
-        501 => 79,
-        502 => 38,
-        503 => 34,
-        603 => 21,
-        _ => 31,
-    }
+    tether_trunk::cause::rfc3398::sip_to_q850(status)
+        .map(|c| c.value())
+        .unwrap_or(31)
 }
 
 impl Engine {
@@ -432,39 +418,40 @@ impl Engine {
             .and_then(|f| f.uri.user().map(str::to_owned))
             .unwrap_or_default();
 
-        // Who is calling: a trunk peer or a registered phone; nobody else.
-        let (css, calling, source_trunk, orig_device) =
-            if let Some(t) = channels::identify(&snap, from.addr) {
-                let css = t.inbound_css.clone().unwrap_or_default();
-                (
-                    css,
-                    received_calling.clone(),
-                    Some(t.clone()),
-                    String::new(),
-                )
-            } else if let Some(dev) = self.registrar.device_at(from, now).map(str::to_owned) {
-                let d = snap.device(&dev);
-                let css = d.and_then(|d| d.css.clone()).unwrap_or_default();
-                let dn = snap
-                    .lines_of(&dev)
-                    .next()
-                    .map(|l| l.dn.clone())
-                    .unwrap_or(received_calling.clone());
-                (css, dn, None, dev)
-            } else {
-                self.stats.refused_unknown_source += 1;
-                return self.refuse(
-                    now,
-                    txn,
-                    &invite,
-                    &Refusal::new(
-                        403,
-                        "Forbidden",
-                        21,
-                        format!("{} is not a trunk or a registered phone", from.addr),
-                    ),
-                );
-            };
+        // Who is calling: a registered phone (its exact address, so a softphone on the same
+        // host as a trunk peer is still the phone) or a trunk peer; nobody else.
+        let phone = self.registrar.device_at(from, now).map(str::to_owned);
+        let (css, calling, source_trunk, orig_device) = if let Some(dev) = phone {
+            let d = snap.device(&dev);
+            let css = d.and_then(|d| d.css.clone()).unwrap_or_default();
+            let dn = snap
+                .lines_of(&dev)
+                .next()
+                .map(|l| l.dn.clone())
+                .unwrap_or(received_calling.clone());
+            (css, dn, None, dev)
+        } else if let Some(t) = channels::identify(&snap, from.addr) {
+            let css = t.inbound_css.clone().unwrap_or_default();
+            (
+                css,
+                received_calling.clone(),
+                Some(t.clone()),
+                String::new(),
+            )
+        } else {
+            self.stats.refused_unknown_source += 1;
+            return self.refuse(
+                now,
+                txn,
+                &invite,
+                &Refusal::new(
+                    403,
+                    "Forbidden",
+                    21,
+                    format!("{} is not a trunk or a registered phone", from.addr),
+                ),
+            );
+        };
 
         // The inbound trunk's channel.
         if let Some(t) = &source_trunk {

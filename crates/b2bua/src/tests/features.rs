@@ -77,3 +77,33 @@ fn call_forward_all_loops_are_refused() {
     let st = b.statuses_to(PSTN, Method::Invite);
     assert!(st.contains(&482), "{st:?}");
 }
+
+/// A softphone on the same host as a trunk peer is still the phone once it has registered:
+/// its calls carry its DN and its device's calling search space.
+#[test]
+fn a_registered_phone_is_recognised_before_a_trunk_on_its_host() {
+    let mut p = provisioning(None);
+    p.put(Object::Trunk(tether_store::model::Trunk {
+        name: "pbx-on-phone-host".into(),
+        kind: tether_store::model::TrunkKind::Sip,
+        peer: PHONE.split(':').next().unwrap_or_default().into(),
+        did: None,
+        hunting: tether_store::model::Hunting::Ascending,
+        channels: None,
+        inbound_css: Some("Inbound-CSS".into()),
+        cause_map: vec![],
+    }));
+    let mut b = Bench::new(p);
+    register_phone(&mut b);
+    b.deliver(&invite("host", "dave", "2000", PHONE), PHONE);
+    let leg = b
+        .take_to(PSTN)
+        .into_iter()
+        .find(|m| m.method() == Some(&Method::Invite))
+        .expect("the call is extended");
+    assert_eq!(
+        leg.from_hdr().and_then(|f| f.uri.user()),
+        Some("2001"),
+        "presented as the phone's DN"
+    );
+}
