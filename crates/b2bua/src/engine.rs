@@ -29,6 +29,14 @@ use crate::registrar::Registrar;
 use crate::route::{self, Destination, Refusal};
 use crate::timers::{TimerKind, TimerQueue};
 
+/// Who made a call attempt and what they dialed, for the CDR of a refused attempt.
+struct Attempt<'a> {
+    calling: &'a str,
+    called: &'a str,
+    span: Option<&'a str>,
+    device: &'a str,
+}
+
 /// Counters for metrics.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Stats {
@@ -457,17 +465,13 @@ impl Engine {
         if let Some(t) = &source_trunk {
             if !self.channels.seize(t) {
                 let r = Refusal::new(503, "Service Unavailable", 34, "trunk full");
-                let cdr = self.refused_cdr(
-                    now,
-                    &invite,
-                    &received_calling,
-                    &called,
-                    Some(&t.name),
-                    "",
-                    r.cause,
-                );
-                self.out.push_back(Output::Cdr(Box::new(cdr)));
-                return self.refuse(now, txn, &invite, &r);
+                let who = Attempt {
+                    calling: &received_calling,
+                    called: &called,
+                    span: Some(&t.name),
+                    device: "",
+                };
+                return self.refuse_attempt(now, txn, &invite, &r, &who);
             }
         }
         let release_inbound = |this: &mut Engine| {
@@ -482,17 +486,13 @@ impl Engine {
             Err(r) => {
                 release_inbound(self);
                 let span = source_trunk.as_ref().map(|t| t.name.as_str());
-                let cdr = self.refused_cdr(
-                    now,
-                    &invite,
-                    &presented.number,
-                    &called,
+                let who = Attempt {
+                    calling: &presented.number,
+                    called: &called,
                     span,
-                    &orig_device,
-                    r.cause,
-                );
-                self.out.push_back(Output::Cdr(Box::new(cdr)));
-                return self.refuse(now, txn, &invite, &r);
+                    device: &orig_device,
+                };
+                return self.refuse_attempt(now, txn, &invite, &r, &who);
             }
         };
 
@@ -551,17 +551,13 @@ impl Engine {
                         format!("{device} is not registered"),
                     );
                     let span = source_trunk.as_ref().map(|t| t.name.as_str());
-                    let cdr = self.refused_cdr(
-                        now,
-                        &invite,
-                        &presented.number,
-                        &called,
+                    let who = Attempt {
+                        calling: &presented.number,
+                        called: &called,
                         span,
-                        &orig_device,
-                        r.cause,
-                    );
-                    self.out.push_back(Output::Cdr(Box::new(cdr)));
-                    return self.refuse(now, txn, &invite, &r);
+                        device: &orig_device,
+                    };
+                    return self.refuse_attempt(now, txn, &invite, &r, &who);
                 }
                 fork = targets.len() > 1;
             }
@@ -661,36 +657,36 @@ impl Engine {
         self.check_all_failed(now, id);
     }
 
-    /// The record of a call refused before any leg started (it still counts as an attempt).
-    #[allow(clippy::too_many_arguments)]
-    fn refused_cdr(
+    /// Refuses a call attempt before any leg started. It still counts as an attempt and
+    /// leaves a CDR with the refusal's cause and no connect time.
+    fn refuse_attempt(
         &mut self,
         now: Instant,
+        txn: TxnId,
         invite: &Message,
-        calling: &str,
-        called: &str,
-        span: Option<&str>,
-        orig_device: &str,
-        cause: u8,
-    ) -> Cdr {
+        r: &Refusal,
+        who: &Attempt<'_>,
+    ) {
         let id = self.next_call;
         self.next_call += 1;
         self.stats.attempts += 1;
         self.stats.failed += 1;
         let t = self.epoch(now);
-        Cdr {
+        let cdr = Cdr {
             global_call_id: id,
             orig_leg_call_identifier: invite.call_id().unwrap_or_default().to_owned(),
             date_time_origination: t,
             date_time_disconnect: t,
-            calling_party_number: calling.to_owned(),
-            original_called_party_number: called.to_owned(),
-            final_called_party_number: called.to_owned(),
-            orig_device_name: orig_device.to_owned(),
-            orig_span: span.unwrap_or_default().to_owned(),
-            dest_cause_value: cause,
+            calling_party_number: who.calling.to_owned(),
+            original_called_party_number: who.called.to_owned(),
+            final_called_party_number: who.called.to_owned(),
+            orig_device_name: who.device.to_owned(),
+            orig_span: who.span.unwrap_or_default().to_owned(),
+            dest_cause_value: r.cause,
             ..Cdr::default()
-        }
+        };
+        self.out.push_back(Output::Cdr(Box::new(cdr)));
+        self.refuse(now, txn, invite, r);
     }
 
     /// Sends the INVITE of B leg `leg`: seizes a trunk channel and builds the request.

@@ -35,7 +35,7 @@ impl Backend {
 }
 
 macro_rules! migrations {
-    ($dir:literal: $($version:literal $file:literal $name:literal),* $(,)?) => {
+    ($($version:literal $dir:literal $file:literal $name:literal),* $(,)?) => {
         vec![$(Migration::new(
             $version,
             Cow::Borrowed($name),
@@ -49,10 +49,10 @@ macro_rules! migrations {
 fn migrator(backend: Backend) -> Migrator {
     let list = match backend {
         Backend::Sqlite => {
-            migrations!("sqlite": 1 "0001" "provisioning", 2 "0002" "cdr", 3 "0003" "version")
+            migrations!(1 "common" "0001" "provisioning", 2 "sqlite" "0002" "cdr", 3 "common" "0003" "version")
         }
         Backend::Postgres => {
-            migrations!("postgres": 1 "0001" "provisioning", 2 "0002" "cdr", 3 "0003" "version")
+            migrations!(1 "common" "0001" "provisioning", 2 "postgres" "0002" "cdr", 3 "common" "0003" "version")
         }
     };
     Migrator {

@@ -1,5 +1,5 @@
--- PostgreSQL twin of migrations/sqlite/0001. Provisioning model of SPEC.md §1. Booleans are BIGINT 0/1 and times are epoch milliseconds
--- so that the same statements run on SQLite and PostgreSQL. Cross-object rules (limits, number
+-- Provisioning model of SPEC.md §1, one file for SQLite and PostgreSQL. Booleans are BIGINT 0/1
+-- and times epoch milliseconds so that the same statements run on both. Cross-object rules (limits, number
 -- equivalence, references) are enforced by the store before a write; the unique indexes below
 -- are the cluster-wide backstop when two nodes write at once.
 CREATE TABLE users (
