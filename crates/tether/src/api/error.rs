@@ -176,6 +176,16 @@ impl IntoResponse for ApiError {
         let status = self.status;
         let challenge = self.challenge;
         let mut response = (status, axum::Json(self.0)).into_response();
+        if matches!(
+            status,
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN | StatusCode::PAYLOAD_TOO_LARGE
+        ) {
+            // These are answered before the request body is read, and the server then closes
+            // the connection: say so, so that a client does not send its next request on it.
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
         if challenge {
             let h = response.headers_mut();
             h.append(
