@@ -62,7 +62,9 @@ pub const REFERENCE: &str = r#"CONFIGURATION (TOML, every key optional; unknown 
                                   # 02xx answers after 2 s, 03xx busy (486), 04xx rings
                                   # forever, 05xx unallocated (404), 06xx voicemail after
                                   # 0.5 s, 07xx echo, 09xx congestion (503, cause 34),
-                                  # anything else rings and answers after 1 s
+                                  # anything else rings and answers after 1 s; and for the
+                                  # demo's hang-up scenario 08xx answers at once and hangs
+                                  # up after 2 s
 
   [log]
   format = "human"                # or "json": one JSON object per line
@@ -323,7 +325,7 @@ pub struct Pstn {
     pub enabled: bool,
     #[serde(default = "default_pstn_listen")]
     pub listen: SocketAddr,
-    #[serde(default = "pstn::default_rules")]
+    #[serde(default = "default_pstn_rules")]
     pub rules: Vec<pstn::Rule>,
     #[serde(default = "default_pstn_otherwise")]
     pub otherwise: pstn::Behavior,
@@ -338,12 +340,25 @@ impl Default for Pstn {
         Pstn {
             enabled: true,
             listen: default_pstn_listen(),
-            rules: pstn::default_rules(),
+            rules: default_pstn_rules(),
             otherwise: default_pstn_otherwise(),
             first_rtp_port: default_first_rtp_port(),
             no_answer_ms: None,
         }
     }
+}
+
+/// The built-in simulator's rules when `[pstn]` writes none: the simulator's documented
+/// default plan, then one rule of the demo's own for `sip-scenarios/rd-hangs-up.xml`: numbers
+/// ending `08xx` answer at once and hang up 2 s later.
+pub fn default_pstn_rules() -> Vec<pstn::Rule> {
+    let mut rules = pstn::default_rules();
+    rules.push(pstn::Rule {
+        pattern: "08xx".into(),
+        behavior: pstn::Behavior::Answer { after_ms: 0 },
+        hangup_after_ms: Some(2000),
+    });
+    rules
 }
 
 fn default_pstn_otherwise() -> pstn::Behavior {
@@ -609,7 +624,18 @@ mod tests {
                 cause: None
             }
         );
-        assert_eq!(Config::default().pstn.plan(), pstn::PstnConfig::default());
+        // The simulator's default plan, and the demo's 08xx after it.
+        let plan = Config::default().pstn.plan();
+        let sim = pstn::PstnConfig::default();
+        assert_eq!(plan.rules[..sim.rules.len()], sim.rules[..]);
+        assert_eq!(plan.rules.len(), sim.rules.len() + 1);
+        assert_eq!(plan.rules[sim.rules.len()].pattern, "08xx");
+        assert_eq!(plan.rules[sim.rules.len()].hangup_after_ms, Some(2000));
+        assert_eq!(
+            (plan.otherwise, plan.first_rtp_port, plan.no_answer_ms),
+            (sim.otherwise, sim.first_rtp_port, sim.no_answer_ms)
+        );
+        assert_eq!(parse("[pstn]\n").expect("empty").pstn, Pstn::default());
         let s =
             parse("[pstn]\n\n[[pstn.rules]]\npattern = \"12zz\"\nbehavior = { kind = \"ring\" }\n")
                 .unwrap_err()
