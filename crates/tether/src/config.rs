@@ -46,6 +46,10 @@ pub const REFERENCE: &str = r#"CONFIGURATION (TOML, every key optional; unknown 
   drain_seconds = 30              # on SIGINT/SIGTERM: refuse new calls (503 + Retry-After) and
                                   # wait this long at most for active calls to end
   max_calls = 100000              # calls at once; more are refused 503
+  max_transactions = 1000000      # SIP transactions at once, more requests are refused 503;
+                                  # a finished one lingers 32 s (RFC 3261 timers) with its
+                                  # messages (about 5 KB), and a call makes 3 or 4: a steady
+                                  # R calls/s holds about 100 x R
 
   [pstn]
   enabled = true                  # run the built-in PSTN simulator behind the demo's trunks
@@ -272,6 +276,8 @@ pub struct Sip {
     pub drain_seconds: u64,
     #[serde(default = "default_max_calls")]
     pub max_calls: usize,
+    #[serde(default = "default_max_transactions")]
+    pub max_transactions: usize,
 }
 
 impl Default for Sip {
@@ -283,6 +289,7 @@ impl Default for Sip {
             domain: None,
             drain_seconds: default_drain_seconds(),
             max_calls: default_max_calls(),
+            max_transactions: default_max_transactions(),
         }
     }
 }
@@ -295,6 +302,11 @@ fn default_drain_seconds() -> u64 {
 }
 fn default_max_calls() -> usize {
     100_000
+}
+/// Room for about 10,000 short calls a second: finished transactions linger 32 s, three or
+/// four per call.
+fn default_max_transactions() -> usize {
+    1_000_000
 }
 
 impl Sip {
@@ -577,6 +589,7 @@ mod tests {
         );
         assert_eq!(c.sip.listen_tcp, c.sip.listen_udp);
         assert_eq!(c.sip.drain_seconds, 30);
+        assert_eq!(c.sip.max_transactions, 1_000_000);
         assert!(c.pstn.enabled);
         assert_eq!(c.pstn.listen.to_string(), "127.0.0.1:5070");
         assert_eq!(c.log.format, LogFormat::Human);
@@ -587,6 +600,7 @@ mod tests {
         let c = parse(
             "[sip]\nlisten_udp = [\"10.0.0.1:5060\", \"[::1]:5060\"]\nlisten_tcp = []\n\
              advertised = \"192.0.2.1:5060\"\ndomain = \"pbx.example.com\"\ndrain_seconds = 5\n\
+             max_transactions = 5000\n\
              [pstn]\nenabled = false\nlisten = \"127.0.0.1:6070\"\n[log]\nformat = \"json\"\n",
         )
         .expect("sections");
@@ -594,6 +608,7 @@ mod tests {
         assert!(c.sip.listen_tcp.is_empty());
         assert_eq!(c.sip.domain.as_deref(), Some("pbx.example.com"));
         assert_eq!(c.sip.drain_seconds, 5);
+        assert_eq!(c.sip.max_transactions, 5000);
         assert!(!c.pstn.enabled);
         assert_eq!(c.pstn.listen.port(), 6070);
         assert_eq!(c.log.format, LogFormat::Json);
