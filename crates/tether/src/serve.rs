@@ -236,7 +236,7 @@ pub async fn run(settings: Settings) -> Result<(), ServeError> {
     let transport = bound.transport.clone();
     let io = driver::Io {
         inbound: bound.inbound,
-        sender: Sender::new(bound.transport, failures_tx),
+        sender: Sender::new(bound.transport, failures_tx, bound.udp_tcp_threshold),
         failures: failures_rx,
         metrics: metrics_rx,
         cdrs: cdr_tx,
