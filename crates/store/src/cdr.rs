@@ -93,8 +93,10 @@ const COLUMNS: [&str; 22] = [
     "id",
 ];
 
-/// Rows per INSERT statement: 21 values each, well under every engine's parameter limit.
-const ROWS_PER_STATEMENT: usize = 100;
+/// Rows per INSERT statement: 21 values each. Few, because binding is quadratic in the
+/// statement's parameters on SQLite (sqlx looks each one up by name, and SQLite finds a name by
+/// walking the list): 100 rows a statement made binding most of the CDR writer's time.
+const ROWS_PER_STATEMENT: usize = 10;
 
 fn big(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)

@@ -46,6 +46,10 @@ pub const REFERENCE: &str = r#"CONFIGURATION (TOML, every key optional; unknown 
   drain_seconds = 30              # on SIGINT/SIGTERM: refuse new calls (503 + Retry-After) and
                                   # wait this long at most for active calls to end
   max_calls = 100000              # calls at once; more are refused 503
+  max_transactions = 1000000      # SIP transactions at once, more requests are refused 503;
+                                  # a finished one lingers 32 s (RFC 3261 timers) with its
+                                  # messages (about 5 KB), and a call makes 3 or 4: a steady
+                                  # R calls/s holds about 100 x R
 
   [pstn]
   enabled = true                  # run the built-in PSTN simulator behind the demo's trunks
@@ -62,7 +66,9 @@ pub const REFERENCE: &str = r#"CONFIGURATION (TOML, every key optional; unknown 
                                   # 02xx answers after 2 s, 03xx busy (486), 04xx rings
                                   # forever, 05xx unallocated (404), 06xx voicemail after
                                   # 0.5 s, 07xx echo, 09xx congestion (503, cause 34),
-                                  # anything else rings and answers after 1 s
+                                  # anything else rings and answers after 1 s; and for the
+                                  # demo's hang-up scenario 08xx answers at once and hangs
+                                  # up after 2 s
 
   [log]
   format = "human"                # or "json": one JSON object per line
@@ -270,6 +276,8 @@ pub struct Sip {
     pub drain_seconds: u64,
     #[serde(default = "default_max_calls")]
     pub max_calls: usize,
+    #[serde(default = "default_max_transactions")]
+    pub max_transactions: usize,
 }
 
 impl Default for Sip {
@@ -281,6 +289,7 @@ impl Default for Sip {
             domain: None,
             drain_seconds: default_drain_seconds(),
             max_calls: default_max_calls(),
+            max_transactions: default_max_transactions(),
         }
     }
 }
@@ -293,6 +302,11 @@ fn default_drain_seconds() -> u64 {
 }
 fn default_max_calls() -> usize {
     100_000
+}
+/// Room for about 10,000 short calls a second: finished transactions linger 32 s, three or
+/// four per call.
+fn default_max_transactions() -> usize {
+    1_000_000
 }
 
 impl Sip {
@@ -323,7 +337,7 @@ pub struct Pstn {
     pub enabled: bool,
     #[serde(default = "default_pstn_listen")]
     pub listen: SocketAddr,
-    #[serde(default = "pstn::default_rules")]
+    #[serde(default = "default_pstn_rules")]
     pub rules: Vec<pstn::Rule>,
     #[serde(default = "default_pstn_otherwise")]
     pub otherwise: pstn::Behavior,
@@ -338,12 +352,25 @@ impl Default for Pstn {
         Pstn {
             enabled: true,
             listen: default_pstn_listen(),
-            rules: pstn::default_rules(),
+            rules: default_pstn_rules(),
             otherwise: default_pstn_otherwise(),
             first_rtp_port: default_first_rtp_port(),
             no_answer_ms: None,
         }
     }
+}
+
+/// The built-in simulator's rules when `[pstn]` writes none: the simulator's documented
+/// default plan, then one rule of the demo's own for `sip-scenarios/rd-hangs-up.xml`: numbers
+/// ending `08xx` answer at once and hang up 2 s later.
+pub fn default_pstn_rules() -> Vec<pstn::Rule> {
+    let mut rules = pstn::default_rules();
+    rules.push(pstn::Rule {
+        pattern: "08xx".into(),
+        behavior: pstn::Behavior::Answer { after_ms: 0 },
+        hangup_after_ms: Some(2000),
+    });
+    rules
 }
 
 fn default_pstn_otherwise() -> pstn::Behavior {
@@ -562,6 +589,7 @@ mod tests {
         );
         assert_eq!(c.sip.listen_tcp, c.sip.listen_udp);
         assert_eq!(c.sip.drain_seconds, 30);
+        assert_eq!(c.sip.max_transactions, 1_000_000);
         assert!(c.pstn.enabled);
         assert_eq!(c.pstn.listen.to_string(), "127.0.0.1:5070");
         assert_eq!(c.log.format, LogFormat::Human);
@@ -572,6 +600,7 @@ mod tests {
         let c = parse(
             "[sip]\nlisten_udp = [\"10.0.0.1:5060\", \"[::1]:5060\"]\nlisten_tcp = []\n\
              advertised = \"192.0.2.1:5060\"\ndomain = \"pbx.example.com\"\ndrain_seconds = 5\n\
+             max_transactions = 5000\n\
              [pstn]\nenabled = false\nlisten = \"127.0.0.1:6070\"\n[log]\nformat = \"json\"\n",
         )
         .expect("sections");
@@ -579,6 +608,7 @@ mod tests {
         assert!(c.sip.listen_tcp.is_empty());
         assert_eq!(c.sip.domain.as_deref(), Some("pbx.example.com"));
         assert_eq!(c.sip.drain_seconds, 5);
+        assert_eq!(c.sip.max_transactions, 5000);
         assert!(!c.pstn.enabled);
         assert_eq!(c.pstn.listen.port(), 6070);
         assert_eq!(c.log.format, LogFormat::Json);
@@ -609,7 +639,18 @@ mod tests {
                 cause: None
             }
         );
-        assert_eq!(Config::default().pstn.plan(), pstn::PstnConfig::default());
+        // The simulator's default plan, and the demo's 08xx after it.
+        let plan = Config::default().pstn.plan();
+        let sim = pstn::PstnConfig::default();
+        assert_eq!(plan.rules[..sim.rules.len()], sim.rules[..]);
+        assert_eq!(plan.rules.len(), sim.rules.len() + 1);
+        assert_eq!(plan.rules[sim.rules.len()].pattern, "08xx");
+        assert_eq!(plan.rules[sim.rules.len()].hangup_after_ms, Some(2000));
+        assert_eq!(
+            (plan.otherwise, plan.first_rtp_port, plan.no_answer_ms),
+            (sim.otherwise, sim.first_rtp_port, sim.no_answer_ms)
+        );
+        assert_eq!(parse("[pstn]\n").expect("empty").pstn, Pstn::default());
         let s =
             parse("[pstn]\n\n[[pstn.rules]]\npattern = \"12zz\"\nbehavior = { kind = \"ring\" }\n")
                 .unwrap_err()

@@ -1,5 +1,9 @@
 //! The demo provisioning `tether serve` seeds into an empty database, so that a newcomer can
 //! call and be called at once (README "Run Tether"). One batch, through the admin write path.
+//! Besides alice and bob, it holds one device per SIPp scenario of `sip-scenarios/`
+//! ([`scenarios`]).
+
+pub mod scenarios;
 
 use std::net::SocketAddr;
 
@@ -91,7 +95,7 @@ pub fn changes(pstn: SocketAddr) -> Vec<Change> {
         answer_too_late_ms: 19000,
         delay_before_ringing_ms: 4000,
     };
-    let objects = vec![
+    let mut objects = vec![
         Object::Partition(partition(INTERNAL, "Directory numbers")),
         Object::Partition(partition(PSTN, "Routes to the PSTN")),
         Object::Css(css(
@@ -175,5 +179,6 @@ pub fn changes(pstn: SocketAddr) -> Vec<Change> {
         Object::RemoteDestination(rd("JabberRD", "+14157777777", true)),
         Object::RemoteDestination(rd("Mobile", "+14155550100", false)),
     ];
+    objects.extend(scenarios::objects(&pstn.to_string()));
     objects.into_iter().map(Change::Create).collect()
 }

@@ -19,6 +19,7 @@ pub struct Pstn {
     sim: PstnSimulator,
     transport: TransportLayer,
     inbound: mpsc::Receiver<Inbound>,
+    udp_tcp_threshold: Option<usize>,
     /// Where it listens (UDP; TCP on the same port when free).
     pub addr: SocketAddr,
 }
@@ -39,13 +40,13 @@ pub async fn bind(listen: SocketAddr, plan: PstnConfig) -> Result<Pstn, SipError
     } else {
         listen
     };
-    let (transport, inbound) = TransportLayer::bind(TransportConfig {
+    let tc = TransportConfig {
         udp: vec![addr],
         tcp: vec![addr],
         ..TransportConfig::default()
-    })
-    .await
-    .map_err(SipError::Bind)?;
+    };
+    let udp_tcp_threshold = tc.udp_tcp_threshold;
+    let (transport, inbound) = TransportLayer::bind(tc).await.map_err(SipError::Bind)?;
     let mut local = addr;
     if local.ip().is_unspecified() {
         local.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
@@ -56,6 +57,7 @@ pub async fn bind(listen: SocketAddr, plan: PstnConfig) -> Result<Pstn, SipError
         sim,
         transport,
         inbound,
+        udp_tcp_threshold,
         addr,
     })
 }
@@ -67,10 +69,11 @@ impl Pstn {
             mut sim,
             transport,
             mut inbound,
+            udp_tcp_threshold,
             addr,
         } = self;
         let (failures_tx, mut failures) = mpsc::channel(1024);
-        let mut sender = Sender::new(transport.clone(), failures_tx);
+        let mut sender = Sender::new(transport.clone(), failures_tx, udp_tcp_threshold);
         loop {
             let next = sim.poll_timeout();
             tokio::select! {

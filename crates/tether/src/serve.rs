@@ -194,7 +194,7 @@ pub async fn run(settings: Settings) -> Result<(), ServeError> {
             Some(outcome) => tracing::info!(
                 objects = outcome.created,
                 pstn = %pstn,
-                "seeded the demo provisioning (user alice on CTRIDalice, DN 2000; user bob on SIPbob, DN 2001)"
+                "seeded the demo provisioning (user alice on CTRIDalice, DN 2000; user bob on SIPbob, DN 2001; scenario devices on DNs 2100-2106)"
             ),
             None => tracing::debug!("database already provisioned; no demo seed"),
         }
@@ -236,7 +236,7 @@ pub async fn run(settings: Settings) -> Result<(), ServeError> {
     let transport = bound.transport.clone();
     let io = driver::Io {
         inbound: bound.inbound,
-        sender: Sender::new(bound.transport, failures_tx),
+        sender: Sender::new(bound.transport, failures_tx, bound.udp_tcp_threshold),
         failures: failures_rx,
         metrics: metrics_rx,
         cdrs: cdr_tx,

@@ -71,6 +71,11 @@ fn rows(table: &str) -> Vec<Vec<&str>> {
         .collect()
 }
 
+/// Remote destinations in the demo: alice's two and the scenario devices' eight.
+const DEMO_RDS: usize = 10;
+/// Users in the demo: alice, bob and the owner of the scenario devices.
+const DEMO_USERS: usize = 3;
+
 /// A demo server whose admin token is generated into the working directory.
 fn demo() -> (Env, Server) {
     let env = Env::new(Backend::Sqlite, false, true).expect("sqlite env");
@@ -91,13 +96,15 @@ fn tables_and_json_with_the_token_file() {
     assert!(table.iter().any(|r| r.first() == Some(&"alice")), "{users}");
     let rds = ok(&env, &s, &["remote-destinations", "list"]);
     assert_eq!(
-        rows(&rds),
+        rows(&rds)[..3],
         [
             vec!["DEVICE", "NAME", "NUMBER", "ACTIVE"],
             vec!["CTRIDalice", "JabberRD", "+14157777777", "true"],
             vec!["CTRIDalice", "Mobile", "+14155550100", "false"],
         ]
     );
+    // Alice's two, then the scenario devices' eight.
+    assert_eq!(rows(&rds).len(), 1 + DEMO_RDS, "{rds}");
     let lines = ok(
         &env,
         &s,
@@ -116,7 +123,7 @@ fn tables_and_json_with_the_token_file() {
     // --json is the server's JSON.
     let json: Value = serde_json::from_str(&ok(&env, &s, &["users", "list", "--json"]))
         .expect("users list --json parses");
-    assert_eq!(json["total"], 2);
+    assert_eq!(json["total"], DEMO_USERS);
     assert_eq!(json["items"][0]["id"], "alice");
     let line: Value = serde_json::from_str(&ok(
         &env,
@@ -130,12 +137,12 @@ fn tables_and_json_with_the_token_file() {
     let r = ctl(&env, &s, &["users", "list", "--limit", "1"]);
     assert_eq!(rows(&r.stdout).len(), 2, "{r}");
     assert!(
-        r.stderr.contains("rows 1-1 of 2") && r.stderr.contains("--offset 1"),
+        r.stderr.contains(&format!("rows 1-1 of {DEMO_USERS}")) && r.stderr.contains("--offset 1"),
         "{r}"
     );
     let all: Value =
         serde_json::from_str(&ok(&env, &s, &["users", "list", "--all", "--json"])).expect("json");
-    assert_eq!(all["items"].as_array().map(Vec::len), Some(2));
+    assert_eq!(all["items"].as_array().map(Vec::len), Some(DEMO_USERS));
 
     // create, update (typed by the field: the number stays a string), get, delete.
     ok(
@@ -410,9 +417,13 @@ fn import_reports_failed_rows_and_export_writes_csv() {
         ],
     );
     assert_eq!(r.code, Some(0), "{r}");
-    assert!(r.stderr.contains("wrote 2 remote-destinations"), "{r}");
+    assert!(
+        r.stderr
+            .contains(&format!("wrote {DEMO_RDS} remote-destinations")),
+        "{r}"
+    );
     let written = std::fs::read_to_string(&out_file).expect("exported file");
-    assert_eq!(written.lines().count(), 3, "{written}");
+    assert_eq!(written.lines().count(), 1 + DEMO_RDS, "{written}");
     let r = ctl(&env, &s, &["import", "users", "missing.csv"]);
     assert_eq!(r.code, Some(2), "{r}");
 }

@@ -200,7 +200,9 @@ fn demo_seed_token_file_and_restart(backend: Backend) {
         .collect()
     };
     let before = counts(&s);
-    assert_eq!(&before[..4], &[2, 2, 2, 2]);
+    // Users, devices, lines, RDs: alice's and bob's, and the SIPp scenario devices (owned
+    // by user `scenarios`: seven devices and lines, eight RDs).
+    assert_eq!(&before[..4], &[3, 9, 9, 10]);
     let version = s.get("/api/v1/health", &Auth::None).json()["snapshot_version"].clone();
     let status = s.stop();
     assert!(status.success(), "graceful stop on SIGTERM: {status}");
@@ -1010,7 +1012,7 @@ fn bulk_csv_round_trip(backend: Backend) {
         Some("id,name,mobility_enabled,cti_enabled,max_remote_destinations,admin,password")
     );
     let rows: Vec<&str> = lines.collect();
-    assert_eq!(rows.len(), 2);
+    assert_eq!(rows.len(), 3, "alice, bob and the scenario devices' owner");
     assert!(rows[0].starts_with("alice,Alice Example,true,true,4,false,"));
     assert!(
         rows.iter().all(|r| r.ends_with(',')),
@@ -1107,9 +1109,10 @@ fn bulk_csv_round_trip(backend: Backend) {
         let out = csv("GET", &format!("/api/v1/bulk/{kind}"), None);
         let r = csv("POST", &format!("/api/v1/bulk/{kind}"), Some(&out.body));
         assert_eq!(r.status, 200, "{kind}: {}", r.body);
+        // alice's, bob's and the seven scenario devices (and their lines).
         assert_eq!(
             (r.json()["created"].as_u64(), r.json()["updated"].as_u64()),
-            (Some(0), Some(2))
+            (Some(0), Some(9))
         );
         assert_eq!(
             csv("GET", &format!("/api/v1/bulk/{kind}"), None).body,

@@ -180,6 +180,7 @@ impl TransportLayer {
             let s = UdpSocket::bind(addr)
                 .await
                 .map_err(|source| TransportError::Bind { addr, source })?;
+            udp::grow_buffers(&s);
             let bound = s
                 .local_addr()
                 .map_err(|source| TransportError::Bind { addr, source })?;

@@ -14,6 +14,26 @@ use std::sync::Arc;
 use tokio::net::UdpSocket;
 use tracing::{debug, trace};
 
+/// What a UDP socket's receive and send buffers are asked to hold (the kernel caps it at
+/// `net.core.rmem_max` / `wmem_max`; Linux counts bookkeeping in it too). The default, about
+/// 200 KiB on Linux, is a few milliseconds of traffic at thousands of calls a second: a short
+/// stall of the task reading it (another process on the core, a large table growing) and
+/// datagrams are dropped, which SIP only repairs with 500 ms retransmissions.
+pub const SOCKET_BUFFER: usize = 8 << 20;
+
+/// Asks for [`SOCKET_BUFFER`]-sized buffers on `socket`; the kernel gives what it allows.
+pub(super) fn grow_buffers(socket: &UdpSocket) {
+    let s = socket2::SockRef::from(socket);
+    for (what, result) in [
+        ("receive", s.set_recv_buffer_size(SOCKET_BUFFER)),
+        ("send", s.set_send_buffer_size(SOCKET_BUFFER)),
+    ] {
+        if let Err(e) = result {
+            debug!(error = %e, "cannot grow the UDP {what} buffer");
+        }
+    }
+}
+
 /// Receives datagrams until shutdown.
 pub(super) async fn recv_loop(ctx: TaskCtx, socket: Arc<UdpSocket>) {
     let max = ctx.shared.settings.max_message_size;
@@ -90,4 +110,33 @@ pub(super) fn pick(
         .iter()
         .find(|(local, _)| local.is_ipv4() == to.is_ipv4())
         .map(|(_, s)| s.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The receive buffer grows to what the kernel allows (Linux reports twice the size it
+    /// was asked for, bookkeeping included, capped by `net.core.rmem_max`).
+    #[tokio::test]
+    async fn buffers_grow_as_far_as_the_kernel_allows() {
+        let socket = UdpSocket::bind("127.0.0.1:0").await.expect("bind");
+        let before = socket2::SockRef::from(&socket)
+            .recv_buffer_size()
+            .expect("size");
+        grow_buffers(&socket);
+        let after = socket2::SockRef::from(&socket)
+            .recv_buffer_size()
+            .expect("size");
+        let max = std::fs::read_to_string("/proc/sys/net/core/rmem_max")
+            .ok()
+            .and_then(|s| s.trim().parse::<usize>().ok());
+        match max {
+            Some(max) => assert!(
+                after >= before.max(max.min(SOCKET_BUFFER)),
+                "{before} -> {after} (rmem_max {max})"
+            ),
+            None => assert!(after >= before, "{before} -> {after}"),
+        }
+    }
 }

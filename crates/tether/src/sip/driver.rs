@@ -1,9 +1,10 @@
 //! The SIP driver: one task owns the call engine (single-threaded, like the sans-IO core it
 //! pumps) and moves data between it and the world. It waits on whichever comes first — a
 //! message from the transports, the engine's next timer, a provisioning change, a failed
-//! send, a `/metrics` request, the stop signal — feeds it to the engine with the time, then
-//! drains the engine's outputs: messages to the sender, CDRs to the writer's queue, events to
-//! the metrics. Only this room reads the clock for the engine.
+//! send, a `/metrics` request, the stop signal — feeds it to the engine with the time (a message
+//! together with the others already waiting, up to [`INBOUND_BATCH`]), then drains the engine's
+//! outputs: messages to the sender, CDRs to the writer's queue, events to the metrics. Only
+//! this room reads the clock for the engine.
 //!
 //! Stopping: on the stop signal the engine starts draining (new calls get 503) and the loop
 //! goes on until no call is left and no transaction waits for an answer (the last BYEs are
@@ -90,15 +91,36 @@ pub async fn run(engine: Engine, store: Arc<Store>, io: Io) -> Ended {
     let mut watching_snapshots = true;
     let mut waiting_logged = false;
     let mut serving_metrics = true;
+    // One timer for the engine's deadline, moved when the deadline moves: a new timer per turn
+    // of the loop would be registered and cancelled in tokio's timer wheel for every message.
+    let timer = tokio::time::sleep_until(tokio::time::Instant::now());
+    tokio::pin!(timer);
+    let mut armed: Option<Instant> = None;
     let ended = loop {
         let next_timer = d.engine.poll_timeout();
+        if next_timer != armed {
+            if let Some(at) = next_timer {
+                timer.as_mut().reset(at.into());
+            }
+            armed = next_timer;
+        }
         let at_level = level;
         tokio::select! {
             msg = d.io.inbound.recv() => match msg {
-                Some(inb) => d.engine.handle_message(Instant::now(), inb.message, inb.from),
+                Some(inb) => {
+                    d.engine.handle_message(Instant::now(), inb.message, inb.from);
+                    // What else has arrived meanwhile goes in before the outputs are flushed.
+                    for _ in 1..INBOUND_BATCH {
+                        let Ok(inb) = d.io.inbound.try_recv() else { break };
+                        d.engine.handle_message(Instant::now(), inb.message, inb.from);
+                    }
+                }
                 None => break Ended::TransportClosed,
             },
-            () = sleep_until(next_timer) => d.engine.handle_timeout(Instant::now()),
+            () = &mut timer, if armed.is_some() => {
+                armed = None;
+                d.engine.handle_timeout(Instant::now());
+            }
             changed = snapshots.changed(), if watching_snapshots => match changed {
                 Ok(()) => {
                     let snap = d.store.snapshot();
@@ -160,13 +182,8 @@ pub async fn run(engine: Engine, store: Arc<Store>, io: Io) -> Ended {
 
 /// Longest wait for queued messages to go out once stopped.
 const SEND_CLOSE: Duration = Duration::from_secs(2);
-
-async fn sleep_until(at: Option<Instant>) {
-    match at {
-        Some(at) => tokio::time::sleep_until(at.into()).await,
-        None => std::future::pending().await,
-    }
-}
+/// Most inbound messages handled before the engine's outputs are flushed.
+const INBOUND_BATCH: usize = 32;
 
 async fn sleep_until_opt(at: Option<tokio::time::Instant>) {
     match at {

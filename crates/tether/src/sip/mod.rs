@@ -27,6 +27,8 @@ pub struct Bound {
     pub transport: TransportLayer,
     pub inbound: mpsc::Receiver<Inbound>,
     pub advertised: SocketAddr,
+    /// The transports' UDP-to-TCP threshold, for the [`sender::Sender`].
+    pub udp_tcp_threshold: Option<usize>,
 }
 
 /// Binds every configured SIP address (nothing is left running on failure).
@@ -39,6 +41,7 @@ pub async fn bind(cfg: &config::Sip) -> Result<Bound, SipError> {
         tcp: cfg.listen_tcp.clone(),
         ..TransportConfig::default()
     };
+    let udp_tcp_threshold = tc.udp_tcp_threshold;
     let (transport, inbound) = TransportLayer::bind(tc).await.map_err(SipError::Bind)?;
     let mut bound: Vec<SocketAddr> = Vec::new();
     for t in [Transport::Udp, Transport::Tcp] {
@@ -55,6 +58,7 @@ pub async fn bind(cfg: &config::Sip) -> Result<Bound, SipError> {
         transport,
         inbound,
         advertised,
+        udp_tcp_threshold,
     })
 }
 
@@ -71,6 +75,7 @@ pub fn engine(
         .unwrap_or_else(|| advertised.ip().to_string());
     let mut ec = EngineConfig::new(Peer::new(Transport::Udp, advertised), domain);
     ec.max_calls = cfg.max_calls;
+    ec.transactions.max_transactions = cfg.max_transactions;
     ec.first_call_id = first_call_id;
     ec.drain_retry_after = Duration::from_secs(cfg.drain_seconds.max(1));
     // Digest nonces are stateless; a key of this process's own means nonces from before a

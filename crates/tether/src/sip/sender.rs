@@ -1,11 +1,16 @@
 //! Transmits what the engine hands out without ever making the engine's task wait on a peer.
 //!
-//! A UDP response goes out at once (one `send_to`, it cannot block). Everything else — TCP and
-//! TLS, and UDP requests, which the transport moves to TCP when they are large — goes through a
-//! small task per peer with a bounded queue: messages to one peer keep their order, a slow or
-//! unreachable peer delays only itself, and a failed send is reported back so the engine can
-//! end the transactions towards that peer. A peer's task ends after a while without traffic.
-//! [`Sender::close`] lets every queue empty before the transports are shut.
+//! A UDP datagram goes out at once (one `send_to`, it cannot block): every response, and every
+//! request that stays on UDP — no larger than the transport's UDP-to-TCP threshold — when
+//! nothing is queued for its peer. Everything else — TCP and TLS, and UDP requests large enough
+//! for the transport to move them to TCP — goes through a small task per peer with a bounded
+//! queue: messages to one peer keep their order, a slow or unreachable peer delays only itself,
+//! and a failed send is reported back so the engine can end the transactions towards that peer.
+//! A peer's task ends after a while without traffic. [`Sender::close`] lets every queue empty
+//! before the transports are shut.
+//!
+//! Sending a datagram directly, serialized here, spares the common case a hand-over to another
+//! task (a wake-up, often on the other core) per request.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -27,16 +32,25 @@ pub struct Sender {
     queues: HashMap<Peer, mpsc::Sender<Message>>,
     failures: mpsc::Sender<Peer>,
     tasks: tokio::task::JoinSet<()>,
+    /// The transport's UDP-to-TCP threshold (`TransportConfig::udp_tcp_threshold`): UDP
+    /// requests up to this size are sent here; None: all of them.
+    udp_tcp_threshold: Option<usize>,
 }
 
 impl Sender {
-    /// Failed sends are reported on `failures`.
-    pub fn new(transport: TransportLayer, failures: mpsc::Sender<Peer>) -> Sender {
+    /// Failed sends are reported on `failures`; `udp_tcp_threshold` is the one `transport`
+    /// was configured with.
+    pub fn new(
+        transport: TransportLayer,
+        failures: mpsc::Sender<Peer>,
+        udp_tcp_threshold: Option<usize>,
+    ) -> Sender {
         Sender {
             transport,
             queues: HashMap::new(),
             failures,
             tasks: tokio::task::JoinSet::new(),
+            udp_tcp_threshold,
         }
     }
 
@@ -56,12 +70,26 @@ impl Sender {
     /// Sends or queues `message` for `to`; `Err` when it can be neither (the caller reports a
     /// transport failure for `to` to the engine).
     pub async fn send(&mut self, to: Peer, message: Message) -> Result<(), String> {
-        if to.transport == Transport::Udp && !message.is_request() {
-            return self
-                .transport
-                .send(message, to)
-                .await
-                .map_err(|e| e.to_string());
+        if to.transport == Transport::Udp {
+            let queued = self
+                .queues
+                .get(&to)
+                .is_some_and(|q| q.capacity() < q.max_capacity());
+            let direct = !message.is_request() || !queued;
+            if direct {
+                let bytes = message.to_bytes();
+                let stays_udp = !message.is_request()
+                    || self
+                        .udp_tcp_threshold
+                        .is_none_or(|limit| bytes.len() <= limit);
+                if stays_udp {
+                    return self
+                        .transport
+                        .send(bytes, to)
+                        .await
+                        .map_err(|e| e.to_string());
+                }
+            }
         }
         let Some(queue) = self.queues.get(&to) else {
             return self.spawn(to).try_send_first(message);

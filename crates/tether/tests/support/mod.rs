@@ -8,6 +8,8 @@
 
 #![allow(dead_code)] // each test crate uses a different part
 
+pub mod sipp;
+
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -405,6 +407,65 @@ impl Server {
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
+
+    /// `/metrics` as (name with labels, value) pairs.
+    pub fn metrics(&self) -> Vec<(String, f64)> {
+        let r = self.get("/metrics", &Auth::None);
+        assert_eq!(r.status, 200, "{}", r.body);
+        r.body
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.is_empty())
+            .filter_map(|l| {
+                let (name, value) = l.rsplit_once(' ')?;
+                Some((name.to_owned(), value.parse().ok()?))
+            })
+            .collect()
+    }
+
+    /// Polls `/metrics` until `check` holds (panics at `limit`, showing them).
+    pub fn wait_metrics(
+        &self,
+        what: &str,
+        limit: Duration,
+        check: impl Fn(&[(String, f64)]) -> bool,
+    ) {
+        let deadline = Instant::now() + limit;
+        loop {
+            let m = self.metrics();
+            if check(&m) {
+                return;
+            }
+            assert!(Instant::now() < deadline, "{what}: /metrics says {m:?}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Polls the CDR list (admin) with `query` until it holds `n` records (panics at `limit`);
+    /// returns them, oldest first.
+    pub fn wait_cdrs(&self, query: &str, n: u64, limit: Duration) -> Vec<Value> {
+        let deadline = Instant::now() + limit;
+        loop {
+            let r = self.get(&format!("/api/v1/cdrs?{query}"), &Auth::Admin);
+            assert_eq!(r.status, 200, "{}", r.body);
+            let v = r.json();
+            if v["total"].as_u64() == Some(n) {
+                return v["items"].as_array().cloned().unwrap_or_default();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "expected {n} CDRs for {query:?}, have {v}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+/// The value of metric `name` (with its labels) in `m`; panics when it is missing.
+pub fn metric(m: &[(String, f64)], name: &str) -> f64 {
+    m.iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| *v)
+        .unwrap_or_else(|| panic!("{name} missing from /metrics: {m:?}"))
 }
 
 impl Drop for Server {
