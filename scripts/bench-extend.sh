@@ -17,13 +17,14 @@
 # socket for a full receive buffer (/proc/net/udp). A step is clean when at most 0.1 % of its calls
 # failed and SIPp achieved at least 95 % of the asked rate; a path stops stepping at its first
 # step that is not clean. Then, with tcpdump (when installed), both paths run once more at
-# $CAPTURE_RATE (default 3000/s, half the 6,000/s target) with the UAC's traffic captured, for
-# setup times to the microsecond from kernel timestamps (first INVITE -> first 200 per call).
+# $CAPTURE_RATE (default 3000/s, half the 6,000/s target) and at half Tether's highest clean
+# rate, with the UAC's traffic captured, for setup times to the microsecond from kernel
+# timestamps (first INVITE -> first 200 per call), and what Tether adds to them.
 #
 # Usage: scripts/bench-extend.sh [RESULTS_FILE]
 #        (default target/bench-extend/results-YYYYmmdd-HHMMSS.txt; the work directory with
 #        every SIPp file is kept beside it)
-# Environment: RATES ("1000 2000 3000 4000 5000 6000 7000 8000 10000"), STEP_SECONDS (10: each
+# Environment: RATES ("1000 2000 3000 4000 5000 6000 7000 8000 10000 12000"), STEP_SECONDS (10: each
 #   step places rate x STEP_SECONDS calls), CAPTURE_RATE (3000; 0 skips the capture),
 #   TETHER_SIP (127.0.0.1:5060), UAC_PORT (5062), UAS (127.0.0.3:5080), SIPP_BUFFER (SIPp's
 #   socket buffers, 4194304), TETHER_BIN (a tether binary to use instead of building one).
@@ -33,7 +34,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
-RATES=${RATES:-"1000 2000 3000 4000 5000 6000 7000 8000 10000"}
+RATES=${RATES:-"1000 2000 3000 4000 5000 6000 7000 8000 10000 12000"}
 STEP_SECONDS=${STEP_SECONDS:-10}
 CAPTURE_RATE=${CAPTURE_RATE:-3000}
 TETHER_SIP=${TETHER_SIP:-127.0.0.1:5060}
@@ -153,13 +154,22 @@ hz=$(getconf CLK_TCK)
 metric() {
   curl -s "$base/metrics" | awk -v n="$1" '$1 == n {print $2}'
 }
-# Waits (bounded) until Tether has no call up, so steps do not overlap.
+# Waits (bounded) until Tether has no call up, so steps do not overlap. Calls whose caller
+# gave up on them (a lost BYE after a failed step) stay up for good: stop waiting once the
+# count has not moved for 3 s.
 settle() {
+  local n last="" same=0
   for _ in $(seq 1 400); do
-    [ "$(metric tether_calls_active)" = 0 ] && return 0
+    n=$(metric tether_calls_active)
+    [ "$n" = 0 ] && return 0
+    if [ "$n" = "$last" ]; then same=$((same + 1)); else same=0; last=$n; fi
+    if [ "$same" -ge 30 ]; then
+      echo "   ($n calls left up by earlier failures)"
+      return 0
+    fi
     sleep 0.1
   done
-  echo "   (calls still active after 40 s: $(metric tether_calls_active))"
+  echo "   (calls still active after 40 s: $n)"
 }
 
 # run_sipp PATH RATE DIR: one SIPp UAC run; leaves stat.csv, the rtt file and out.txt in DIR.
@@ -218,13 +228,20 @@ done
 log ""
 log "highest clean rate: tether ${clean_top[tether]} calls/s, SIPp direct ${clean_top[direct]} calls/s"
 
+# The capture runs: at CAPTURE_RATE, and at half Tether's highest clean rate when that differs.
+capture_rates=""
 if [ "$CAPTURE_RATE" != 0 ]; then
+  capture_rates=$CAPTURE_RATE
+  half=$(( clean_top[tether] / 2 ))
+  if [ "$half" -gt 0 ] && [ "$half" != "$CAPTURE_RATE" ]; then capture_rates="$capture_rates $half"; fi
+fi
+for crate in $capture_rates; do
   log ""
-  log "## setup time to the microsecond at $CAPTURE_RATE calls/s (tcpdump on lo, UAC port $UAC_PORT)"
+  log "## setup time to the microsecond at $crate calls/s (tcpdump on lo, UAC port $UAC_PORT)"
   if command -v tcpdump >/dev/null; then
     declare -A median=() p99=()
     for path in tether direct; do
-      dir="$work/capture-$path"
+      dir="$work/capture-$path-$crate"
       mkdir -p "$dir"
       settle
       tcpdump -i lo -n -s 700 -B 65536 -w "$dir/uac.pcap" "udp port $UAC_PORT" > "$dir/tcpdump.out" 2>&1 &
@@ -232,13 +249,13 @@ if [ "$CAPTURE_RATE" != 0 ]; then
       pids+=("$tpid")
       for _ in $(seq 1 100); do grep -q "listening on" "$dir/tcpdump.out" && break; sleep 0.1; done
       c0=$(cpu_ticks)
-      run_sipp "$path" "$CAPTURE_RATE" "$dir"
+      run_sipp "$path" "$crate" "$dir"
       c1=$(cpu_ticks)
       kill -INT "$tpid" 2>/dev/null || true
       wait "$tpid" 2>/dev/null || true
       dropped=$(sed -n 's/^\([0-9]*\) packets dropped by kernel.*/\1/p' "$dir/tcpdump.out")
       rtt=$(ls "$dir"/uac_*_rtt.csv 2>/dev/null | head -1)
-      line=$($stats step "$dir/stat.csv" "${rtt:-/nonexistent}" $((CAPTURE_RATE * STEP_SECONDS)) "$CAPTURE_RATE")
+      line=$($stats step "$dir/stat.csv" "${rtt:-/nonexistent}" $((crate * STEP_SECONDS)) "$crate")
       wire=$($stats pcap "$dir/uac.pcap" "$UAC_PORT" || echo "no pairs")
       log "$path: $wire  (SIPp: $(echo "$line" | tr ' ' '\n' | grep -E '^(placed|failed_pct|achieved)=' | tr '\n' ' ')kernel dropped ${dropped:-?} packets)"
       median[$path]=$(echo "$wire" | tr ' ' '\n' | sed -n 's/^median_us=//p')
@@ -253,7 +270,7 @@ if [ "$CAPTURE_RATE" != 0 ]; then
   else
     log "tcpdump is not installed (apt-get install tcpdump): skipped"
   fi
-fi
+done
 
 log ""
 log "# tether peak RSS: $(awk '/VmHWM/ {print $2, $3}' "/proc/$tether_pid/status")"

@@ -6,7 +6,7 @@
 use std::net::SocketAddr;
 use std::time::Instant;
 
-use tether_sip::transport::{Inbound, TransportConfig, TransportLayer};
+use tether_sip::transport::{Inbound, TransportConfig, TransportError, TransportLayer};
 use tether_sip::{Peer, Transport};
 use tether_trunk::pstn::{PstnConfig, PstnSimulator};
 use tokio::sync::{mpsc, watch};
@@ -24,29 +24,50 @@ pub struct Pstn {
     pub addr: SocketAddr,
 }
 
+/// Port-0 picks tried before giving up: the UDP port picked may be taken for TCP (a client
+/// connection's local port, say) or by another process before it is bound again.
+const PORT_PICKS: usize = 16;
+
 /// Binds UDP and TCP at `listen` (port 0: the UDP port picked is used for TCP too).
 pub async fn bind(listen: SocketAddr, plan: PstnConfig) -> Result<Pstn, SipError> {
-    // Port 0: let UDP pick a port, then take that port for both transports.
-    let addr = if listen.port() == 0 {
-        let (probe, _) = TransportLayer::bind(TransportConfig {
-            udp: vec![listen],
+    let mut picks = 0;
+    let (addr, transport, inbound, udp_tcp_threshold) = loop {
+        // Port 0: let UDP pick a port, then take that port for both transports.
+        let addr = if listen.port() == 0 {
+            let (probe, _) = TransportLayer::bind(TransportConfig {
+                udp: vec![listen],
+                ..TransportConfig::default()
+            })
+            .await
+            .map_err(SipError::Bind)?;
+            let picked = probe.local_addr(Transport::Udp).unwrap_or(listen);
+            probe.shutdown().await;
+            picked
+        } else {
+            listen
+        };
+        let tc = TransportConfig {
+            udp: vec![addr],
+            tcp: vec![addr],
             ..TransportConfig::default()
-        })
-        .await
-        .map_err(SipError::Bind)?;
-        let picked = probe.local_addr(Transport::Udp).unwrap_or(listen);
-        probe.shutdown().await;
-        picked
-    } else {
-        listen
+        };
+        let udp_tcp_threshold = tc.udp_tcp_threshold;
+        match TransportLayer::bind(tc).await {
+            Ok((transport, inbound)) => break (addr, transport, inbound, udp_tcp_threshold),
+            Err(TransportError::Bind { source, .. })
+                if listen.port() == 0
+                    && source.kind() == std::io::ErrorKind::AddrInUse
+                    && picks + 1 < PORT_PICKS =>
+            {
+                picks += 1;
+                tracing::debug!(
+                    port = addr.port(),
+                    "picked port taken meanwhile; picking again"
+                );
+            }
+            Err(e) => return Err(SipError::Bind(e)),
+        }
     };
-    let tc = TransportConfig {
-        udp: vec![addr],
-        tcp: vec![addr],
-        ..TransportConfig::default()
-    };
-    let udp_tcp_threshold = tc.udp_tcp_threshold;
-    let (transport, inbound) = TransportLayer::bind(tc).await.map_err(SipError::Bind)?;
     let mut local = addr;
     if local.ip().is_unspecified() {
         local.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
