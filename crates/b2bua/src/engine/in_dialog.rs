@@ -1,0 +1,248 @@
+//! Requests inside calls (BYE, ACK, mid-call requests), CANCEL, and the end of a call with
+//! its CDR.
+
+use super::*;
+
+impl Engine {
+    // ---- in-dialog -----------------------------------------------------------------------
+
+    pub(super) fn in_dialog_request(
+        &mut self,
+        now: Instant,
+        txn: TxnId,
+        req: Message,
+        method: Method,
+    ) {
+        let Some(id) = DialogId::of_received(&req) else {
+            return;
+        };
+        let Some(&(call, side)) = self.by_dialog.get(&id) else {
+            if method != Method::Ack {
+                let r = Message::response_to(&req, 481, "Call/Transaction Does Not Exist", None);
+                self.respond(now, txn, r);
+            }
+            return;
+        };
+        let handled = {
+            let Some(c) = self.calls.get_mut(&call) else {
+                return;
+            };
+            let session = match side {
+                Side::A => c.a.session.as_mut(),
+                Side::B(i) => {
+                    c.b.get_mut(i)
+                        .and_then(|l| l.set.as_mut())
+                        .and_then(|s| s.session_mut(&id))
+                }
+            };
+            let Some(s) = session else { return };
+            s.handle_request(now, &req)
+        };
+        self.pump(now, call);
+        match handled {
+            Ok(Inbound::Deliver) => {}
+            Ok(_) => return, // the dialog layer answered or absorbed it
+            Err(_) => {
+                // The dialog cannot take it (ended, out of order): answer so the peer's
+                // transaction ends and ours does too.
+                if method != Method::Ack {
+                    let r =
+                        Message::response_to(&req, 481, "Call/Transaction Does Not Exist", None);
+                    self.respond(now, txn, r);
+                }
+                return;
+            }
+        }
+        match method {
+            Method::Bye => {
+                self.answer_in_dialog(now, call, side, &id, &req, 200);
+                let cause = reason_cause(&req).unwrap_or(16);
+                self.end_call(now, call, Some(side), cause);
+            }
+            // Mid-call changes (re-INVITE, UPDATE, INFO) are relayed in a later issue with the
+            // media engine; until then they are accepted without changing anything (200 with
+            // the current SDP is what the dialog layer builds) — refuse offers honestly.
+            Method::Invite | Method::Update => {
+                self.answer_in_dialog(now, call, side, &id, &req, 488);
+            }
+            Method::Info | Method::Notify | Method::Options => {
+                self.answer_in_dialog(now, call, side, &id, &req, 200);
+            }
+            _ => {
+                self.answer_in_dialog(now, call, side, &id, &req, 501);
+            }
+        }
+    }
+
+    pub(super) fn answer_in_dialog(
+        &mut self,
+        now: Instant,
+        call: u64,
+        side: Side,
+        id: &DialogId,
+        req: &Message,
+        code: u16,
+    ) {
+        if let Some(c) = self.calls.get_mut(&call) {
+            let session = match side {
+                Side::A => c.a.session.as_mut(),
+                Side::B(i) => {
+                    c.b.get_mut(i)
+                        .and_then(|l| l.set.as_mut())
+                        .and_then(|s| s.session_mut(id))
+                }
+            };
+            if let Some(s) = session {
+                if let Ok(r) = s.create_response(req, code) {
+                    let _ = s.send_response(now, r);
+                }
+            }
+        }
+        self.pump(now, call);
+    }
+
+    pub(super) fn on_ack(&mut self, now: Instant, ack: Message) {
+        let Some(id) = DialogId::of_received(&ack) else {
+            return;
+        };
+        let Some(&(call, side)) = self.by_dialog.get(&id) else {
+            return;
+        };
+        if let Some(c) = self.calls.get_mut(&call) {
+            let session = match side {
+                Side::A => c.a.session.as_mut(),
+                Side::B(i) => {
+                    c.b.get_mut(i)
+                        .and_then(|l| l.set.as_mut())
+                        .and_then(|s| s.session_mut(&id))
+                }
+            };
+            if let Some(s) = session {
+                let _ = s.handle_request(now, &ack);
+            }
+        }
+        self.pump(now, call);
+    }
+
+    pub(super) fn on_cancel(&mut self, now: Instant, invite_txn: TxnId) {
+        let Some(&(call, Side::A)) = self.by_txn.get(&invite_txn) else {
+            return;
+        };
+        let Some(c) = self.calls.get_mut(&call) else {
+            return;
+        };
+        if c.a.final_sent {
+            return;
+        }
+        c.a.final_sent = true;
+        let mut r = Message::response_to(&c.a.invite, 487, "Request Terminated", Some(&c.a.tag));
+        let _ = r.push_header(HeaderName::Reason, "Q.850;cause=16");
+        let legs: Vec<(usize, Option<TxnId>, LegState)> =
+            c.b.iter()
+                .enumerate()
+                .map(|(i, l)| (i, l.txn, l.state))
+                .collect();
+        self.respond(now, invite_txn, r);
+        for (i, txn, state) in legs {
+            self.drop_leg(now, call, i, txn, state);
+        }
+        if let Some(c) = self.calls.get_mut(&call) {
+            c.cdr.orig_cause_value = 16;
+        }
+        self.finish(now, call, 16);
+    }
+
+    pub(super) fn a_txn_ended(&mut self, now: Instant, call: u64) {
+        // The INVITE server transaction is gone; a call still waiting for A's ACK never gets it.
+        let waiting = self
+            .calls
+            .get(&call)
+            .is_some_and(|c| c.state == CallState::Proceeding && c.a.final_sent);
+        if waiting {
+            self.finish(now, call, 16);
+        }
+    }
+
+    /// One side hung up (or failed after the answer): BYE the other side and finish.
+    pub(super) fn end_call(&mut self, now: Instant, call: u64, by: Option<Side>, cause: u8) {
+        let Some(c) = self.calls.get_mut(&call) else {
+            return;
+        };
+        if c.state == CallState::Ended {
+            return;
+        }
+        match by {
+            Some(Side::A) => c.cdr.orig_cause_value = cause,
+            _ => c.cdr.dest_cause_value = cause,
+        }
+        if by != Some(Side::A) {
+            if let Some(s) = c.a.session.as_mut() {
+                if !s.is_terminated() {
+                    let _ = s.bye(now);
+                }
+            }
+        }
+        if let Some(w) = c.winner {
+            if by != Some(Side::B(w)) {
+                if let Some(s) =
+                    c.b.get_mut(w)
+                        .and_then(|l| l.set.as_mut())
+                        .and_then(|s| s.accepted_mut())
+                {
+                    if !s.is_terminated() {
+                        let _ = s.bye(now);
+                    }
+                }
+            }
+        }
+        let legs: Vec<(usize, Option<TxnId>, LegState)> =
+            c.b.iter()
+                .enumerate()
+                .map(|(i, l)| (i, l.txn, l.state))
+                .collect();
+        self.pump(now, call);
+        for (i, txn, state) in legs {
+            self.drop_leg(now, call, i, txn, state);
+        }
+        self.finish(now, call, cause);
+    }
+
+    /// The call is over for good: release channels, write the CDR, forget it.
+    pub(super) fn finish(&mut self, now: Instant, call: u64, cause: u8) {
+        self.pump(now, call);
+        let Some(mut c) = self.calls.remove(&call) else {
+            return;
+        };
+        c.state = CallState::Ended;
+        if let Some(t) = c.a.trunk.take() {
+            self.channels.release(&t);
+        }
+        for l in &mut c.b {
+            if let Some(t) = l.trunk.take() {
+                self.channels.release(&t);
+            }
+        }
+        let answered = c.answered_at.is_some();
+        if answered {
+            self.stats.completed += 1;
+        } else if c.cdr.orig_cause_value == 16 {
+            self.stats.abandoned += 1;
+        } else {
+            self.stats.failed += 1;
+        }
+        c.cdr.date_time_disconnect = self.epoch(now);
+        if let Some(at) = c.answered_at {
+            c.cdr.duration = now.saturating_duration_since(at).as_secs();
+        }
+        if c.cdr.orig_cause_value == 0 && c.cdr.dest_cause_value == 0 {
+            c.cdr.dest_cause_value = cause;
+        }
+        // Forget the call's dialogs and transactions; in-flight BYEs/CANCELs finish in the
+        // transaction layer on their own and their responses are ignored.
+        self.by_dialog.retain(|_, v| v.0 != call);
+        self.by_txn.retain(|_, v| v.0 != call);
+        self.out
+            .push_back(Output::Event(CallEvent::Released { call, answered }));
+        self.out.push_back(Output::Cdr(Box::new(c.cdr)));
+    }
+}

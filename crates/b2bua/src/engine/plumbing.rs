@@ -1,0 +1,125 @@
+//! Moving the dialogs' output to the transaction layer or the transport, and their timers.
+
+use super::*;
+
+pub(super) fn min_opt(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.min(y)),
+        (x, y) => x.or(y),
+    }
+}
+
+impl Engine {
+    // ---- dialog plumbing -----------------------------------------------------------------
+
+    /// Moves every output of the call's dialogs to the transaction layer or the transport,
+    /// and arms the call's next dialog timer.
+    pub(super) fn pump(&mut self, now: Instant, call: u64) {
+        let adv = self.cfg.advertised;
+        let mut sends: Vec<(Side, DialogOut)> = Vec::new();
+        let mut next: Option<Instant> = None;
+        let (a_peer, b_peers): (Peer, Vec<Option<Peer>>) = {
+            let Some(c) = self.calls.get_mut(&call) else {
+                return;
+            };
+            if let Some(s) = c.a.session.as_mut() {
+                while let Some(o) = s.poll_output() {
+                    sends.push((Side::A, o));
+                }
+                next = min_opt(next, s.poll_timeout());
+            }
+            for (i, l) in c.b.iter_mut().enumerate() {
+                if let Some(set) = l.set.as_mut() {
+                    while let Some(o) = set.poll_output() {
+                        sends.push((Side::B(i), o));
+                    }
+                    next = min_opt(next, set.poll_timeout());
+                }
+            }
+            (c.a.from, c.b.iter().map(|l| l.peer).collect())
+        };
+        for (side, o) in sends {
+            let peer = match side {
+                Side::A => Some(a_peer),
+                Side::B(i) => b_peers.get(i).copied().flatten(),
+            };
+            let Some(peer) = peer else { continue };
+            match o {
+                DialogOut::Response(r) => {
+                    let txn = key_of(&r).and_then(|k| self.server_txns.get(&k).copied());
+                    let a_invite = match side {
+                        Side::A => self.calls.get(&call).map(|c| c.a.txn),
+                        Side::B(_) => None,
+                    };
+                    let is_invite = r.cseq().is_some_and(|c| c.method == Method::Invite);
+                    let target = if is_invite { a_invite.or(txn) } else { txn };
+                    if let Some(t) = target {
+                        self.respond(now, t, r);
+                    }
+                }
+                DialogOut::Request(mut req) => {
+                    let via = format!(
+                        "SIP/2.0/{} {}:{};rport",
+                        transport_token(peer.transport),
+                        adv.addr.ip(),
+                        adv.addr.port()
+                    );
+                    if req.prepend_header(HeaderName::Via, &via).is_ok() {
+                        if let Ok(t) = self.txn.start_client(now, req, peer) {
+                            self.by_txn.insert(t, (call, side));
+                        }
+                    }
+                }
+                DialogOut::Ack(mut ack) => {
+                    let branch = self.txn.new_branch();
+                    let via = format!(
+                        "SIP/2.0/{} {}:{};branch={branch};rport",
+                        transport_token(peer.transport),
+                        adv.addr.ip(),
+                        adv.addr.port()
+                    );
+                    if ack.prepend_header(HeaderName::Via, &via).is_ok() {
+                        self.out.push_back(Output::Transmit {
+                            to: peer,
+                            message: ack,
+                        });
+                    }
+                }
+                DialogOut::Event(ev) => {
+                    use tether_sip::dialog::Event;
+                    match ev {
+                        Event::AckTimeout { .. } | Event::SessionExpired => {
+                            self.end_call(now, call, Some(side), 102);
+                            return;
+                        }
+                        _ => {}
+                    }
+                }
+                _ => {}
+            }
+        }
+        self.drain(now);
+        if let Some(at) = next {
+            self.timers.arm(at, TimerKind::Dialogs { call });
+        }
+    }
+
+    pub(super) fn dialog_timers(&mut self, now: Instant, call: u64) {
+        let Some(c) = self.calls.get_mut(&call) else {
+            return;
+        };
+        if let Some(s) = c.a.session.as_mut() {
+            if s.poll_timeout().is_some_and(|t| t <= now) {
+                let _ = s.handle_timeout(now);
+            }
+        }
+        for l in &mut c.b {
+            if let Some(set) = l.set.as_mut() {
+                if set.poll_timeout().is_some_and(|t| t <= now) {
+                    let _ = set.handle_timeout(now);
+                }
+            }
+        }
+        self.pump(now, call);
+    }
+}
