@@ -1,0 +1,12 @@
+//! Tether's media engine, sans-IO in the manner of str0m.
+//!
+//! Everything here is a state machine or a pure function: a media leg takes `(now, packet)` and
+//! timer ticks and hands back packets to send and events. Sockets, the clock and the tasks live in
+//! the `tether` binary; nothing in this crate reads a socket, calls `Instant::now()` or sleeps, so
+//! every media flow runs in virtual time in the tests, over an emulated lossy network.
+
+pub mod g711;
+pub mod tone;
+mod types;
+
+pub use types::{Pt, Ssrc};
