@@ -5,8 +5,30 @@
 //! the `tether` binary; nothing in this crate reads a socket, calls `Instant::now()` or sleeps, so
 //! every media flow runs in virtual time in the tests, over an emulated lossy network.
 
+pub mod codec;
+pub mod engine;
+pub mod events;
 pub mod g711;
+pub mod latch;
+pub mod leg;
+#[cfg(any(test, feature = "netem"))]
+pub mod netem;
+pub mod packet;
+pub mod ports;
+pub mod reception;
+pub mod relay;
+pub(crate) mod rng;
+pub mod rtcp;
+pub mod stream;
 pub mod tone;
+mod transcode;
 mod types;
 
+pub use codec::{CodecMap, PayloadKind};
+pub use engine::{EngineConfig, EngineError, EngineTotals, MediaEngine, Transmit};
+pub use events::{InactivityReason, LegId, MediaEvent, PeerReport};
+pub use latch::Latching;
+pub use leg::{LegConfig, LegCounters, LegStats, OutputSource, Remote};
+pub use ports::RtpPorts;
+pub use relay::Frame;
 pub use types::{Pt, Ssrc};

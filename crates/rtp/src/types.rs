@@ -20,6 +20,11 @@ impl Pt {
         (value < 128).then_some(Pt(value))
     }
 
+    /// The payload type in the low 7 bits of `bits` (the marker bit, if present, is dropped).
+    pub const fn from_bits(bits: u8) -> Pt {
+        Pt(bits & 0x7F)
+    }
+
     pub fn get(self) -> u8 {
         self.0
     }
