@@ -105,7 +105,7 @@ impl CodecMap {
                 }
             }
         }
-        if !(10..=120).contains(&self.ptime_ms) || self.ptime_ms % 10 != 0 {
+        if !(10..=120).contains(&self.ptime_ms) || !self.ptime_ms.is_multiple_of(10) {
             return Err(CodecError::BadPtime(self.ptime_ms));
         }
         Ok(())

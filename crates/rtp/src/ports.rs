@@ -79,13 +79,13 @@ pub struct PortPool {
 impl PortPool {
     /// A pool over `min..=max`; the last port is unused when `max` is even.
     pub fn new(min: u16, max: u16) -> Result<PortPool, PortRangeError> {
-        if min % 2 != 0 {
+        if !min.is_multiple_of(2) {
             return Err(PortRangeError::OddStart { min });
         }
         if max <= min {
             return Err(PortRangeError::TooSmall { min, max });
         }
-        let pairs = ((u32::from(max) - u32::from(min) + 1) / 2) as u16;
+        let pairs = (u32::from(max) - u32::from(min)).div_ceil(2) as u16;
         if pairs == 0 {
             return Err(PortRangeError::TooSmall { min, max });
         }
@@ -129,7 +129,7 @@ impl PortPool {
 
     /// Gives the pair whose RTP port is `rtp` back to the pool.
     pub fn release(&mut self, rtp: u16) -> Result<(), PortError> {
-        if rtp % 2 != 0 {
+        if !rtp.is_multiple_of(2) {
             return Err(PortError::NotInRange { port: rtp });
         }
         let index = self

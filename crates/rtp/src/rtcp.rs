@@ -188,7 +188,7 @@ fn put_sdes_cname(out: &mut Vec<u8>, ssrc: Ssrc, cname: &str) {
     out.extend_from_slice(name);
     // The item list ends with a null octet, padded to a 32-bit boundary.
     out.push(0);
-    while (out.len() - start) % 4 != 0 {
+    while !(out.len() - start).is_multiple_of(4) {
         out.push(0);
     }
     finish(out, start);
