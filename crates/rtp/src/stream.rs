@@ -59,8 +59,11 @@ pub enum LocalTiming {
 struct Relay {
     seq_offset: u16,
     ts_offset: u32,
-    first_in_seq: u16,
+    /// Highest sequence number received from the source.
     last_in_seq: u16,
+    /// How far `last_in_seq` is ahead of the source's first packet (saturating): a late packet
+    /// further behind than this predates the source change.
+    span: u16,
 }
 
 /// Sequence and timestamp state of one outgoing stream.
@@ -169,11 +172,12 @@ impl OutStream {
             _ => false,
         };
         let stamped = if let (true, Some(mut r)) = (continuing, self.relay) {
-            if (seq.wrapping_sub(r.first_in_seq) as i16) < 0 {
-                return None;
-            }
-            if (seq.wrapping_sub(r.last_in_seq) as i16) > 0 {
+            let ahead = seq.wrapping_sub(r.last_in_seq) as i16;
+            if ahead > 0 {
                 r.last_in_seq = seq;
+                r.span = r.span.saturating_add(ahead.unsigned_abs());
+            } else if ahead.unsigned_abs() > r.span {
+                return None;
             }
             self.relay = Some(r);
             let out_seq = seq.wrapping_add(r.seq_offset);
@@ -191,8 +195,8 @@ impl OutStream {
             self.relay = Some(Relay {
                 seq_offset: out_seq.wrapping_sub(seq),
                 ts_offset: out_ts.wrapping_sub(ts),
-                first_in_seq: seq,
                 last_in_seq: seq,
+                span: 0,
             });
             self.source = Some(Source::Relay(ssrc));
             Stamped {
@@ -308,6 +312,30 @@ mod tests {
         assert!(s
             .stamp_relay(t0 + 2 * MS20, Ssrc(7), 9, 740, false, AUDIO, 160, 160)
             .is_none());
+    }
+
+    #[test]
+    fn a_long_relayed_stream_wraps_without_a_seam() {
+        let t0 = Instant::now();
+        let mut s = OutStream::new(Ssrc(1), 7, 0);
+        let mut prev: Option<Stamped> = None;
+        for i in 0..140_000u32 {
+            let seq = (i + 100) as u16;
+            let now = t0 + MS20 * i;
+            let st = s
+                .stamp_relay(now, Ssrc(7), seq, i * 160, false, AUDIO, 160, 160)
+                .unwrap_or_else(|| panic!("packet {i} refused"));
+            if let Some(p) = prev {
+                assert_eq!(st.seq, p.seq.wrapping_add(1));
+                assert_eq!(st.ts, p.ts.wrapping_add(160));
+            }
+            prev = Some(st);
+        }
+        // A late packet from 50 back is still sent.
+        let late = (140_000u32 + 100 - 50) as u16;
+        assert!(s
+            .stamp_relay(t0, Ssrc(7), late, 0, false, AUDIO, 160, 160)
+            .is_some());
     }
 
     #[test]
