@@ -116,6 +116,8 @@ pub struct EngineTotals {
     pub port_pairs_total: usize,
     /// Counters of every leg, alive and released.
     pub counters: LegCounters,
+    /// Packets lost from peers (RFC 3550 A.3), every leg alive and released.
+    pub lost: i64,
     /// Datagrams on a port of the range that no leg holds.
     pub unknown_port: u64,
 }
@@ -135,6 +137,7 @@ pub struct MediaEngine {
     pub(crate) pool: Vec<Vec<u8>>,
     events: VecDeque<MediaEvent>,
     released: LegCounters,
+    released_lost: i64,
     legs_created: u64,
     unknown_port: u64,
 }
@@ -166,6 +169,7 @@ impl MediaEngine {
             pool: Vec::new(),
             events: VecDeque::new(),
             released: LegCounters::default(),
+            released_lost: 0,
             legs_created: 0,
             unknown_port: 0,
         })
@@ -311,6 +315,7 @@ impl MediaEngine {
             None => self.recycle(buf),
         }
         self.released.add(&stats.counters);
+        self.released_lost += stats.lost;
         if let Some(pair) = self
             .ports
             .pair_index(stats.ports.rtp)
@@ -343,8 +348,10 @@ impl MediaEngine {
 
     pub fn totals(&self) -> EngineTotals {
         let mut counters = self.released;
+        let mut lost = self.released_lost;
         for leg in self.slots.iter().flatten() {
             counters.add(&leg.counters);
+            lost += leg.stats().lost;
         }
         EngineTotals {
             legs: self.slots.iter().flatten().count(),
@@ -352,6 +359,7 @@ impl MediaEngine {
             port_pairs_free: self.ports.available(),
             port_pairs_total: self.ports.capacity(),
             counters,
+            lost,
             unknown_port: self.unknown_port,
         }
     }
@@ -434,6 +442,7 @@ impl MediaEngine {
         }
     }
 
+    /// The next event. Poll until `None` after every input: the queue is not bounded.
     pub fn poll_event(&mut self) -> Option<MediaEvent> {
         self.events.pop_front()
     }

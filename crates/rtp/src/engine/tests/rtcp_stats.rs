@@ -77,6 +77,9 @@ fn loss_equals_the_emulators_drops_exactly() {
     let s = e.stats(a).unwrap();
     let dropped = lost_within(&delivered, &lost);
     assert_eq!(s.lost, dropped as i64);
+    assert_eq!(e.totals().lost, dropped as i64);
+    e.release_leg(t0 + Duration::from_secs(300), a).unwrap();
+    assert_eq!(e.totals().lost, dropped as i64, "kept after release");
     let share = s.lost as f64 / 10_000.0;
     assert!((0.04..=0.06).contains(&share), "{share}");
     assert_eq!(s.counters.packets_in, delivered.len() as u64);
