@@ -6,6 +6,7 @@
 //! every media flow runs in virtual time in the tests, over an emulated lossy network.
 
 pub mod codec;
+pub mod counters;
 pub mod engine;
 pub mod events;
 pub mod g711;
