@@ -113,6 +113,8 @@ pub struct Call {
     pub presented_calling: String,
     pub presented_display: Option<String>,
     pub cdr: Cdr,
+    /// Ports and negotiation of anchored media.
+    pub media: Option<crate::media::CallMedia>,
 }
 
 impl Call {

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use crate::media::MediaConfig;
 use tether_sip::dialog::SessionConfig;
 use tether_sip::peer::Peer;
 use tether_sip::transaction::Config as TxnConfig;
@@ -30,6 +31,8 @@ pub struct EngineConfig {
     pub first_call_id: u64,
     /// The `Retry-After` of the 503 that refuses new calls while draining.
     pub drain_retry_after: Duration,
+    /// Anchor media (Tether's address and ports in every SDP); `None` passes SDP through.
+    pub media: Option<MediaConfig>,
 }
 
 impl EngineConfig {
@@ -52,6 +55,7 @@ impl EngineConfig {
             max_calls: 100_000,
             first_call_id: 1,
             drain_retry_after: Duration::from_secs(30),
+            media: None,
         }
     }
 }

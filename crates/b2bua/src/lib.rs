@@ -18,6 +18,7 @@ pub mod cdr;
 pub mod channels;
 pub mod config;
 pub mod engine;
+pub mod media;
 pub mod output;
 pub mod registrar;
 pub mod route;
@@ -26,6 +27,7 @@ pub mod timers;
 pub use cdr::Cdr;
 pub use config::EngineConfig;
 pub use engine::Engine;
+pub use media::{MediaCommand, MediaConfig, MediaNotice};
 pub use output::Output;
 
 #[cfg(test)]

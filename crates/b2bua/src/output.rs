@@ -16,6 +16,8 @@ pub enum Output {
     Cdr(Box<Cdr>),
     /// Something happened that metrics and CTI care about.
     Event(CallEvent),
+    /// A command for the media engine (anchored media only).
+    Media(crate::media::MediaCommand),
 }
 
 /// Call-level events, in the order they happened.

@@ -3,6 +3,7 @@
 //! failures collected until the caller can be told.
 
 use super::*;
+use bytes::Bytes;
 
 /// The failure the caller hears when no leg answered (RFC 3261 §16.7 in spirit): a 6xx wins;
 /// one leg's own status is passed on; several legs give busy if any was busy, else 480.
@@ -128,11 +129,35 @@ impl Engine {
                     "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE",
                 )
                 .is_ok();
-        let body = c.a.invite.body().clone();
-        let ct =
+        let mut body = c.a.invite.body().clone();
+        let mut ct =
             c.a.invite
                 .header_value(&HeaderName::ContentType)
                 .map(str::to_owned);
+        // Anchored media: Tether's own offer on a port of its own instead of the caller's.
+        let mut no_port = false;
+        match self.b_offer(call, leg) {
+            None => {}
+            Some(Some(offer)) => {
+                body = offer;
+                ct = Some("application/sdp".to_owned());
+            }
+            Some(None) => no_port = true,
+        }
+        let Some(c) = self.calls.get_mut(&call) else {
+            return;
+        };
+        let Some(l) = c.b.get_mut(leg) else { return };
+        if no_port {
+            // Q.850 47: resource unavailable (no RTP port left for this leg).
+            l.state = LegState::Failed(503);
+            l.cause = Some(47);
+            if let Some(t) = trunk {
+                self.channels.release(&t);
+            }
+            self.check_all_failed(now, call);
+            return;
+        }
         let ok = ok && (body.is_empty() || inv.set_body(ct.as_deref(), body).is_ok());
         if !ok {
             l.state = LegState::Failed(500);
@@ -264,6 +289,7 @@ impl Engine {
 
     pub(super) fn b_provisional(&mut self, now: Instant, call: u64, leg: usize, resp: &Message) {
         let code = resp.status().unwrap_or(180);
+        let b_media = self.b_media_answer(call, leg, resp);
         let Some(c) = self.calls.get_mut(&call) else {
             return;
         };
@@ -281,13 +307,20 @@ impl Engine {
             return;
         }
         c.a.relayed_18x.push(relay_code);
-        let body = (!c.fork && !resp.body().is_empty()).then(|| {
+        let anchored = c.media.is_some();
+        let mut body = (!anchored && !c.fork && !resp.body().is_empty()).then(|| {
             (
                 resp.header_value(&HeaderName::ContentType)
                     .map(str::to_owned),
                 resp.body().clone(),
             )
         });
+        if anchored && b_media && !c.fork {
+            // Early media: the caller hears this leg through Tether.
+            body = self
+                .a_media_body(call, leg)
+                .map(|b| (Some("application/sdp".to_owned()), b));
+        }
         self.out
             .push_back(Output::Event(CallEvent::Alerting { call }));
         self.ensure_a_session(call);
@@ -307,6 +340,7 @@ impl Engine {
     }
 
     pub(super) fn b_answered(&mut self, now: Instant, call: u64, leg: usize, resp: &Message) {
+        let b_media = self.b_media_answer(call, leg, resp);
         let Some(c) = self.calls.get_mut(&call) else {
             return;
         };
@@ -354,10 +388,20 @@ impl Engine {
                 .filter(|(i, o)| *i != leg && o.state.is_live())
                 .map(|(i, o)| (i, o.txn, o.state))
                 .collect();
-        let ct = resp
+        let mut ct = resp
             .header_value(&HeaderName::ContentType)
             .map(str::to_owned);
-        let body = resp.body().clone();
+        let mut body = resp.body().clone();
+        if c.media.is_some() {
+            // The caller gets Tether's answer (or offer), never the far end's addresses.
+            body = Bytes::new();
+            if b_media {
+                if let Some(b) = self.a_media_body(call, leg) {
+                    body = b;
+                    ct = Some("application/sdp".to_owned());
+                }
+            }
+        }
         let connect = self.epoch(now);
         if let Some(c) = self.calls.get_mut(&call) {
             c.cdr.date_time_connect = connect;

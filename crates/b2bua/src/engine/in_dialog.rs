@@ -59,12 +59,18 @@ impl Engine {
                 let cause = reason_cause(&req).unwrap_or(16);
                 self.end_call(now, call, Some(side), cause);
             }
-            // Mid-call changes (re-INVITE, UPDATE, INFO) are relayed in a later issue with the
-            // media engine; until then they are accepted without changing anything (200 with
-            // the current SDP is what the dialog layer builds) — refuse offers honestly.
-            Method::Invite | Method::Update => {
-                self.answer_in_dialog(now, call, side, &id, &req, 488);
-            }
+            // Mid-call offers: with anchored media Tether answers them itself (hold, resume, a
+            // new address or codec on that leg only); without, it cannot carry them.
+            Method::Invite | Method::Update => match self.mid_call_offer(call, side, &req) {
+                Ok(Some(sdp)) => {
+                    self.answer_in_dialog_with(now, call, side, &id, &req, 200, Some(sdp))
+                }
+                Ok(None) if req.body().is_empty() && method == Method::Update => {
+                    self.answer_in_dialog(now, call, side, &id, &req, 200)
+                }
+                Ok(None) => self.answer_in_dialog(now, call, side, &id, &req, 488),
+                Err(code) => self.answer_in_dialog(now, call, side, &id, &req, code),
+            },
             Method::Info | Method::Notify | Method::Options => {
                 self.answer_in_dialog(now, call, side, &id, &req, 200);
             }
@@ -83,6 +89,21 @@ impl Engine {
         req: &Message,
         code: u16,
     ) {
+        self.answer_in_dialog_with(now, call, side, id, req, code, None)
+    }
+
+    /// [`Engine::answer_in_dialog`] with an SDP body.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn answer_in_dialog_with(
+        &mut self,
+        now: Instant,
+        call: u64,
+        side: Side,
+        id: &DialogId,
+        req: &Message,
+        code: u16,
+        sdp: Option<bytes::Bytes>,
+    ) {
         if let Some(c) = self.calls.get_mut(&call) {
             let session = match side {
                 Side::A => c.a.session.as_mut(),
@@ -93,7 +114,10 @@ impl Engine {
                 }
             };
             if let Some(s) = session {
-                if let Ok(r) = s.create_response(req, code) {
+                if let Ok(mut r) = s.create_response(req, code) {
+                    if let Some(body) = sdp {
+                        let _ = r.set_body(Some("application/sdp"), body);
+                    }
                     let _ = s.send_response(now, r);
                 }
             }
@@ -108,6 +132,9 @@ impl Engine {
         let Some(&(call, side)) = self.by_dialog.get(&id) else {
             return;
         };
+        if side == Side::A && !ack.body().is_empty() {
+            self.a_media_ack(call, &ack);
+        }
         if let Some(c) = self.calls.get_mut(&call) {
             let session = match side {
                 Side::A => c.a.session.as_mut(),
@@ -222,6 +249,8 @@ impl Engine {
                 self.channels.release(&t);
             }
         }
+        let media = c.media.take();
+        self.close_call_media(media);
         let answered = c.answered_at.is_some();
         if answered {
             self.stats.completed += 1;

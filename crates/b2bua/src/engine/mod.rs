@@ -33,6 +33,7 @@ use crate::registrar::Registrar;
 use crate::route::{self, Destination, Refusal};
 use crate::timers::{TimerKind, TimerQueue};
 
+mod anchor;
 mod b_legs;
 mod in_dialog;
 mod plumbing;
@@ -90,6 +91,9 @@ pub struct Engine {
     contact: NameAddr,
     /// New calls are refused (503 with Retry-After); everything else goes on.
     draining: bool,
+    /// RTP ports of anchored media, and which call holds each.
+    ports: Option<crate::media::Ports>,
+    by_port: HashMap<u16, u64>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -158,6 +162,7 @@ impl Engine {
             Some(a.port()),
         ));
         let cfg_first_call_id = cfg.first_call_id.max(1);
+        let ports = cfg.media.as_ref().and_then(crate::media::Ports::new);
         Ok(Engine {
             txn: TransactionLayer::new(cfg.transactions, seed),
             cfg,
@@ -179,6 +184,8 @@ impl Engine {
             contact,
             draining: false,
             next_call: cfg_first_call_id,
+            ports,
+            by_port: HashMap::new(),
         })
     }
 
@@ -425,6 +432,10 @@ impl Engine {
             }
             _ => {}
         }
+        let a_offer = match self.check_offer(&invite) {
+            Ok(o) => o,
+            Err(bad) => return self.refuse_offer(now, txn, &invite, &bad),
+        };
         let called = invite
             .request_uri()
             .and_then(|u| u.user().map(str::to_owned))
@@ -585,6 +596,18 @@ impl Engine {
         }
 
         let id = self.next_call;
+        let Ok(media) = self.open_call_media(id, a_offer) else {
+            release_inbound(self);
+            let r = Refusal::new(503, "Service Unavailable", 47, "no RTP port left");
+            let span = source_trunk.as_ref().map(|t| t.name.as_str());
+            let who = Attempt {
+                calling: &presented.number,
+                called: &called,
+                span,
+                device: &orig_device,
+            };
+            return self.refuse_attempt(now, txn, &invite, &r, &who);
+        };
         self.next_call += 1;
         self.stats.attempts += 1;
         let tag = self.unique("t");
@@ -643,6 +666,7 @@ impl Engine {
             presented_calling: presented.number,
             presented_display: presented.display,
             cdr,
+            media,
         };
         let delays: Vec<Duration> = call.b.iter().map(|l| l.target.delay).collect();
         self.by_txn.insert(txn, (id, Side::A));

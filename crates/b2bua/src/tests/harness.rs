@@ -204,6 +204,7 @@ pub struct Bench {
     pub sent: Vec<(Peer, Message)>,
     pub cdrs: Vec<Cdr>,
     pub events: Vec<crate::output::CallEvent>,
+    pub media: Vec<crate::media::MediaCommand>,
 }
 
 impl Bench {
@@ -223,15 +224,17 @@ impl Bench {
             sent: Vec::new(),
             cdrs: Vec::new(),
             events: Vec::new(),
+            media: Vec::new(),
         }
     }
 
-    fn collect(&mut self) {
+    pub fn collect(&mut self) {
         while let Some(o) = self.engine.poll_output() {
             match o {
                 Output::Transmit { to, message } => self.sent.push((to, message)),
                 Output::Cdr(c) => self.cdrs.push(*c),
                 Output::Event(e) => self.events.push(e),
+                Output::Media(m) => self.media.push(m),
             }
         }
     }

@@ -4,4 +4,5 @@ mod caller;
 mod features;
 mod flows;
 mod harness;
+mod media;
 mod sim;

@@ -19,6 +19,7 @@ use tether_store::{NumberingPlan, Snapshot};
 use tether_trunk::pstn::{PstnConfig, PstnSimulator};
 
 use super::caller::{Caller, Outcome};
+use crate::media::MediaCommand;
 use crate::output::Output;
 use crate::{Cdr, Engine, EngineConfig};
 
@@ -259,14 +260,16 @@ fn run(seed: u64, calls: usize) -> Report {
     let snap = Arc::new(
         Snapshot::build(provisioning(), NumberingPlan::north_american(), 1).expect("valid"),
     );
-    let mut engine = Engine::new(
-        EngineConfig::new(peer(TETHER), "sim.test"),
-        snap,
-        seed,
-        now,
-        0,
-    )
-    .expect("engine");
+    // Media anchored, as `tether serve` runs by default: every leg takes RTP ports, and the
+    // simulation checks that each one is given back.
+    let mut cfg = EngineConfig::new(peer(TETHER), "sim.test");
+    cfg.media = Some(crate::media::MediaConfig {
+        address: "10.0.0.1".parse().expect("address"),
+        port_min: 20_000,
+        port_max: 29_999,
+    });
+    let mut open_ports = std::collections::BTreeSet::new();
+    let mut engine = Engine::new(cfg, snap, seed, now, 0).expect("engine");
     // The default plan, plus a far end that answers and hangs up first.
     let mut config = PstnConfig::default();
     let mut hangs_up = tether_trunk::pstn::Rule::new(
@@ -303,6 +306,13 @@ fn run(seed: u64, calls: usize) -> Report {
                 Output::Transmit { to, message } => net.send(now, peer(TETHER), to, &message),
                 Output::Cdr(c) => cdrs.push(*c),
                 Output::Event(_) => {}
+                Output::Media(MediaCommand::Open { port }) => {
+                    assert!(open_ports.insert(port), "port {port} opened twice");
+                }
+                Output::Media(MediaCommand::Close { port }) => {
+                    assert!(open_ports.remove(&port), "port {port} closed but not open");
+                }
+                Output::Media(_) => {}
             }
         }
         while let Some(t) = pstn.poll_output() {
@@ -372,6 +382,15 @@ fn run(seed: u64, calls: usize) -> Report {
         engine.channels().in_use(),
         0,
         "seed {seed}: trunk channels leak"
+    );
+    assert!(
+        open_ports.is_empty(),
+        "seed {seed}: RTP ports leak: {open_ports:?}"
+    );
+    assert_eq!(
+        engine.media_ports_free(),
+        Some(5_000),
+        "seed {seed}: port pool leaks"
     );
     assert!(
         pstn.is_idle(),

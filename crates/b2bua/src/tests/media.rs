@@ -1,0 +1,246 @@
+//! Anchored media through the engine: Tether's own SDP on every leg, the media commands that
+//! follow the call, mid-call offers answered locally, and bad offers refused.
+
+use std::time::Duration;
+
+use tether_sdp::{Direction, SessionDescription};
+use tether_sip::{HeaderName, Message, Method};
+
+use super::harness::*;
+use crate::media::{MediaCommand, MediaConfig, MediaNotice};
+
+fn anchored() -> Bench {
+    Bench::with_config(provisioning(None), |c| {
+        c.media = Some(MediaConfig {
+            address: "10.0.0.1".parse().expect("ip"),
+            port_min: 30_000,
+            port_max: 30_009,
+        });
+    })
+}
+
+fn sdp(m: &Message) -> SessionDescription {
+    SessionDescription::parse(m.body()).expect("SDP body")
+}
+
+fn with_body(mut m: Message, body: &str) -> Message {
+    m.set_body(Some("application/sdp"), body.as_bytes().to_vec())
+        .expect("body");
+    m
+}
+
+/// Places a call to 2000 and answers it; returns the caller's INVITE, the 200 it got and the
+/// INVITE Tether sent the RD.
+fn answered_call(b: &mut Bench) -> (Message, Message, Message) {
+    let inv = invite("m1", "4085551234", "2000", PSTN);
+    b.deliver(&inv, PSTN);
+    let leg = b.expect_request(PSTN, Method::Invite);
+    b.deliver(&answer(&leg, 200, "rd1", true), PSTN);
+    let ok = b
+        .take_to(PSTN)
+        .into_iter()
+        .find(|m| m.status() == Some(200))
+        .expect("200 to the caller");
+    b.deliver(&in_dialog(&inv, &ok, Method::Ack, 1, PSTN, "ack1"), PSTN);
+    (inv, ok, leg)
+}
+
+#[test]
+fn every_leg_sees_tethers_address_and_ports_and_the_legs_are_relayed() {
+    let mut b = anchored();
+    let (inv, ok, leg) = answered_call(&mut b);
+
+    // The RD is offered Tether's address and a port of its own, with the caller's codec first.
+    let offer = sdp(&leg);
+    let m = &offer.media()[0];
+    assert_eq!(
+        offer.connection().and_then(|c| c.ip()),
+        Some("10.0.0.1".parse().unwrap())
+    );
+    assert_eq!(m.port(), 30_002);
+    assert_eq!(m.codecs()[0].1, tether_sdp::Codec::Pcmu);
+    // The caller's answer points at Tether too, never at the far end.
+    let answer = sdp(&ok);
+    assert_eq!(
+        answer.connection().and_then(|c| c.ip()),
+        Some("10.0.0.1".parse().unwrap())
+    );
+    assert_eq!(answer.media()[0].port(), 30_000);
+    assert!(!ok.body().windows(8).any(|w| w == b"10.0.0.2"));
+
+    let opens: Vec<u16> = b
+        .media
+        .iter()
+        .filter_map(|c| match c {
+            MediaCommand::Open { port } => Some(*port),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(opens, vec![30_000, 30_002]);
+    let configured: Vec<(u16, Option<std::net::SocketAddr>)> = b
+        .media
+        .iter()
+        .filter_map(|c| match c {
+            MediaCommand::Configure { port, remote, .. } => Some((*port, *remote)),
+            _ => None,
+        })
+        .collect();
+    let far: std::net::SocketAddr = "10.0.0.2:4000".parse().unwrap();
+    assert!(configured.contains(&(30_000, Some(far))), "{configured:?}");
+    assert!(configured.contains(&(30_002, Some(far))), "{configured:?}");
+    assert!(b.media.contains(&MediaCommand::Connect {
+        a: 30_000,
+        b: 30_002
+    }));
+
+    // Hang up: both legs' ports are closed and return to the pool.
+    b.media.clear();
+    b.deliver(&in_dialog(&inv, &ok, Method::Bye, 2, PSTN, "bye1"), PSTN);
+    b.advance(Duration::from_secs(1));
+    let mut closed: Vec<u16> = b
+        .media
+        .iter()
+        .filter_map(|c| match c {
+            MediaCommand::Close { port } => Some(*port),
+            _ => None,
+        })
+        .collect();
+    closed.sort();
+    assert_eq!(closed, vec![30_000, 30_002]);
+    assert_eq!(b.engine.media_ports_free(), Some(5));
+}
+
+#[test]
+fn a_hold_reinvite_is_answered_by_tether_for_that_leg_only() {
+    let mut b = anchored();
+    let (inv, ok, _leg) = answered_call(&mut b);
+    b.take_to(PSTN);
+    b.media.clear();
+    let hold = "v=0\r\no=- 1 2 IN IP4 10.0.0.2\r\ns=-\r\nc=IN IP4 10.0.0.2\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\na=sendonly\r\n";
+    let reinvite = with_body(in_dialog(&inv, &ok, Method::Invite, 3, PSTN, "hold1"), hold);
+    b.deliver(&reinvite, PSTN);
+    let out = b.take_to(PSTN);
+    let r = out.iter().find(|m| m.status().is_some()).expect("answered");
+    assert_eq!(r.status(), Some(200), "{:?}", summary(&out));
+    let ans = sdp(r);
+    assert_eq!(ans.media_direction(0), Direction::RecvOnly);
+    assert_eq!(ans.media()[0].port(), 30_000);
+    // The version moves on from Tether's first answer (RFC 3264 §8).
+    assert_eq!(
+        ans.origin().session_version,
+        sdp(&ok).origin().session_version + 1
+    );
+    // Only the caller's leg changes; the RD hears nothing of it.
+    assert!(
+        !out.iter().any(|m| m.method() == Some(&Method::Invite)),
+        "{:?}",
+        summary(&out)
+    );
+    assert!(
+        b.media.iter().any(|c| matches!(
+            c,
+            MediaCommand::Configure {
+                port: 30_000,
+                hold: true,
+                ..
+            }
+        )),
+        "{:?}",
+        b.media
+    );
+}
+
+#[test]
+fn offers_tether_cannot_carry_are_refused_with_the_right_status() {
+    let mut b = anchored();
+    // Video only: 488 with a 305 warning.
+    let video = "v=0\r\no=- 1 1 IN IP4 10.0.0.2\r\ns=-\r\nc=IN IP4 10.0.0.2\r\nt=0 0\r\nm=video 4000 RTP/AVP 31\r\n";
+    b.deliver(
+        &with_body(invite("v1", "4085551234", "2000", PSTN), video),
+        PSTN,
+    );
+    let out = b.take_to(PSTN);
+    let r = out.iter().find(|m| m.status().is_some()).expect("answered");
+    assert_eq!(r.status(), Some(488));
+    assert!(r
+        .header_value(&HeaderName::Warning)
+        .is_some_and(|w| w.starts_with("305")));
+    // SDP that does not parse: 400.
+    b.deliver(
+        &with_body(invite("v2", "4085551234", "2000", PSTN), "v=0\r\nbogus\r\n"),
+        PSTN,
+    );
+    let out = b.take_to(PSTN);
+    assert_eq!(
+        out.iter().find_map(|m| m.status()),
+        Some(400),
+        "{:?}",
+        summary(&out)
+    );
+    // A body that is not SDP: 415 with Accept.
+    let mut m = invite("v3", "4085551234", "2000", PSTN);
+    m.set_body(Some("text/plain"), b"hello".to_vec()).unwrap();
+    b.deliver(&m, PSTN);
+    let out = b.take_to(PSTN);
+    let r = out.iter().find(|m| m.status().is_some()).expect("answered");
+    assert_eq!(r.status(), Some(415));
+    assert_eq!(r.header_value(&HeaderName::Accept), Some("application/sdp"));
+    assert!(b.media.is_empty(), "no port taken for a refused call");
+}
+
+#[test]
+fn media_inactivity_ends_the_call_with_both_sides_told() {
+    let mut b = anchored();
+    let (_inv, _ok, _leg) = answered_call(&mut b);
+    b.take_to(PSTN);
+    b.engine.handle_media_notice(
+        b.now,
+        MediaNotice::Inactive {
+            port: 30_002,
+            silent_for: Duration::from_secs(30),
+        },
+    );
+    b.collect();
+    let out = b.take_to(PSTN);
+    let byes = out
+        .iter()
+        .filter(|m| m.method() == Some(&Method::Bye))
+        .count();
+    assert_eq!(byes, 2, "{:?}", summary(&out));
+    assert_eq!(b.cdrs.len(), 1);
+    assert_eq!(b.cdrs[0].dest_cause_value, 41);
+}
+
+#[test]
+fn running_out_of_ports_refuses_the_call_503_cause_47() {
+    let mut b = anchored();
+    // 5 pairs: two calls take two each; the third caller gets its port but no leg can start.
+    for i in 0..2 {
+        let inv = invite(&format!("p{i}"), "4085551234", "2000", PSTN);
+        b.deliver(&inv, PSTN);
+    }
+    b.take_to(PSTN);
+    let inv = invite("p2", "4085551234", "2000", PSTN);
+    b.deliver(&inv, PSTN);
+    let inv = invite("p3", "4085551234", "2000", PSTN);
+    b.deliver(&inv, PSTN);
+    let out = b.take_to(PSTN);
+    let finals: Vec<String> = out
+        .iter()
+        .filter(|m| m.status().is_some_and(|s| s >= 300))
+        .map(|m| {
+            format!(
+                "{} {:?}",
+                m.status().unwrap_or(0),
+                m.header_value(&HeaderName::Reason)
+            )
+        })
+        .collect();
+    assert!(
+        finals
+            .iter()
+            .any(|f| f.starts_with("503") && f.contains("cause=47")),
+        "{finals:?} {:?}",
+        summary(&out)
+    );
+}
