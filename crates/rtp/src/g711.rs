@@ -206,8 +206,8 @@ mod tests {
             x[n + 1] = x[n] + step;
         }
         let mut y = [0i32; 128];
-        for n in 1..128 {
-            y[n] = (x[n] + x[n + 1]) / 2;
+        for (n, out) in y.iter_mut().enumerate().skip(1) {
+            *out = (x[n] + x[n + 1]) / 2;
         }
         (x, y)
     }
@@ -222,8 +222,8 @@ mod tests {
             x[n + 1] = x[n] + step;
         }
         let mut y = [0i32; 128];
-        for n in 0..128 {
-            y[n] = (x[n] + x[n + 1]) / 2;
+        for (n, out) in y.iter_mut().enumerate() {
+            *out = (x[n] + x[n + 1]) / 2;
         }
         (x, y)
     }
@@ -267,9 +267,9 @@ mod tests {
     #[test]
     fn all_256_ulaw_codes_decode_to_the_itu_table() {
         let (_, y) = ulaw_itu();
-        for n in 0..128 {
+        for (n, &level) in y.iter().enumerate() {
             // Decoder outputs on the 14-bit scale, left-aligned in 16 bits.
-            let value = (4 * y[n]) as i16;
+            let value = (4 * level) as i16;
             let pos = ulaw_char(true, n);
             let neg = ulaw_char(false, n);
             assert_eq!(Law::Ulaw.decode(pos), value, "µ-law {pos:#04x}");
@@ -282,9 +282,9 @@ mod tests {
     #[test]
     fn all_256_alaw_codes_decode_to_the_itu_table() {
         let (_, y) = alaw_itu();
-        for n in 0..128 {
+        for (n, &level) in y.iter().enumerate() {
             // Decoder outputs on the 13-bit scale, left-aligned in 16 bits.
-            let value = (8 * y[n]) as i16;
+            let value = (8 * level) as i16;
             let pos = alaw_char(true, n);
             let neg = alaw_char(false, n);
             assert_eq!(Law::Alaw.decode(pos), value, "A-law {pos:#04x}");
