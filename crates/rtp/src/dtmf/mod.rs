@@ -13,6 +13,7 @@
 
 mod digit;
 pub mod event;
+pub mod sender;
 
 pub use digit::{
     digits_to_string, parse_digits, Digit, DigitError, Key, COL_HZ, FLASH_EVENT, ROW_HZ,
