@@ -13,9 +13,12 @@
 
 mod digit;
 pub mod event;
+pub mod receiver;
 pub mod sender;
 
 pub use digit::{
     digits_to_string, parse_digits, Digit, DigitError, Key, COL_HZ, FLASH_EVENT, ROW_HZ,
 };
 
+#[cfg(test)]
+mod testkit;
