@@ -13,6 +13,7 @@
 
 mod digit;
 pub mod event;
+pub mod inband;
 pub mod info;
 pub mod receiver;
 pub mod sender;
