@@ -11,6 +11,7 @@
 //! in, the engine re-emits it in the form the other leg supports. No room here sends, receives or
 //! mixes anything itself.
 
+pub mod detect;
 mod digit;
 pub mod event;
 pub mod inband;
