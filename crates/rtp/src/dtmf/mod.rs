@@ -24,4 +24,6 @@ pub use digit::{
 };
 
 #[cfg(test)]
+mod crossing_tests;
+#[cfg(test)]
 mod testkit;
