@@ -525,3 +525,43 @@ fn the_generator_round_trips_through_the_detector_for_every_key() {
         );
     }
 }
+
+/// How many of the 51 alignments against the window grid detect `signal` as `want` keys.
+fn alignments_detecting(signal: &[i16], want: usize) -> usize {
+    (0..HOP)
+        .filter(|&lead| {
+            let mut sig = vec![0i16; 400 + lead];
+            sig.extend_from_slice(signal);
+            sig.extend(silence(80));
+            detect(&sig).len() == want
+        })
+        .count()
+}
+
+#[test]
+fn the_tone_and_pause_length_boundaries_sit_between_q24s_limits() {
+    // Tones: never a key up to 26 ms, always one from 34 ms (Q.24: reject 20, accept 40).
+    for ms in 20..=40u32 {
+        let hits = alignments_detecting(&key(Digit::Five, 0.0, 0.0, ms), 1);
+        if ms <= 26 {
+            assert_eq!(hits, 0, "{ms} ms tone");
+        }
+        if ms >= 34 {
+            assert_eq!(hits, HOP, "{ms} ms tone");
+        }
+    }
+    // Pauses between two tones of the same key: always bridged up to 24 ms, always two keys
+    // from 31 ms (Q.24: bridge 20, split 40).
+    for ms in 20..=40usize {
+        let mut sig = key(Digit::Five, 0.0, 0.0, 60);
+        sig.extend(silence(ms));
+        sig.extend(key(Digit::Five, 0.0, 0.0, 60));
+        let splits = alignments_detecting(&sig, 2);
+        if ms <= 24 {
+            assert_eq!(splits, 0, "{ms} ms pause");
+        }
+        if ms >= 31 {
+            assert_eq!(splits, HOP, "{ms} ms pause");
+        }
+    }
+}
