@@ -1,3 +1,6 @@
+//! Tests of the RFC 4733 receiver: clean streams, duplicates, lost start and end packets, stale
+//! packets, long segmented keys, timestamp wrap, flash, and a seeded lossy network.
+
 use std::time::{Duration, Instant};
 
 use super::*;
