@@ -7,6 +7,7 @@
 
 pub mod codec;
 pub mod counters;
+pub mod dtmf;
 pub mod engine;
 pub mod events;
 pub mod g711;
