@@ -75,12 +75,15 @@ pub enum EngineError {
     NoDestination(LegId),
     /// A fed telephone-event payload shorter than its 4-byte event block.
     ShortEvent,
+    /// The pair asked for by number cannot be taken.
+    Port(crate::ports::PortError),
 }
 
 impl std::fmt::Display for EngineError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             EngineError::PortsExhausted => write!(f, "no free RTP port pair"),
+            EngineError::Port(e) => write!(f, "{e}"),
             EngineError::UnknownLeg(leg) => write!(f, "unknown media leg {leg}"),
             EngineError::SameLeg(leg) => write!(f, "cannot connect {leg} to itself"),
             EngineError::AlreadyConnected(leg) => write!(f, "{leg} is already connected"),
@@ -183,15 +186,23 @@ impl MediaEngine {
     }
 
     /// Allocates a port pair and a leg with its own configuration.
-    pub fn create_leg_with(
-        &mut self,
-        mut config: LegConfig,
-    ) -> Result<(LegId, RtpPorts), EngineError> {
+    pub fn create_leg_with(&mut self, config: LegConfig) -> Result<(LegId, RtpPorts), EngineError> {
         // Allocation fails only when the range is used up.
         let ports = self
             .ports
             .allocate()
             .map_err(|_| EngineError::PortsExhausted)?;
+        Ok((self.insert_leg(ports, config), ports))
+    }
+
+    /// A leg on the pair whose RTP port is `rtp`, chosen by the caller (the call engine owns
+    /// the port plan and writes the port into SDP before the leg exists here).
+    pub fn create_leg_at(&mut self, rtp: u16) -> Result<LegId, EngineError> {
+        let ports = self.ports.take(rtp).map_err(EngineError::Port)?;
+        Ok(self.insert_leg(ports, self.defaults))
+    }
+
+    fn insert_leg(&mut self, ports: RtpPorts, mut config: LegConfig) -> LegId {
         config.rtcp_interval = config.rtcp_interval.map(|i| i.max(MIN_RTCP_INTERVAL));
         let slot = match self.free_slots.pop() {
             Some(slot) => slot,
@@ -215,7 +226,7 @@ impl MediaEngine {
             *pair = Some(slot);
         }
         self.legs_created += 1;
-        Ok((id, ports))
+        id
     }
 
     pub(crate) fn leg_mut(&mut self, id: LegId) -> Result<&mut MediaLeg, EngineError> {

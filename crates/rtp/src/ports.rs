@@ -51,6 +51,8 @@ pub enum PortError {
     NotInRange { port: u16 },
     /// The pair is already free (the caller released it twice).
     NotAllocated { port: u16 },
+    /// The pair asked for by number is in use.
+    InUse { port: u16 },
 }
 
 impl std::fmt::Display for PortError {
@@ -61,6 +63,7 @@ impl std::fmt::Display for PortError {
                 write!(f, "port {port} is not an RTP port of the range")
             }
             PortError::NotAllocated { port } => write!(f, "port {port} is not allocated"),
+            PortError::InUse { port } => write!(f, "port {port} is in use"),
         }
     }
 }
@@ -127,6 +130,26 @@ impl PortPool {
         Ok(RtpPorts { rtp, rtcp: rtp + 1 })
     }
 
+    /// Takes the pair whose RTP port is `rtp`, when another room (the call engine) chose it.
+    pub fn take(&mut self, rtp: u16) -> Result<RtpPorts, PortError> {
+        if !rtp.is_multiple_of(2) {
+            return Err(PortError::NotInRange { port: rtp });
+        }
+        let index = self
+            .pair_index(rtp)
+            .ok_or(PortError::NotInRange { port: rtp })?;
+        match self.in_use.get_mut(index) {
+            Some(slot) if !*slot => {
+                *slot = true;
+                if let Some(at) = self.free.iter().position(|&p| p == rtp) {
+                    self.free.remove(at);
+                }
+                Ok(RtpPorts { rtp, rtcp: rtp + 1 })
+            }
+            _ => Err(PortError::InUse { port: rtp }),
+        }
+    }
+
     /// Gives the pair whose RTP port is `rtp` back to the pool.
     pub fn release(&mut self, rtp: u16) -> Result<(), PortError> {
         if !rtp.is_multiple_of(2) {
@@ -162,6 +185,20 @@ mod tests {
         assert_eq!(PortPool::new(10000, 10004).unwrap().capacity(), 2);
         assert_eq!(PortPool::new(10000, 10005).unwrap().capacity(), 3);
         assert_eq!(PortPool::new(65532, 65535).unwrap().capacity(), 2);
+    }
+
+    #[test]
+    fn a_pair_taken_by_number_is_not_allocated_again() {
+        let mut pool = PortPool::new(20000, 20005).unwrap();
+        assert_eq!(pool.take(20002).unwrap().rtcp, 20003);
+        assert_eq!(pool.take(20002), Err(PortError::InUse { port: 20002 }));
+        assert_eq!(pool.take(20001), Err(PortError::NotInRange { port: 20001 }));
+        assert_eq!(pool.available(), 2);
+        assert_eq!(pool.allocate().unwrap().rtp, 20000);
+        assert_eq!(pool.allocate().unwrap().rtp, 20004);
+        assert_eq!(pool.allocate(), Err(PortError::Exhausted));
+        pool.release(20002).unwrap();
+        assert_eq!(pool.allocate().unwrap().rtp, 20002);
     }
 
     #[test]

@@ -51,6 +51,19 @@ pub const REFERENCE: &str = r#"CONFIGURATION (TOML, every key optional; unknown 
                                   # messages (about 5 KB), and a call makes 3 or 4: a steady
                                   # R calls/s holds about 100 x R
 
+  [media]
+  anchor = true                   # Tether's address and ports in every SDP: media flows
+                                  # through Tether (relay, transcoding, announcements, hold
+                                  # music, DTMF); false: SDP passes through, endpoints send
+                                  # media to each other
+  address = "127.0.0.1"           # the address in Tether's SDP (c=); default: the SIP
+                                  # advertised IP
+  bind = "0.0.0.0"                # where RTP sockets are bound
+  port_min = 10000                # RTP ports (even) and RTCP (odd) for every leg, inclusive
+  port_max = 19999                #   (keep clear of [pstn] first_rtp_port and up)
+  inactivity_seconds = 30         # end a call whose far end sends no RTP/RTCP this long
+                                  # (not while it holds the call); 0: never
+
   [pstn]
   enabled = true                  # run the built-in PSTN simulator behind the demo's trunks
   listen = "127.0.0.1:5070"       # its SIP address (UDP and TCP)
@@ -98,7 +111,62 @@ pub struct Config {
     #[serde(default)]
     pub pstn: Pstn,
     #[serde(default)]
+    pub media: Media,
+    #[serde(default)]
     pub log: Log,
+}
+
+/// Media anchoring and the RTP port range.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Media {
+    #[serde(default = "yes")]
+    pub anchor: bool,
+    #[serde(default)]
+    pub address: Option<std::net::IpAddr>,
+    #[serde(default = "default_media_bind")]
+    pub bind: std::net::IpAddr,
+    #[serde(default = "default_media_port_min")]
+    pub port_min: u16,
+    #[serde(default = "default_media_port_max")]
+    pub port_max: u16,
+    #[serde(default = "default_inactivity_seconds")]
+    pub inactivity_seconds: u64,
+}
+
+impl Default for Media {
+    fn default() -> Self {
+        Media {
+            anchor: true,
+            address: None,
+            bind: default_media_bind(),
+            port_min: default_media_port_min(),
+            port_max: default_media_port_max(),
+            inactivity_seconds: default_inactivity_seconds(),
+        }
+    }
+}
+
+fn default_media_bind() -> std::net::IpAddr {
+    std::net::Ipv4Addr::UNSPECIFIED.into()
+}
+fn default_media_port_min() -> u16 {
+    10_000
+}
+fn default_media_port_max() -> u16 {
+    19_999
+}
+fn default_inactivity_seconds() -> u64 {
+    30
+}
+
+impl Media {
+    /// Why the port range cannot work, if it cannot.
+    pub fn check(&self) -> Result<(), String> {
+        tether_rtp::ports::PortPool::new(self.port_min, self.port_max)
+            .map(|_| ())
+            .map_err(|e| format!("{e}"))
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
@@ -482,6 +550,19 @@ impl Config {
     /// types alone cannot (the PSTN simulator's dial plan).
     pub fn parse(file: &Path, text: &str) -> Result<Config, ConfigError> {
         let config = Config::parse_only(file, text)?;
+        if let Err(message) = config.media.check() {
+            let line = text
+                .lines()
+                .position(|l| l.trim_start().starts_with("port_min"))
+                .map(|i| i + 1);
+            return Err(ConfigError::Invalid {
+                file: file.to_owned(),
+                line,
+                column: None,
+                key: Some("media.port_min".to_owned()),
+                message: format!("the RTP port range: {message}"),
+            });
+        }
         if let Err(e) = config.pstn.check() {
             let (key, needle) = match &e {
                 pstn::PstnConfigError::BadRtpPort(_) => {

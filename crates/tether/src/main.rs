@@ -9,6 +9,7 @@ mod cli;
 mod config;
 mod ctl;
 mod demo;
+mod media;
 mod metrics;
 mod pstn;
 mod serve;

@@ -150,6 +150,8 @@ pub struct MetricsSnapshot {
     pub cdrs_written: u64,
     pub cdrs_failed: u64,
     pub cdrs_dropped: u64,
+    /// The media engine's figures, when media is anchored.
+    pub media: Option<tether_rtp::EngineTotals>,
 }
 
 fn escape_label(v: &str) -> String {
@@ -336,7 +338,86 @@ pub fn render(m: &MetricsSnapshot) -> String {
         "Call detail records dropped because the writer's queue was full.",
         m.cdrs_dropped,
     );
+    if let Some(t) = &m.media {
+        media(&mut o, t);
+    }
     o
+}
+
+/// The media engine's figures (anchored media only).
+fn media(o: &mut String, t: &tether_rtp::EngineTotals) {
+    let c = &t.counters;
+    let rows: [(&str, &str, &str, u64); 11] = [
+        (
+            "tether_media_legs",
+            "gauge",
+            "Media legs open (one per call leg).",
+            t.legs as u64,
+        ),
+        (
+            "tether_media_port_pairs_free",
+            "gauge",
+            "RTP/RTCP port pairs free in the range.",
+            t.port_pairs_free as u64,
+        ),
+        (
+            "tether_media_port_pairs",
+            "gauge",
+            "RTP/RTCP port pairs in the range.",
+            t.port_pairs_total as u64,
+        ),
+        (
+            "tether_media_legs_created_total",
+            "counter",
+            "Media legs opened since start.",
+            t.legs_created,
+        ),
+        (
+            "tether_media_packets_received_total",
+            "counter",
+            "RTP packets received from peers.",
+            c.packets_in,
+        ),
+        (
+            "tether_media_packets_sent_total",
+            "counter",
+            "RTP packets sent to peers (relayed, transcoded or generated).",
+            c.packets_out,
+        ),
+        (
+            "tether_media_octets_received_total",
+            "counter",
+            "RTP octets received from peers.",
+            c.octets_in,
+        ),
+        (
+            "tether_media_octets_sent_total",
+            "counter",
+            "RTP octets sent to peers.",
+            c.octets_out,
+        ),
+        (
+            "tether_media_packets_lost_total",
+            "counter",
+            "RTP packets peers sent that never arrived (RFC 3550 A.3).",
+            t.lost.max(0) as u64,
+        ),
+        (
+            "tether_media_dropped_stranger_total",
+            "counter",
+            "RTP from addresses other than a leg's latched peer, dropped.",
+            c.dropped_stranger,
+        ),
+        (
+            "tether_media_malformed_total",
+            "counter",
+            "Datagrams on media ports that were not valid RTP or RTCP.",
+            c.malformed + t.unknown_port,
+        ),
+    ];
+    for (name, kind, help, value) in rows {
+        one(o, name, kind, help, value);
+    }
 }
 
 impl CdrCounters {

@@ -2,14 +2,21 @@
 //! driven on its own task with its own SIP transports at `[pstn] listen`, the same way the
 //! call engine is driven (`sip::driver`). `tether serve` runs it behind the demo's trunks;
 //! `tether pstn` runs it alone, for the lab.
+//!
+//! Echo numbers (`07xx` in the default plan) carry real media: once such a call is answered,
+//! a UDP socket on the RTP port its SDP named sends every datagram back where it came from,
+//! until the call ends.
 
 use std::net::SocketAddr;
 use std::time::Instant;
 
+use std::collections::HashMap;
 use tether_sip::transport::{Inbound, TransportConfig, TransportError, TransportLayer};
 use tether_sip::{Peer, Transport};
-use tether_trunk::pstn::{PstnConfig, PstnSimulator};
+use tether_trunk::pstn::{CallId, CallInfo, CallKind, CallState, PstnConfig, PstnSimulator};
+use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
 
 use crate::sip::sender::Sender;
 use crate::sip::SipError;
@@ -95,6 +102,7 @@ impl Pstn {
         } = self;
         let (failures_tx, mut failures) = mpsc::channel(1024);
         let mut sender = Sender::new(transport.clone(), failures_tx, udp_tcp_threshold);
+        let mut echoes: HashMap<CallId, JoinHandle<()>> = HashMap::new();
         loop {
             let next = sim.poll_timeout();
             tokio::select! {
@@ -116,6 +124,13 @@ impl Pstn {
                     sim.handle_transport_error(Instant::now(), t.to);
                 }
             }
+            let calls = (!echoes.is_empty() || sim.stats().active > 0).then(|| sim.calls());
+            if let Some(calls) = calls {
+                echo_media(calls, &mut echoes).await;
+            }
+        }
+        for (_, e) in echoes.drain() {
+            e.abort();
         }
         let stats = sim.stats();
         tracing::info!(
@@ -127,6 +142,45 @@ impl Pstn {
         );
         sender.close(std::time::Duration::from_secs(2)).await;
         transport.shutdown().await;
+    }
+}
+
+/// Starts the echo of answered echo calls and stops those of calls that ended.
+async fn echo_media(calls: Vec<CallInfo>, echoes: &mut HashMap<CallId, JoinHandle<()>>) {
+    echoes.retain(|id, task| {
+        let live = calls.iter().any(|c| c.id == *id);
+        if !live {
+            task.abort();
+        }
+        live
+    });
+    for c in calls {
+        if c.kind != CallKind::Echo || c.state == CallState::Ringing || echoes.contains_key(&c.id) {
+            continue;
+        }
+        match UdpSocket::bind(c.media.local_rtp).await {
+            Ok(socket) => {
+                tracing::debug!(call = ?c.id, rtp = %c.media.local_rtp, "PSTN echo started");
+                echoes.insert(c.id, tokio::spawn(echo(socket)));
+            }
+            Err(e) => {
+                tracing::warn!(rtp = %c.media.local_rtp, error = %e, "PSTN echo cannot bind its RTP port");
+                // Marked so it is not tried again for this call.
+                echoes.insert(c.id, tokio::spawn(async {}));
+            }
+        }
+    }
+}
+
+/// Sends every datagram back to where it came from.
+async fn echo(socket: UdpSocket) {
+    let mut buf = vec![0u8; 2048];
+    loop {
+        if let Ok((n, from)) = socket.recv_from(&mut buf).await {
+            if let Some(data) = buf.get(..n) {
+                let _ = socket.send_to(data, from).await;
+            }
+        }
     }
 }
 

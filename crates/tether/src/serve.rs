@@ -25,6 +25,7 @@ use crate::api::{self, auth::Auth, AppState};
 use crate::cdr_writer;
 use crate::config::{AdminToken, Config};
 use crate::demo;
+use crate::media;
 use crate::metrics::CdrCounters;
 use crate::pstn;
 use crate::sip::driver::{self, Ended, Stop};
@@ -51,6 +52,8 @@ pub enum ServeError {
     Sip(SipError),
     /// The SIP driver stopped on its own (its transports closed).
     SipStopped,
+    /// The media task could not start.
+    Media(String),
 }
 
 impl std::fmt::Display for ServeError {
@@ -63,6 +66,7 @@ impl std::fmt::Display for ServeError {
             ServeError::Http(e) => write!(f, "HTTP server failed: {e}"),
             ServeError::Sip(e) => write!(f, "{e}"),
             ServeError::SipStopped => f.write_str("the SIP transports stopped unexpectedly"),
+            ServeError::Media(e) => write!(f, "cannot start the media engine: {e}"),
         }
     }
 }
@@ -194,7 +198,7 @@ pub async fn run(settings: Settings) -> Result<(), ServeError> {
             Some(outcome) => tracing::info!(
                 objects = outcome.created,
                 pstn = %pstn,
-                "seeded the demo provisioning (user alice on CTRIDalice, DN 2000; user bob on SIPbob, DN 2001; scenario devices on DNs 2100-2106)"
+                "seeded the demo provisioning (user alice on CTRIDalice, DN 2000; user bob on SIPbob, DN 2001; scenario devices on DNs 2100-2107)"
             ),
             None => tracing::debug!("database already provisioned; no demo seed"),
         }
@@ -206,13 +210,45 @@ pub async fn run(settings: Settings) -> Result<(), ServeError> {
         .await
         .map_err(ServeError::Store)?
         .map_or(1, |n| n.saturating_add(1));
+    // Anchored media: the call engine plans ports and writes SDP, the media task moves RTP.
+    let media_config = config.media.anchor.then(|| tether_b2bua::MediaConfig {
+        address: config.media.address.unwrap_or(bound.advertised.ip()),
+        port_min: config.media.port_min,
+        port_max: config.media.port_max,
+    });
     let engine = sip::engine(
         &config.sip,
         bound.advertised,
         store.snapshot(),
         first_call_id,
+        media_config.clone(),
     )
     .map_err(ServeError::Sip)?;
+    let (media_stop, media_stop_rx) = watch::channel(false);
+    let (notices_tx, notices_rx) = mpsc::channel(1024);
+    let media = match &media_config {
+        Some(m) => {
+            let settings = media::Settings {
+                bind: config.media.bind,
+                port_min: m.port_min,
+                port_max: m.port_max,
+                inactivity: (config.media.inactivity_seconds > 0)
+                    .then(|| Duration::from_secs(config.media.inactivity_seconds)),
+            };
+            let (handle, task) =
+                media::spawn(settings, notices_tx, media_stop_rx).map_err(ServeError::Media)?;
+            tracing::info!(
+                address = %m.address,
+                ports = format!("{}-{}", m.port_min, m.port_max),
+                "media anchored: RTP through Tether"
+            );
+            Some((handle, task))
+        }
+        None => {
+            tracing::info!("media not anchored ([media] anchor = false): SDP passes through");
+            None
+        }
+    };
 
     let listener = tokio::net::TcpListener::bind(config.http.listen)
         .await
@@ -243,6 +279,9 @@ pub async fn run(settings: Settings) -> Result<(), ServeError> {
         cdr_counters: Arc::clone(&counters),
         stop: sip_stop_rx,
         drain: Duration::from_secs(config.sip.drain_seconds),
+        media: media.as_ref().map(|(h, _)| h.commands.clone()),
+        media_totals: media.as_ref().map(|(h, _)| h.totals.clone()),
+        media_notices: notices_rx,
     };
     let mut sip_task = tokio::spawn(driver::run(engine, Arc::clone(&store), io));
     let (pstn_stop, pstn_stop_rx) = watch::channel(false);
@@ -316,6 +355,12 @@ pub async fn run(settings: Settings) -> Result<(), ServeError> {
     }
     transport.shutdown().await;
     tracing::info!("SIP transports closed");
+    let _ = media_stop.send(true);
+    if let Some((_, t)) = media {
+        if let Err(e) = t.await {
+            tracing::error!(error = %e, "the media task failed");
+        }
+    }
     let _ = pstn_stop.send(true);
     if let Some(t) = pstn_task {
         if let Err(e) = t.await {

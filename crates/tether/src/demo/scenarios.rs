@@ -12,6 +12,7 @@
 //! | 2104 | `CTRIDhangup` | `+14155550899` (08xx, demo rule: answers, hangs up after 2 s) | 200, then a BYE |
 //! | 2105 | `CTRIDfxo` | `+14155550198` (01xx: answers at once) over `scenario-fxo`, a one-channel FXO trunk | the first call 200; a second while it lasts 503, cause 34 |
 //! | 2106 | `CTRIDunallocated` | `+14155550599` (05xx: unallocated) | 404, cause 1 |
+//! | 2107 | `CTRIDecho` | `+14155550799` (07xx: echo) | 200; the audio sent comes back through Tether |
 //!
 //! The devices belong to user `scenarios` (mobility enabled, no password: nobody logs in as
 //! it). `CTRIDfxo` reroutes through its own CSS, whose only route sends every `+1` number to
@@ -45,7 +46,7 @@ struct Scenario {
     rds: &'static [(&'static str, &'static str, bool)],
 }
 
-const SCENARIOS: [Scenario; 7] = [
+const SCENARIOS: [Scenario; 8] = [
     Scenario {
         device: "CTRIDbusy",
         dn: "2100",
@@ -104,6 +105,14 @@ const SCENARIOS: [Scenario; 7] = [
         reroute_css: REROUTE_CSS,
         route_to_all: false,
         rds: &[("Unallocated", "+14155550599", true)],
+    },
+    Scenario {
+        device: "CTRIDecho",
+        dn: "2107",
+        what: "echo: its remote destination answers and sends the caller's audio back",
+        reroute_css: REROUTE_CSS,
+        route_to_all: false,
+        rds: &[("Echo", "+14155550799", true)],
     },
 ];
 

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tether_b2bua::output::CallEvent;
-use tether_b2bua::{Engine, Output};
+use tether_b2bua::{Engine, MediaCommand, MediaNotice, Output};
 use tether_sip::transaction::TransportFailure;
 use tether_sip::transport::Inbound;
 use tether_sip::Peer;
@@ -64,6 +64,12 @@ pub struct Io {
     pub stop: watch::Receiver<Stop>,
     /// Longest wait for active calls once stopping.
     pub drain: Duration,
+    /// The media task's commands (anchored media only).
+    pub media: Option<mpsc::UnboundedSender<MediaCommand>>,
+    /// The media task's figures, for `/metrics`.
+    pub media_totals: Option<watch::Receiver<Option<tether_rtp::EngineTotals>>>,
+    /// What the media task reports (a silent far end ends its call).
+    pub media_notices: mpsc::Receiver<MediaNotice>,
 }
 
 struct Driver {
@@ -129,6 +135,9 @@ pub async fn run(engine: Engine, store: Arc<Store>, io: Io) -> Ended {
                 }
                 Err(_) => watching_snapshots = false,
             },
+            Some(notice) = d.io.media_notices.recv() => {
+                d.engine.handle_media_notice(Instant::now(), notice);
+            }
             Some(peer) = d.io.failures.recv() => {
                 d.engine.handle_transport_error(Instant::now(), TransportFailure::Peer(peer));
             }
@@ -223,6 +232,13 @@ impl Driver {
                     }
                 }
                 Output::Event(ev) => self.on_event(ev),
+                Output::Media(cmd) => {
+                    if let Some(m) = &self.io.media {
+                        if m.send(cmd).is_err() {
+                            tracing::error!("media command lost: the media task has stopped");
+                        }
+                    }
+                }
                 other => tracing::debug!(?other, "engine output not handled"),
             }
         }
@@ -285,6 +301,7 @@ impl Driver {
             cdrs_written: written,
             cdrs_failed: failed,
             cdrs_dropped: dropped,
+            media: self.io.media_totals.as_ref().and_then(|t| *t.borrow()),
         }
     }
 }

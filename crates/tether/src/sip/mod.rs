@@ -68,6 +68,7 @@ pub fn engine(
     advertised: SocketAddr,
     snapshot: Arc<Snapshot>,
     first_call_id: u64,
+    media: Option<tether_b2bua::MediaConfig>,
 ) -> Result<Engine, SipError> {
     let domain = cfg
         .domain
@@ -78,6 +79,7 @@ pub fn engine(
     ec.transactions.max_transactions = cfg.max_transactions;
     ec.first_call_id = first_call_id;
     ec.drain_retry_after = Duration::from_secs(cfg.drain_seconds.max(1));
+    ec.media = media;
     // Digest nonces are stateless; a key of this process's own means nonces from before a
     // restart are stale (phones re-authenticate) and nobody can mint them.
     ec.nonce_secret = rand::random::<[u8; 32]>().to_vec();

@@ -8,6 +8,7 @@
 
 #![allow(dead_code)] // each test crate uses a different part
 
+pub mod capture;
 pub mod sipp;
 
 use std::io::{BufRead, BufReader};
@@ -25,6 +26,8 @@ pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789abcdef";
 const START_DEADLINE: Duration = Duration::from_secs(60);
 
 static NEXT_DB: AtomicU32 = AtomicU32::new(0);
+/// Media port ranges handed to servers, one per server of this test binary.
+static NEXT_MEDIA: AtomicU32 = AtomicU32::new(0);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
@@ -66,6 +69,15 @@ impl Env {
         }
         if admin_token {
             config.push_str(&format!("[admin]\ntoken = \"{ADMIN_TOKEN}\"\n"));
+        }
+        if !extra.contains("[media]") {
+            // Servers of one test binary run at once: each gets RTP ports of its own.
+            let n = NEXT_MEDIA.fetch_add(1, Ordering::Relaxed) % 100;
+            let min = 40_000 + n * 200;
+            config.push_str(&format!(
+                "[media]\nport_min = {min}\nport_max = {}\n",
+                min + 199
+            ));
         }
         config.push_str(extra);
         let path = dir.path().join("tether.toml");

@@ -1,0 +1,349 @@
+//! The media task: `tether_rtp::MediaEngine` (sans-IO) on the network. It takes the call
+//! engine's media commands (open a leg on a port, configure it from SDP, connect two legs,
+//! close), binds the UDP sockets for each leg, feeds every datagram and timer tick to the engine
+//! with the time, sends what the engine hands back, and reports what ends calls (a silent far
+//! end, a port taken by another process) to the call engine. Only this room reads the clock for
+//! the media engine.
+//!
+//! One receiving task per socket moves datagrams onto a bounded queue; a full queue drops the
+//! datagram (RTP is loss-tolerant, a stalled relay is not). Sends never wait: a full socket
+//! buffer drops the packet.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use tether_b2bua::{MediaCommand, MediaNotice};
+use tether_rtp::{EngineConfig, EngineTotals, LegConfig, LegId, MediaEngine, MediaEvent, Remote};
+use tokio::net::UdpSocket;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+
+/// Datagrams waiting for the media task beyond which new ones are dropped.
+const QUEUE: usize = 16_384;
+/// Largest datagram read (RTP over Ethernet stays far below).
+const MAX_DATAGRAM: usize = 2048;
+
+/// How the media task runs.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Where legs' sockets are bound (the unspecified address: every interface).
+    pub bind: IpAddr,
+    pub port_min: u16,
+    pub port_max: u16,
+    /// Silence after which a leg's call is ended; `None` never.
+    pub inactivity: Option<Duration>,
+}
+
+/// What the rest of the server holds of the media task.
+pub struct MediaHandle {
+    pub commands: mpsc::UnboundedSender<MediaCommand>,
+    /// The engine's figures, published every second (for `/metrics`).
+    pub totals: watch::Receiver<Option<EngineTotals>>,
+}
+
+/// How often the media task publishes its figures.
+const TOTALS_EVERY: Duration = Duration::from_secs(1);
+
+struct Leg {
+    id: LegId,
+    rtp: Arc<UdpSocket>,
+    rtcp: Arc<UdpSocket>,
+    readers: [JoinHandle<()>; 2],
+}
+
+impl Drop for Leg {
+    fn drop(&mut self) {
+        for r in &self.readers {
+            r.abort();
+        }
+    }
+}
+
+struct Datagram {
+    local_port: u16,
+    from: SocketAddr,
+    data: Vec<u8>,
+}
+
+/// Starts the media task; it ends when the command sender is dropped or `stop` turns true.
+pub fn spawn(
+    settings: Settings,
+    notices: mpsc::Sender<MediaNotice>,
+    stop: watch::Receiver<bool>,
+) -> Result<(MediaHandle, JoinHandle<()>), String> {
+    let now = Instant::now();
+    let unix = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    let config = EngineConfig {
+        port_min: settings.port_min,
+        port_max: settings.port_max,
+        leg: LegConfig {
+            inactivity_timeout: settings.inactivity,
+            ..LegConfig::default()
+        },
+        seed: rand::random(),
+    };
+    let engine = MediaEngine::new(config, now, unix).map_err(|e| {
+        format!(
+            "media port range {}-{}: {e:?}",
+            settings.port_min, settings.port_max
+        )
+    })?;
+    let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
+    let (totals_tx, totals_rx) = watch::channel(None);
+    let task = tokio::spawn(run(engine, settings, cmd_rx, totals_tx, notices, stop));
+    Ok((
+        MediaHandle {
+            commands: cmd_tx,
+            totals: totals_rx,
+        },
+        task,
+    ))
+}
+
+struct Driver {
+    engine: MediaEngine,
+    settings: Settings,
+    legs: HashMap<u16, Leg>,
+    by_id: HashMap<LegId, u16>,
+    datagrams: mpsc::Sender<Datagram>,
+    notices: mpsc::Sender<MediaNotice>,
+}
+
+async fn run(
+    engine: MediaEngine,
+    settings: Settings,
+    mut commands: mpsc::UnboundedReceiver<MediaCommand>,
+    totals: watch::Sender<Option<EngineTotals>>,
+    notices: mpsc::Sender<MediaNotice>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let (dg_tx, mut dg_rx) = mpsc::channel::<Datagram>(QUEUE);
+    let mut d = Driver {
+        engine,
+        settings,
+        legs: HashMap::new(),
+        by_id: HashMap::new(),
+        datagrams: dg_tx,
+        notices,
+    };
+    let timer = tokio::time::sleep_until(tokio::time::Instant::now());
+    tokio::pin!(timer);
+    let mut armed: Option<Instant> = None;
+    let mut publish = tokio::time::interval(TOTALS_EVERY);
+    publish.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        let next = d.engine.poll_timeout();
+        if next != armed {
+            if let Some(at) = next {
+                timer.as_mut().reset(at.into());
+            }
+            armed = next;
+        }
+        tokio::select! {
+            cmd = commands.recv() => match cmd {
+                Some(cmd) => d.command(cmd).await,
+                None => break,
+            },
+            Some(dg) = dg_rx.recv() => {
+                let now = Instant::now();
+                d.engine.handle_datagram(now, dg.local_port, dg.from, &dg.data);
+                d.engine.recycle(dg.data);
+                // Whatever else is queued goes in before the sends are flushed.
+                for _ in 0..64 {
+                    let Ok(dg) = dg_rx.try_recv() else { break };
+                    d.engine.handle_datagram(now, dg.local_port, dg.from, &dg.data);
+                    d.engine.recycle(dg.data);
+                }
+            }
+            () = &mut timer, if armed.is_some() => {
+                armed = None;
+                d.engine.handle_timeout(Instant::now());
+            }
+            _ = publish.tick() => {
+                totals.send_replace(Some(d.engine.totals()));
+            }
+            () = async { let _ = stop.wait_for(|s| *s).await; } => break,
+        }
+        d.flush();
+    }
+    let now = Instant::now();
+    for (_, leg) in d.legs.drain() {
+        let _ = d.engine.release_leg(now, leg.id);
+    }
+    d.flush();
+}
+
+impl Driver {
+    async fn command(&mut self, cmd: MediaCommand) {
+        let now = Instant::now();
+        match cmd {
+            MediaCommand::Open { port } => {
+                if let Err(e) = self.open(port).await {
+                    tracing::warn!(port, error = %e, "cannot open a media leg; its call ends");
+                    let _ = self.notices.send(MediaNotice::OpenFailed { port }).await;
+                }
+            }
+            MediaCommand::Configure {
+                port,
+                remote,
+                codecs,
+                hold,
+            } => {
+                let Some(leg) = self.legs.get(&port) else {
+                    return;
+                };
+                let id = leg.id;
+                if let Err(e) = self.engine.set_codecs(id, codecs) {
+                    tracing::warn!(port, error = %e, "media leg: codecs refused");
+                }
+                if let Some(rtp) = remote {
+                    let _ = self.engine.set_remote(
+                        now,
+                        id,
+                        Remote {
+                            rtp,
+                            rtcp: None,
+                            rtcp_mux: false,
+                        },
+                    );
+                }
+                // A peer that holds us sends nothing: its silence is not a vanished far end.
+                let timeout = if hold { None } else { self.settings.inactivity };
+                let _ = self.engine.set_inactivity_timeout(now, id, timeout);
+            }
+            MediaCommand::Connect { a, b } => {
+                let (Some(la), Some(lb)) = (self.legs.get(&a), self.legs.get(&b)) else {
+                    return;
+                };
+                let (ia, ib) = (la.id, lb.id);
+                let _ = self.engine.disconnect(ia);
+                let _ = self.engine.disconnect(ib);
+                if let Err(e) = self.engine.connect(ia, ib) {
+                    tracing::warn!(a, b, error = %e, "media legs not connected");
+                }
+            }
+            MediaCommand::Disconnect { port } => {
+                if let Some(l) = self.legs.get(&port) {
+                    let _ = self.engine.disconnect(l.id);
+                }
+            }
+            MediaCommand::Close { port } => {
+                if let Some(leg) = self.legs.remove(&port) {
+                    self.by_id.remove(&leg.id);
+                    if let Ok(stats) = self.engine.release_leg(now, leg.id) {
+                        tracing::debug!(port, ?stats, "media leg closed");
+                    }
+                }
+            }
+            other => tracing::debug!(?other, "media command not handled"),
+        }
+    }
+
+    async fn open(&mut self, port: u16) -> std::io::Result<()> {
+        if self.legs.contains_key(&port) {
+            return Err(std::io::Error::other("leg already open"));
+        }
+        let rtp = Arc::new(UdpSocket::bind(SocketAddr::new(self.settings.bind, port)).await?);
+        let rtcp = Arc::new(UdpSocket::bind(SocketAddr::new(self.settings.bind, port + 1)).await?);
+        let id = self
+            .engine
+            .create_leg_at(port)
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        let readers = [
+            tokio::spawn(read(Arc::clone(&rtp), port, self.datagrams.clone())),
+            tokio::spawn(read(Arc::clone(&rtcp), port + 1, self.datagrams.clone())),
+        ];
+        self.by_id.insert(id, port);
+        self.legs.insert(
+            port,
+            Leg {
+                id,
+                rtp,
+                rtcp,
+                readers,
+            },
+        );
+        Ok(())
+    }
+
+    /// Sends what the engine queued and passes on what ends calls.
+    fn flush(&mut self) {
+        while let Some(t) = self.engine.poll_transmit() {
+            let base = t.from_port & !1;
+            if let Some(leg) = self.legs.get(&base) {
+                let socket = if t.from_port == base {
+                    &leg.rtp
+                } else {
+                    &leg.rtcp
+                };
+                if let Err(e) = socket.try_send_to(&t.contents, t.to) {
+                    tracing::trace!(to = %t.to, error = %e, "RTP send dropped");
+                }
+            }
+            self.engine.recycle(t.contents);
+        }
+        while let Some(ev) = self.engine.poll_event() {
+            match ev {
+                MediaEvent::Inactive { leg, reason } => {
+                    let Some(&port) = self.by_id.get(&leg) else {
+                        continue;
+                    };
+                    let silent_for = match reason {
+                        tether_rtp::InactivityReason::MediaTimeout { silent_for } => silent_for,
+                        #[allow(unreachable_patterns)]
+                        _ => Duration::ZERO,
+                    };
+                    tracing::info!(
+                        port,
+                        reason = reason.as_str(),
+                        ?silent_for,
+                        "media inactivity: the call ends"
+                    );
+                    if self
+                        .notices
+                        .try_send(MediaNotice::Inactive { port, silent_for })
+                        .is_err()
+                    {
+                        tracing::warn!(
+                            port,
+                            "media notice dropped: the call engine is not reading"
+                        );
+                    }
+                }
+                MediaEvent::Latched { leg, peer } => {
+                    tracing::debug!(port = self.by_id.get(&leg), %peer, "media latched");
+                }
+                other => tracing::trace!(?other, "media event"),
+            }
+        }
+    }
+}
+
+/// Moves datagrams from one socket to the media task until the socket's leg is closed.
+async fn read(socket: Arc<UdpSocket>, local_port: u16, to: mpsc::Sender<Datagram>) {
+    loop {
+        let mut buf = vec![0u8; MAX_DATAGRAM];
+        match socket.recv_from(&mut buf).await {
+            Ok((n, from)) => {
+                buf.truncate(n);
+                if to
+                    .try_send(Datagram {
+                        local_port,
+                        from,
+                        data: buf,
+                    })
+                    .is_err()
+                    && to.is_closed()
+                {
+                    return;
+                }
+            }
+            // ICMP port unreachable for an earlier send surfaces here on Linux; keep reading.
+            Err(e) => tracing::trace!(local_port, error = %e, "RTP receive error"),
+        }
+    }
+}

@@ -1,0 +1,135 @@
+//! Media through the real binary with real SIPp: `sip-scenarios/echo.xml` calls DN 2107 of the
+//! demo, whose remote destination is an echo number of the built-in PSTN simulator (07xx).
+//! SIPp plays its own A-law speech recording and an RFC 4733 digit from its media port; tcpdump
+//! on loopback captures that port, and the test checks what came back through Tether: the same
+//! audio payloads (relayed both ways, the echo in between), the digit's event packets, Tether's
+//! own SSRC and sequence, then the CDR and the media counters of `/metrics`.
+//!
+//! Skips without SIPp, its pcaps or tcpdump (fails instead when `CI` is set).
+
+mod support;
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::time::Duration;
+
+use support::capture::{self, Capture};
+use support::sipp::{self, Run};
+use support::{metric, Backend, Env};
+
+/// SIPp's recordings as Debian installs them.
+const PCAPS: &str = "/usr/share/sip-tester";
+/// SIPp's media port (and the port captured).
+const MEDIA_PORT: u16 = 36_000;
+
+fn pcaps_available() -> bool {
+    let ok = Path::new(PCAPS).join("g711a.pcap").exists()
+        && Path::new(PCAPS).join("dtmf_2833_1.pcap").exists();
+    if !ok {
+        if std::env::var_os("CI").is_some() {
+            panic!("CI is set but SIPp's pcaps are not in {PCAPS}: install sip-tester");
+        }
+        eprintln!("skipping: SIPp's pcaps are not in {PCAPS}");
+    }
+    ok
+}
+
+#[test]
+fn an_echo_call_gets_its_audio_and_digit_back_through_tether() {
+    if !sipp::available() || !capture::available() || !pcaps_available() {
+        return;
+    }
+    let env = Env::with_config(Backend::Sqlite, true, true, "[pstn]\nenabled = true\n")
+        .expect("SQLite needs no setup");
+    let server = env.start_with(&["--sip", "127.0.0.1:0", "--pstn", "127.0.0.1:0"]);
+    // SIPp reads its recordings from pcap/ under its working folder.
+    let pcap_dir = env.path().join("pcap");
+    std::fs::create_dir_all(&pcap_dir).expect("pcap dir");
+    for f in ["g711a.pcap", "dtmf_2833_1.pcap"] {
+        std::os::unix::fs::symlink(Path::new(PCAPS).join(f), pcap_dir.join(f)).expect("link");
+    }
+
+    let capture = Capture::start(env.path(), MEDIA_PORT);
+    let port = MEDIA_PORT.to_string();
+    let outcome = Run {
+        scenario: "echo",
+        service: "2107",
+        target: server.sip_udp.expect("tether printed its UDP address"),
+        local_ip: "127.0.0.1",
+        calls: 1,
+        extra: &["-mi", "127.0.0.1", "-mp", &port],
+        limit: Duration::from_secs(60),
+    }
+    .run(env.path());
+    let seen = capture.stop();
+    outcome.assert_clean(1);
+
+    // What SIPp sent from its media port, and what came back to it.
+    let sent: Vec<_> = seen
+        .iter()
+        .filter(|d| d.src_port == MEDIA_PORT && d.dst_port != MEDIA_PORT)
+        .filter_map(|d| d.rtp())
+        .collect();
+    let back: Vec<_> = seen
+        .iter()
+        .filter(|d| d.dst_port == MEDIA_PORT && d.src_port != MEDIA_PORT)
+        .filter_map(|d| d.rtp())
+        .collect();
+    let sent_audio: Vec<_> = sent.iter().filter(|r| r.pt == 8).collect();
+    let back_audio: Vec<_> = back.iter().filter(|r| r.pt == 8).collect();
+    assert!(
+        sent_audio.len() > 200,
+        "SIPp played its recording: {} A-law packets sent ({} datagrams captured)",
+        sent_audio.len(),
+        seen.len()
+    );
+    // Loopback loses nothing; allow a little for the echo starting after the first packets.
+    assert!(
+        back_audio.len() * 100 >= sent_audio.len() * 95,
+        "the audio came back: {} of {} packets",
+        back_audio.len(),
+        sent_audio.len()
+    );
+    let sent_payloads: HashSet<&[u8]> = sent_audio.iter().map(|r| r.payload.as_slice()).collect();
+    let foreign = back_audio
+        .iter()
+        .filter(|r| !sent_payloads.contains(r.payload.as_slice()))
+        .count();
+    assert_eq!(foreign, 0, "every payload that came back is one SIPp sent");
+    // Tether's own stream: one SSRC, consecutive sequence numbers.
+    let ssrcs: HashSet<u32> = back_audio.iter().map(|r| r.ssrc).collect();
+    assert_eq!(ssrcs.len(), 1, "one SSRC towards SIPp: {ssrcs:?}");
+    let gaps = back_audio
+        .windows(2)
+        .filter(|w| w[1].seq != w[0].seq.wrapping_add(1))
+        .count();
+    assert!(gaps <= 2, "{gaps} sequence gaps towards SIPp");
+    // The digit: RFC 4733 events for key 1 came back too.
+    let sent_events = sent.iter().filter(|r| r.pt == 101).count();
+    let back_events: Vec<_> = back.iter().filter(|r| r.pt == 101).collect();
+    assert!(sent_events > 0, "SIPp played the digit");
+    assert!(
+        !back_events.is_empty() && back_events.iter().all(|r| r.payload.first() == Some(&1)),
+        "the digit 1 came back as RFC 4733 events: {back_events:?}"
+    );
+
+    // The call on record, and the media engine's counters.
+    let cdr = server.wait_cdrs("called=2107", 1, Duration::from_secs(20));
+    assert!(
+        cdr[0]["date_time_connect"].as_u64().unwrap_or(0) > 0,
+        "{:?}",
+        cdr[0]
+    );
+    server.wait_metrics("the media legs closed", Duration::from_secs(20), |m| {
+        metric(m, "tether_media_legs") == 0.0 && metric(m, "tether_calls_active") == 0.0
+    });
+    let m = server.metrics();
+    let received = metric(&m, "tether_media_packets_received_total");
+    assert!(
+        received >= 2.0 * sent_audio.len() as f64 * 0.95,
+        "Tether received the caller's packets and the echo's: {received}"
+    );
+    assert!(metric(&m, "tether_media_legs_created_total") >= 2.0);
+    let status = server.stop();
+    assert!(status.success(), "tether exits 0: {status}");
+}
