@@ -31,6 +31,8 @@ pub struct ALeg {
     pub trunk: Option<String>,
     /// The provisional codes already relayed (each once).
     pub relayed_18x: Vec<u16>,
+    /// The caller sends DTMF in SIP INFO: keys from the far end reach it the same way.
+    pub uses_info: bool,
 }
 
 /// Where a B leg goes.
@@ -89,6 +91,8 @@ pub struct BLeg {
     pub cause: Option<u8>,
     /// Cancelled because it rang longer than answer-too-late: its 487 means "no answer".
     pub no_answer: bool,
+    /// The far end sends DTMF in SIP INFO: keys from the caller reach it the same way.
+    pub uses_info: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

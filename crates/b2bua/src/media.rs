@@ -50,6 +50,13 @@ pub enum MediaCommand {
     Disconnect { port: u16 },
     /// Release the leg and its ports.
     Close { port: u16 },
+    /// Play DTMF keys on the leg: RFC 4733 where it negotiated telephone-event, in-band tones
+    /// otherwise.
+    SendDigits {
+        port: u16,
+        digits: String,
+        duration_ms: u32,
+    },
 }
 
 /// What the media engine reports back to the call engine.
@@ -60,6 +67,13 @@ pub enum MediaNotice {
     Inactive { port: u16, silent_for: Duration },
     /// The leg could not be opened (its port is taken on this host).
     OpenFailed { port: u16 },
+    /// A DTMF key arrived on the leg (RFC 4733 events, or tones in the audio).
+    Digit {
+        port: u16,
+        digit: char,
+        duration: Duration,
+        inband: bool,
+    },
 }
 
 /// The media of one call.

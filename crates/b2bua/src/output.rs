@@ -38,4 +38,33 @@ pub enum CallEvent {
     },
     /// The call ended (answered or not).
     Released { call: u64, answered: bool },
+    /// A DTMF key from one party of the call.
+    Digit {
+        call: u64,
+        /// From the caller (A side), else from the far end.
+        from_caller: bool,
+        digit: char,
+        method: DigitMethod,
+    },
+}
+
+/// How a DTMF key arrived.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DigitMethod {
+    /// RFC 4733 telephone-event packets.
+    Rfc4733,
+    /// Tones in the audio (ITU-T Q.23), found by the media engine's detector.
+    InBand,
+    /// SIP INFO with `application/dtmf-relay` or `application/dtmf`.
+    Info,
+}
+
+impl DigitMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DigitMethod::Rfc4733 => "rfc4733",
+            DigitMethod::InBand => "inband",
+            DigitMethod::Info => "info",
+        }
+    }
 }

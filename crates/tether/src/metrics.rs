@@ -102,6 +102,8 @@ impl SlidingHour {
 pub struct CallMetrics {
     pub bhca: SlidingHour,
     pub setup: Histogram,
+    /// DTMF keys reported, by how they arrived: RFC 4733, in-band, INFO.
+    pub digits: [u64; 3],
 }
 
 impl CallMetrics {
@@ -109,6 +111,7 @@ impl CallMetrics {
         CallMetrics {
             bhca: SlidingHour::new(now),
             setup: Histogram::default(),
+            digits: [0; 3],
         }
     }
 }
@@ -152,6 +155,8 @@ pub struct MetricsSnapshot {
     pub cdrs_dropped: u64,
     /// The media engine's figures, when media is anchored.
     pub media: Option<tether_rtp::EngineTotals>,
+    /// DTMF keys reported: RFC 4733, in-band, INFO.
+    pub digits: [u64; 3],
 }
 
 fn escape_label(v: &str) -> String {
@@ -338,6 +343,13 @@ pub fn render(m: &MetricsSnapshot) -> String {
         "Call detail records dropped because the writer's queue was full.",
         m.cdrs_dropped,
     );
+    let _ = writeln!(
+        o,
+        "# HELP tether_dtmf_digits_total DTMF keys received from call parties, by how they came.\n# TYPE tether_dtmf_digits_total counter"
+    );
+    for (method, n) in ["rfc4733", "inband", "info"].iter().zip(m.digits) {
+        let _ = writeln!(o, "tether_dtmf_digits_total{{method=\"{method}\"}} {n}");
+    }
     if let Some(t) = &m.media {
         media(&mut o, t);
     }

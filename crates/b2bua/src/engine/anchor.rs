@@ -362,6 +362,15 @@ impl Engine {
         let (port, cause) = match notice {
             MediaNotice::Inactive { port, .. } => (port, 41),
             MediaNotice::OpenFailed { port } => (port, 47),
+            MediaNotice::Digit {
+                port,
+                digit,
+                duration,
+                inband,
+            } => {
+                let ms = u32::try_from(duration.as_millis()).unwrap_or(u32::MAX);
+                return self.media_digit(now, port, digit, ms, inband);
+            }
         };
         let Some(&call) = self.by_port.get(&port) else {
             return;

@@ -71,6 +71,10 @@ impl Engine {
                 Ok(None) => self.answer_in_dialog(now, call, side, &id, &req, 488),
                 Err(code) => self.answer_in_dialog(now, call, side, &id, &req, code),
             },
+            Method::Info if !req.body().is_empty() => {
+                let code = self.info_digit(now, call, side, &req);
+                self.answer_in_dialog(now, call, side, &id, &req, code);
+            }
             Method::Info | Method::Notify | Method::Options => {
                 self.answer_in_dialog(now, call, side, &id, &req, 200);
             }

@@ -35,6 +35,7 @@ use crate::timers::{TimerKind, TimerQueue};
 
 mod anchor;
 mod b_legs;
+mod digits;
 mod in_dialog;
 mod plumbing;
 
@@ -643,6 +644,7 @@ impl Engine {
                 final_sent: false,
                 trunk: source_trunk.map(|t| t.name),
                 relayed_18x: Vec::new(),
+                uses_info: false,
             },
             b: targets
                 .into_iter()
@@ -656,6 +658,7 @@ impl Engine {
                     started_at: None,
                     cause: None,
                     no_answer: false,
+                    uses_info: false,
                 })
                 .collect(),
             state: CallState::Proceeding,

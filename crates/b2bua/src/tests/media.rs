@@ -244,3 +244,107 @@ fn running_out_of_ports_refuses_the_call_503_cause_47() {
         summary(&out)
     );
 }
+
+fn info(inv: &Message, ok: &Message, seq: u32, branch: &str, body: &str, ct: &str) -> Message {
+    let mut m = in_dialog(inv, ok, Method::Info, seq, PSTN, branch);
+    m.set_body(Some(ct), body.as_bytes().to_vec())
+        .expect("body");
+    m
+}
+
+#[test]
+fn a_dtmf_info_is_reported_and_played_on_the_other_leg() {
+    use crate::output::{CallEvent, DigitMethod};
+    let mut b = anchored();
+    let (inv, ok, _leg) = answered_call(&mut b);
+    b.take_to(PSTN);
+    b.media.clear();
+    b.events.clear();
+    b.deliver(
+        &info(
+            &inv,
+            &ok,
+            3,
+            "i1",
+            "Signal=5\r\nDuration=160\r\n",
+            "application/dtmf-relay",
+        ),
+        PSTN,
+    );
+    let out = b.take_to(PSTN);
+    assert_eq!(
+        out.iter().find_map(|m| m.status()),
+        Some(200),
+        "{:?}",
+        summary(&out)
+    );
+    assert!(b.events.contains(&CallEvent::Digit {
+        call: 1,
+        from_caller: true,
+        digit: '5',
+        method: DigitMethod::Info
+    }));
+    // The far end negotiated RTP only: the key goes there through the media engine.
+    assert_eq!(
+        b.media,
+        vec![MediaCommand::SendDigits {
+            port: 30_002,
+            digits: "5".into(),
+            duration_ms: 160
+        }]
+    );
+
+    // Keys the media engine finds on the far end's leg reach the caller as INFO, since the
+    // caller uses INFO.
+    b.media.clear();
+    b.engine.handle_media_notice(
+        b.now,
+        MediaNotice::Digit {
+            port: 30_002,
+            digit: '7',
+            duration: Duration::from_millis(120),
+            inband: false,
+        },
+    );
+    b.collect();
+    let out = b.take_to(PSTN);
+    let sent = out
+        .iter()
+        .find(|m| m.method() == Some(&Method::Info))
+        .expect("INFO to the caller");
+    assert_eq!(
+        sent.header_value(&HeaderName::ContentType),
+        Some("application/dtmf-relay")
+    );
+    assert_eq!(&sent.body()[..], b"Signal=7\r\nDuration=120\r\n");
+    assert!(
+        b.media.is_empty(),
+        "not played in the media too: {:?}",
+        b.media
+    );
+    assert!(b.events.contains(&CallEvent::Digit {
+        call: 1,
+        from_caller: false,
+        digit: '7',
+        method: DigitMethod::Rfc4733
+    }));
+
+    // INFO bodies that are not DTMF, or DTMF without a key, are refused.
+    b.deliver(
+        &info(
+            &inv,
+            &ok,
+            4,
+            "i2",
+            "<xml/>",
+            "application/media_control+xml",
+        ),
+        PSTN,
+    );
+    assert_eq!(b.take_to(PSTN).iter().find_map(|m| m.status()), Some(415));
+    b.deliver(
+        &info(&inv, &ok, 5, "i3", "Signal=Z\r\n", "application/dtmf-relay"),
+        PSTN,
+    );
+    assert_eq!(b.take_to(PSTN).iter().find_map(|m| m.status()), Some(400));
+}

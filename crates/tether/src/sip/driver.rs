@@ -14,7 +14,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tether_b2bua::output::CallEvent;
+use tether_b2bua::output::{CallEvent, DigitMethod};
 use tether_b2bua::{Engine, MediaCommand, MediaNotice, Output};
 use tether_sip::transaction::TransportFailure;
 use tether_sip::transport::Inbound;
@@ -255,6 +255,28 @@ impl Driver {
             CallEvent::Released { call, answered } => {
                 tracing::debug!(call, answered, "call released")
             }
+            CallEvent::Digit {
+                call,
+                from_caller,
+                digit,
+                method,
+            } => {
+                let i = match method {
+                    DigitMethod::Rfc4733 => 0,
+                    DigitMethod::InBand => 1,
+                    DigitMethod::Info => 2,
+                };
+                if let Some(n) = self.metrics.digits.get_mut(i) {
+                    *n += 1;
+                }
+                tracing::info!(
+                    call,
+                    from = if from_caller { "caller" } else { "far end" },
+                    %digit,
+                    method = method.as_str(),
+                    "DTMF"
+                );
+            }
             _ => {}
         }
     }
@@ -302,6 +324,7 @@ impl Driver {
             cdrs_failed: failed,
             cdrs_dropped: dropped,
             media: self.io.media_totals.as_ref().and_then(|t| *t.borrow()),
+            digits: self.metrics.digits,
         }
     }
 }
