@@ -27,7 +27,7 @@ pub mod timers;
 pub use cdr::Cdr;
 pub use config::EngineConfig;
 pub use engine::Engine;
-pub use media::{MediaCommand, MediaConfig, MediaNotice};
+pub use media::{MediaCommand, MediaConfig, MediaNotice, Playable};
 pub use output::Output;
 
 #[cfg(test)]

@@ -50,6 +50,15 @@ pub enum MediaCommand {
     Disconnect { port: u16 },
     /// Release the leg and its ports.
     Close { port: u16 },
+    /// Play a recording into the leg (only that party hears it), instead of what is relayed
+    /// to it, until stopped or, unless it loops, until it ends.
+    Play {
+        port: u16,
+        what: Playable,
+        looped: bool,
+    },
+    /// Stop what plays into the leg; relaying resumes.
+    StopPlaying { port: u16 },
     /// Play DTMF keys on the leg: RFC 4733 where it negotiated telephone-event, in-band tones
     /// otherwise.
     SendDigits {
@@ -57,6 +66,18 @@ pub enum MediaCommand {
         digits: String,
         duration_ms: u32,
     },
+}
+
+/// What can be played into a leg.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Playable {
+    /// The configured music on hold (a built-in tune unless a file is configured).
+    MusicOnHold,
+    /// The built-in zip tone (a call connected on a persistent connection).
+    ZipTone,
+    /// A provisioned announcement, by name.
+    Announcement(String),
 }
 
 /// What the media engine reports back to the call engine.
@@ -93,6 +114,8 @@ pub struct CallMedia {
     pub connected: Option<usize>,
     /// Session id of Tether's SDP on every leg of this call.
     pub session_id: u64,
+    /// The party holding the call (it sent `sendonly` or `inactive`); the other hears music.
+    pub held_by: Option<crate::call::Side>,
 }
 
 /// The media of one leg Tether placed.

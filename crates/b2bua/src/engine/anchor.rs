@@ -128,6 +128,7 @@ impl Engine {
             b: Vec::new(),
             connected: None,
             session_id: (self.seed & 0xffff_ffff) << 20 ^ self.counter,
+            held_by: None,
         }))
     }
 
@@ -333,12 +334,42 @@ impl Engine {
                 }
             }
         }
+        let holds = peer_holds(&n);
         self.out.push_back(Output::Media(MediaCommand::Configure {
             port,
             remote: n.remote_rtp,
             codecs: codec_map(&n),
-            hold: peer_holds(&n),
+            hold: holds,
         }));
+        // Hold (SPEC §2.5): the party left on hold hears music until the holder resumes.
+        let other = match side {
+            Side::A => m
+                .connected
+                .and_then(|i| m.b.get(i))
+                .and_then(Option::as_ref)
+                .map(|b| b.port),
+            Side::B(_) => Some(m.a_port),
+        };
+        match (holds, m.held_by) {
+            (true, None) => {
+                m.held_by = Some(side);
+                if let Some(port) = other {
+                    self.out.push_back(Output::Media(MediaCommand::Play {
+                        port,
+                        what: crate::media::Playable::MusicOnHold,
+                        looped: true,
+                    }));
+                }
+            }
+            (false, Some(holder)) if holder == side => {
+                m.held_by = None;
+                if let Some(port) = other {
+                    self.out
+                        .push_back(Output::Media(MediaCommand::StopPlaying { port }));
+                }
+            }
+            _ => {}
+        }
         Ok(Some(body))
     }
 

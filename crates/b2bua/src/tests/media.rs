@@ -148,6 +148,30 @@ fn a_hold_reinvite_is_answered_by_tether_for_that_leg_only() {
         "{:?}",
         b.media
     );
+    // The party left on hold (the RD's leg) hears music on hold.
+    assert!(b.media.contains(&MediaCommand::Play {
+        port: 30_002,
+        what: crate::media::Playable::MusicOnHold,
+        looped: true
+    }));
+
+    // Resume: the music stops and the relay takes over again.
+    b.media.clear();
+    let resume = "v=0\r\no=- 1 3 IN IP4 10.0.0.2\r\ns=-\r\nc=IN IP4 10.0.0.2\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\na=sendrecv\r\n";
+    let reinvite = with_body(
+        in_dialog(&inv, &ok, Method::Invite, 4, PSTN, "resume1"),
+        resume,
+    );
+    b.deliver(&reinvite, PSTN);
+    let out = b.take_to(PSTN);
+    let r = out.iter().find(|m| m.status().is_some()).expect("answered");
+    assert_eq!(sdp(r).media_direction(0), Direction::SendRecv);
+    assert!(
+        b.media
+            .contains(&MediaCommand::StopPlaying { port: 30_002 }),
+        "{:?}",
+        b.media
+    );
 }
 
 #[test]
