@@ -5,6 +5,8 @@
 //! the `tether` binary; nothing in this crate reads a socket, calls `Instant::now()` or sleeps, so
 //! every media flow runs in virtual time in the tests, over an emulated lossy network.
 
+pub mod announce;
+pub mod frame;
 pub mod g711;
 pub mod tone;
 mod types;
