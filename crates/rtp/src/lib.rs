@@ -10,5 +10,6 @@ pub mod frame;
 pub mod g711;
 pub mod tone;
 mod types;
+pub mod wheel;
 
 pub use types::{Pt, Ssrc};
