@@ -8,6 +8,8 @@
 pub mod announce;
 pub mod frame;
 pub mod g711;
+pub mod player;
+pub mod players;
 pub mod tone;
 mod types;
 pub mod wheel;

@@ -11,13 +11,14 @@ use crate::announce::{Announcement, AnnouncementLibrary};
 
 /// Writes `seconds` of `signal(t)` (full scale ±1.0) on every channel (or, with `right`, a different
 /// right channel) in the given format.
+/// Rate, channels, sample format and bits of a file to write.
+#[derive(Clone, Copy)]
+struct Fmt(u32, u16, SampleFormat, u16);
+
 fn write_wav(
     dir: &Path,
     name: &str,
-    rate: u32,
-    channels: u16,
-    format: SampleFormat,
-    bits: u16,
+    Fmt(rate, channels, format, bits): Fmt,
     seconds: f64,
     left: &dyn Fn(f64) -> f64,
     right: Option<&dyn Fn(f64) -> f64>,
@@ -138,10 +139,7 @@ fn every_common_rate_and_format_becomes_the_same_8_khz_sine() {
         let path = write_wav(
             dir.path(),
             name,
-            rate,
-            channels,
-            format,
-            bits,
+            Fmt(rate, channels, format, bits),
             1.0,
             &s,
             None,
@@ -159,10 +157,7 @@ fn stereo_is_averaged_to_mono() {
     let path = write_wav(
         dir.path(),
         "left-only.wav",
-        44_100,
-        2,
-        SampleFormat::Int,
-        16,
+        Fmt(44_100, 2, SampleFormat::Int, 16),
         1.0,
         &s,
         Some(&silent),
@@ -173,10 +168,7 @@ fn stereo_is_averaged_to_mono() {
     let path = write_wav(
         dir.path(),
         "cancel.wav",
-        16_000,
-        2,
-        SampleFormat::Int,
-        16,
+        Fmt(16_000, 2, SampleFormat::Int, 16),
         1.0,
         &s,
         Some(&inverted),
@@ -193,10 +185,7 @@ fn content_above_4_khz_is_filtered_not_folded_back() {
     let path = write_wav(
         dir.path(),
         "alias.wav",
-        48_000,
-        1,
-        SampleFormat::Float,
-        32,
+        Fmt(48_000, 1, SampleFormat::Float, 32),
         1.0,
         &mixed,
         None,
@@ -225,10 +214,7 @@ fn odd_durations_keep_their_length_within_a_frame() {
         let path = write_wav(
             dir.path(),
             &format!("{rate}-{seconds}.wav"),
-            rate,
-            1,
-            SampleFormat::Int,
-            16,
+            Fmt(rate, 1, SampleFormat::Int, 16),
             seconds,
             &s,
             None,
@@ -291,10 +277,7 @@ fn a_truncated_data_chunk_is_reported() {
     let path = write_wav(
         dir.path(),
         "cut.wav",
-        16_000,
-        1,
-        SampleFormat::Int,
-        16,
+        Fmt(16_000, 1, SampleFormat::Int, 16),
         0.5,
         &s,
         None,
@@ -397,10 +380,7 @@ fn the_library_loads_a_file_once() {
     let a = write_wav(
         dir.path(),
         "a.wav",
-        16_000,
-        1,
-        SampleFormat::Int,
-        16,
+        Fmt(16_000, 1, SampleFormat::Int, 16),
         0.2,
         &s,
         None,
@@ -408,10 +388,7 @@ fn the_library_loads_a_file_once() {
     let b = write_wav(
         dir.path(),
         "b.wav",
-        16_000,
-        1,
-        SampleFormat::Int,
-        16,
+        Fmt(16_000, 1, SampleFormat::Int, 16),
         0.4,
         &s,
         None,
@@ -459,10 +436,7 @@ fn the_telephone_band_passes_flat() {
             let path = write_wav(
                 dir.path(),
                 "p.wav",
-                rate,
-                1,
-                SampleFormat::Int,
-                16,
+                Fmt(rate, 1, SampleFormat::Int, 16),
                 1.0,
                 &s,
                 None,
