@@ -8,6 +8,7 @@
 pub mod announce;
 pub mod frame;
 pub mod g711;
+pub mod mixer;
 pub mod player;
 pub mod players;
 pub mod tone;
