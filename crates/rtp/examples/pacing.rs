@@ -3,13 +3,14 @@
 //!
 //! The driver is the one the binary's media task will use, minus tokio: ask the playback set for
 //! its next deadline, sleep until then (optionally sleeping short and spinning the last
-//! `--spin-us`), take the current time, `handle_timeout(now)`, and send every frame it queued.
+//! `--spin-us`; with `--min-wake-us`, no sooner than that after the previous wake-up, to bound the
+//! wake-up rate), take the current time, `handle_timeout(now)`, and send every frame it queued.
 //! Lateness is measured when each frame is handed to the sender. With `--udp`, each frame really
 //! is sent (12-byte RTP-like header + 160 bytes) over loopback to a sink thread, so the syscall
 //! cost is inside the measurement.
 //!
 //! Run: `cargo run --release -p tether-rtp --example pacing -- [--playbacks 2000] [--seconds 10]
-//! [--spin-us 0] [--udp]`
+//! [--spin-us 0] [--min-wake-us 0] [--udp]`
 
 use std::net::UdpSocket;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -25,6 +26,7 @@ struct Options {
     playbacks: u32,
     seconds: u64,
     spin: Duration,
+    min_wake: Duration,
     udp: bool,
 }
 
@@ -33,6 +35,7 @@ fn options() -> Result<Options, String> {
         playbacks: 2_000,
         seconds: 10,
         spin: Duration::ZERO,
+        min_wake: Duration::ZERO,
         udp: false,
     };
     let mut args = std::env::args().skip(1);
@@ -46,6 +49,7 @@ fn options() -> Result<Options, String> {
             "--playbacks" => o.playbacks = value("--playbacks")? as u32,
             "--seconds" => o.seconds = value("--seconds")?,
             "--spin-us" => o.spin = Duration::from_micros(value("--spin-us")?),
+            "--min-wake-us" => o.min_wake = Duration::from_micros(value("--min-wake-us")?),
             "--udp" => o.udp = true,
             other => return Err(format!("unknown argument {other}")),
         }
@@ -121,10 +125,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let cpu_before = cpu_time();
     let wall_before = Instant::now();
 
-    while let Some(deadline) = p.poll_timeout() {
-        if deadline >= end {
+    let mut last_wake = Instant::now();
+    while let Some(next) = p.poll_timeout() {
+        if next >= end {
             break;
         }
+        // Coalesce wake-ups: never sooner than `min_wake` after the previous one.
+        let deadline = next.max(last_wake + o.min_wake);
         let now = Instant::now();
         if deadline > now {
             let wait = deadline - now;
@@ -136,7 +143,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         }
         wakes += 1;
-        p.handle_timeout(Instant::now());
+        last_wake = Instant::now();
+        p.handle_timeout(last_wake);
         while let Some(out) = p.poll_output() {
             let PlayOutput::Frame(f) = out else { continue };
             if f.due >= end {
@@ -169,10 +177,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     lateness.sort_unstable();
     println!(
-        "{} playbacks for {} s (spin {} us, {}): {} frames sent of {} expected, {} out of order, {} wake-ups",
+        "{} playbacks for {} s (spin {} us, min wake {} us, {}): {} frames sent of {} expected, {} out of order, {} wake-ups",
         o.playbacks,
         o.seconds,
         o.spin.as_micros(),
+        o.min_wake.as_micros(),
         if o.udp { "sent over UDP loopback" } else { "no socket" },
         lateness.len(),
         expected_frames,
