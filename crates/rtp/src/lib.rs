@@ -4,18 +4,26 @@
 //! timer ticks and hands back packets to send and events. Sockets, the clock and the tasks live in
 //! the `tether` binary; nothing in this crate reads a socket, calls `Instant::now()` or sleeps, so
 //! every media flow runs in virtual time in the tests, over an emulated lossy network.
+//!
+//! The one exception is loading announcement files (`announce`), which reads a WAV file once, at
+//! provisioning time, never on the media path.
 
+pub mod announce;
 pub mod codec;
 pub mod counters;
 pub mod dtmf;
 pub mod engine;
 pub mod events;
+pub mod frame;
 pub mod g711;
 pub mod latch;
 pub mod leg;
+pub mod mixer;
 #[cfg(any(test, feature = "netem"))]
 pub mod netem;
 pub mod packet;
+pub mod player;
+pub mod players;
 pub mod ports;
 pub mod reception;
 pub mod relay;
@@ -25,6 +33,7 @@ pub mod stream;
 pub mod tone;
 mod transcode;
 mod types;
+pub mod wheel;
 
 pub use codec::{CodecMap, PayloadKind};
 pub use engine::{EngineConfig, EngineError, EngineTotals, MediaEngine, Transmit};

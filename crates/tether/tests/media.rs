@@ -133,3 +133,62 @@ fn an_echo_call_gets_its_audio_and_digit_back_through_tether() {
     let status = server.stop();
     assert!(status.success(), "tether exits 0: {status}");
 }
+
+/// `sip-scenarios/hold.xml`: the caller holds (re-INVITE sendonly, which Tether answers itself
+/// with recvonly) for three seconds and resumes. SIPp sends no audio, so every RTP packet that
+/// reaches the far end (the PSTN simulator's echo number, captured on its RTP port) while the
+/// call is held is Tether's music on hold.
+#[test]
+fn the_party_left_on_hold_hears_music_on_hold() {
+    if !sipp::available() || !capture::available() {
+        return;
+    }
+    const FAR_RTP: u16 = 21_000;
+    let env = Env::with_config(
+        Backend::Sqlite,
+        true,
+        true,
+        &format!("[pstn]\nenabled = true\nfirst_rtp_port = {FAR_RTP}\n"),
+    )
+    .expect("SQLite needs no setup");
+    let server = env.start_with(&["--sip", "127.0.0.1:0", "--pstn", "127.0.0.1:0"]);
+    let capture = Capture::start(env.path(), FAR_RTP);
+    let outcome = Run {
+        scenario: "hold",
+        service: "2107",
+        target: server.sip_udp.expect("tether printed its UDP address"),
+        local_ip: "127.0.0.1",
+        calls: 1,
+        extra: &["-mi", "127.0.0.1", "-mp", "36100"],
+        limit: Duration::from_secs(60),
+    }
+    .run(env.path());
+    let seen = capture.stop();
+    outcome.assert_clean(1);
+
+    let music: Vec<_> = seen
+        .iter()
+        .filter(|d| d.dst_port == FAR_RTP)
+        .filter_map(|d| d.rtp())
+        .filter(|r| r.pt == 0)
+        .collect();
+    // Three seconds on hold at 20 ms a packet: about 150.
+    assert!(
+        (120..=200).contains(&music.len()),
+        "the far party got music on hold: {} packets",
+        music.len()
+    );
+    let silent = music
+        .iter()
+        .filter(|r| r.payload.iter().all(|&b| b == 0xff || b == 0x7f))
+        .count();
+    assert!(
+        silent * 2 < music.len(),
+        "the music is not silence: {silent} of {} silent",
+        music.len()
+    );
+    let ssrcs: HashSet<u32> = music.iter().map(|r| r.ssrc).collect();
+    assert_eq!(ssrcs.len(), 1, "one SSRC towards the far party: {ssrcs:?}");
+    let status = server.stop();
+    assert!(status.success(), "tether exits 0: {status}");
+}
