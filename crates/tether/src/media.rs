@@ -5,6 +5,10 @@
 //! end, a port taken by another process) to the call engine. Only this room reads the clock for
 //! the media engine.
 //!
+//! Recordings (music on hold, the zip tone, announcements) are played into one leg at a time,
+//! paced at 20 ms by `tether_rtp::players` on the same clock; while one plays, what the relay
+//! would send to that leg is replaced, and relaying resumes when it stops or ends.
+//!
 //! One receiving task per socket moves datagrams onto a bounded queue; a full queue drops the
 //! datagram (RTP is loss-tolerant, a stalled relay is not). Sends never wait: a full socket
 //! buffer drops the packet.
@@ -14,8 +18,15 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use tether_b2bua::{MediaCommand, MediaNotice};
-use tether_rtp::{EngineConfig, EngineTotals, LegConfig, LegId, MediaEngine, MediaEvent, Remote};
+use tether_b2bua::{MediaCommand, MediaNotice, Playable};
+use tether_rtp::announce::AnnouncementLibrary;
+use tether_rtp::g711::Law;
+use tether_rtp::player::{EndReason, PlayEvent, Repeat};
+use tether_rtp::players::{PlayOutput, PlaybackId, Playbacks};
+use tether_rtp::{
+    EngineConfig, EngineTotals, Frame, LegConfig, LegId, MediaEngine, MediaEvent, OutputSource,
+    Remote,
+};
 use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
@@ -48,6 +59,12 @@ const TOTALS_EVERY: Duration = Duration::from_secs(1);
 
 struct Leg {
     id: LegId,
+    /// The law Tether sends on this leg (recordings are played in it).
+    law: Law,
+    /// What plays into the leg now, if anything.
+    playing: Option<PlaybackId>,
+    /// The peer holds the call: nothing is sent to it.
+    held: bool,
     rtp: Arc<UdpSocket>,
     rtcp: Arc<UdpSocket>,
     readers: [JoinHandle<()>; 2],
@@ -111,6 +128,8 @@ struct Driver {
     by_id: HashMap<LegId, u16>,
     datagrams: mpsc::Sender<Datagram>,
     notices: mpsc::Sender<MediaNotice>,
+    library: AnnouncementLibrary,
+    playbacks: Playbacks<u16>,
 }
 
 async fn run(
@@ -129,6 +148,8 @@ async fn run(
         by_id: HashMap::new(),
         datagrams: dg_tx,
         notices,
+        library: AnnouncementLibrary::new(),
+        playbacks: Playbacks::new(Instant::now()),
     };
     let timer = tokio::time::sleep_until(tokio::time::Instant::now());
     tokio::pin!(timer);
@@ -136,7 +157,10 @@ async fn run(
     let mut publish = tokio::time::interval(TOTALS_EVERY);
     publish.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        let next = d.engine.poll_timeout();
+        let next = match (d.engine.poll_timeout(), d.playbacks.poll_timeout()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         if next != armed {
             if let Some(at) = next {
                 timer.as_mut().reset(at.into());
@@ -161,7 +185,10 @@ async fn run(
             }
             () = &mut timer, if armed.is_some() => {
                 armed = None;
-                d.engine.handle_timeout(Instant::now());
+                let now = Instant::now();
+                d.engine.handle_timeout(now);
+                d.playbacks.handle_timeout(now);
+                d.play_out(now);
             }
             _ = publish.tick() => {
                 totals.send_replace(Some(d.engine.totals()));
@@ -193,10 +220,22 @@ impl Driver {
                 codecs,
                 hold,
             } => {
-                let Some(leg) = self.legs.get(&port) else {
+                let Some(leg) = self.legs.get_mut(&port) else {
                     return;
                 };
                 let id = leg.id;
+                leg.law = codecs.send;
+                // A peer that holds the call does not want our media: nothing is sent to it
+                // (fed output with nothing fed) until it resumes.
+                if hold != leg.held {
+                    leg.held = hold;
+                    let source = if hold || leg.playing.is_some() {
+                        OutputSource::Fed
+                    } else {
+                        OutputSource::Relay
+                    };
+                    let _ = self.engine.set_output(id, source);
+                }
                 if let Err(e) = self.engine.set_codecs(id, codecs) {
                     tracing::warn!(port, error = %e, "media leg: codecs refused");
                 }
@@ -231,7 +270,17 @@ impl Driver {
                     let _ = self.engine.disconnect(l.id);
                 }
             }
+            MediaCommand::Play { port, what, looped } => self.play(now, port, &what, looped),
+            MediaCommand::StopPlaying { port } => {
+                if let Some(pb) = self.legs.get_mut(&port).and_then(|l| l.playing.take()) {
+                    self.playbacks.stop(pb);
+                    self.resume_relay(port);
+                }
+            }
             MediaCommand::Close { port } => {
+                if let Some(pb) = self.legs.get_mut(&port).and_then(|l| l.playing.take()) {
+                    self.playbacks.stop(pb);
+                }
                 if let Some(leg) = self.legs.remove(&port) {
                     self.by_id.remove(&leg.id);
                     if let Ok(stats) = self.engine.release_leg(now, leg.id) {
@@ -262,12 +311,91 @@ impl Driver {
             port,
             Leg {
                 id,
+                law: Law::Ulaw,
+                playing: None,
+                held: false,
                 rtp,
                 rtcp,
                 readers,
             },
         );
         Ok(())
+    }
+
+    /// Starts playing `what` into the leg at `port`, replacing what is relayed to it.
+    fn play(&mut self, now: Instant, port: u16, what: &Playable, looped: bool) {
+        let audio = match what {
+            Playable::MusicOnHold => self.library.music_on_hold(),
+            Playable::ZipTone => self.library.zip_tone(),
+            Playable::Announcement(name) => self.library.get(name),
+            other => {
+                tracing::warn!(?other, "nothing to play for this");
+                None
+            }
+        };
+        let Some(audio) = audio else {
+            tracing::warn!(port, ?what, "no such recording; nothing played");
+            return;
+        };
+        let Some(leg) = self.legs.get_mut(&port) else {
+            return;
+        };
+        if let Some(old) = leg.playing.take() {
+            self.playbacks.stop(old);
+        }
+        let repeat = if looped {
+            Repeat::Forever
+        } else {
+            Repeat::ONCE
+        };
+        leg.playing = Some(self.playbacks.play(now, port, audio, leg.law, repeat));
+        let _ = self.engine.set_output(leg.id, OutputSource::Fed);
+        tracing::debug!(port, ?what, "playing into the leg");
+    }
+
+    /// Relaying takes the leg's output back once nothing plays into it (unless its peer holds).
+    fn resume_relay(&mut self, port: u16) {
+        if let Some(leg) = self.legs.get(&port) {
+            if !leg.held && leg.playing.is_none() {
+                let _ = self.engine.set_output(leg.id, OutputSource::Relay);
+            }
+        }
+    }
+
+    /// Feeds every frame due into its leg, and ends playbacks that are over.
+    fn play_out(&mut self, now: Instant) {
+        while let Some(out) = self.playbacks.poll_output() {
+            match out {
+                PlayOutput::Frame(f) => {
+                    let Some(leg) = self.legs.get(&f.target) else {
+                        continue;
+                    };
+                    if leg.held {
+                        continue;
+                    }
+                    let frame = Frame::Audio {
+                        law: f.law,
+                        codes: f.payload(),
+                    };
+                    if let Err(e) = self.engine.feed_frame(now, leg.id, frame) {
+                        tracing::trace!(port = f.target, error = %e, "played frame not sent");
+                    }
+                }
+                PlayOutput::Event(ev) => {
+                    if let PlayEvent::Ended(reason) = ev.event {
+                        let port = ev.target;
+                        if let Some(leg) = self.legs.get_mut(&port) {
+                            if leg.playing == Some(ev.id) {
+                                leg.playing = None;
+                            }
+                        }
+                        if reason == EndReason::Completed {
+                            self.resume_relay(port);
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /// Sends what the engine queued and passes on what ends calls.

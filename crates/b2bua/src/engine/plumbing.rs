@@ -51,8 +51,10 @@ impl Engine {
                         Side::A => self.calls.get(&call).map(|c| c.a.txn),
                         Side::B(_) => None,
                     };
+                    // The request's own server transaction (a re-INVITE has its own); the
+                    // caller's first INVITE transaction only when that one is gone.
                     let is_invite = r.cseq().is_some_and(|c| c.method == Method::Invite);
-                    let target = if is_invite { a_invite.or(txn) } else { txn };
+                    let target = if is_invite { txn.or(a_invite) } else { txn };
                     if let Some(t) = target {
                         self.respond(now, t, r);
                     }

@@ -155,6 +155,15 @@ fn a_hold_reinvite_is_answered_by_tether_for_that_leg_only() {
         looped: true
     }));
 
+    // The re-INVITE's own transaction took the 200: no late 100 Trying follows it.
+    b.advance(Duration::from_millis(500));
+    let late = b.take_to(PSTN);
+    assert!(
+        !late.iter().any(|m| m.status() == Some(100)),
+        "{:?}",
+        summary(&late)
+    );
+
     // Resume: the music stops and the relay takes over again.
     b.media.clear();
     let resume = "v=0\r\no=- 1 3 IN IP4 10.0.0.2\r\ns=-\r\nc=IN IP4 10.0.0.2\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\na=sendrecv\r\n";
