@@ -121,7 +121,52 @@ pub struct Call {
     pub media: Option<crate::media::CallMedia>,
 }
 
+/// What is shown of a call in progress (the admin API's call list, CTI snapshots).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CallSummary {
+    pub id: u64,
+    pub answered: bool,
+    /// The caller as presented (never an RD number).
+    pub calling: String,
+    pub called: String,
+    /// The device the call is for, when it is for one.
+    pub device: String,
+    /// Origination and answer times, UNIX epoch milliseconds.
+    pub started_ms: u64,
+    pub answered_ms: Option<u64>,
+    /// Anchored media: the caller's leg and the far end's (the leg put through), by RTP port.
+    pub caller_rtp_port: Option<u16>,
+    pub far_rtp_port: Option<u16>,
+    /// The party holding the call, if one does.
+    pub held_by: Option<&'static str>,
+}
+
 impl Call {
+    /// The summary of this call; `epoch` turns engine instants into epoch milliseconds.
+    pub fn summary(&self, epoch: impl Fn(Instant) -> u64) -> CallSummary {
+        let m = self.media.as_ref();
+        CallSummary {
+            id: self.id,
+            answered: self.state == CallState::Answered,
+            calling: self.presented_calling.clone(),
+            called: self.cdr.original_called_party_number.clone(),
+            device: self.cdr.dest_device_name.clone(),
+            started_ms: self.cdr.date_time_origination,
+            answered_ms: self.answered_at.map(epoch),
+            caller_rtp_port: m.map(|m| m.a_port),
+            far_rtp_port: m.and_then(|m| {
+                m.connected
+                    .and_then(|i| m.b.get(i))
+                    .and_then(Option::as_ref)
+                    .map(|b| b.port)
+            }),
+            held_by: m.and_then(|m| m.held_by).map(|s| match s {
+                Side::A => "caller",
+                Side::B(_) => "far end",
+            }),
+        }
+    }
+
     pub fn live_legs(&self) -> usize {
         self.b.iter().filter(|l| l.state.is_live()).count()
     }

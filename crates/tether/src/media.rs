@@ -24,8 +24,8 @@ use tether_rtp::g711::Law;
 use tether_rtp::player::{EndReason, PlayEvent, Repeat};
 use tether_rtp::players::{PlayOutput, PlaybackId, Playbacks};
 use tether_rtp::{
-    EngineConfig, EngineTotals, Frame, LegConfig, LegId, MediaEngine, MediaEvent, OutputSource,
-    Remote,
+    EngineConfig, EngineTotals, Frame, LegConfig, LegId, LegStats, MediaEngine, MediaEvent,
+    OutputSource, Remote,
 };
 use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, watch};
@@ -50,8 +50,16 @@ pub struct Settings {
 /// What the rest of the server holds of the media task.
 pub struct MediaHandle {
     pub commands: mpsc::UnboundedSender<MediaCommand>,
-    /// The engine's figures, published every second (for `/metrics`).
-    pub totals: watch::Receiver<Option<EngineTotals>>,
+    /// The engine's figures, published every second (for `/metrics` and the call list).
+    pub report: watch::Receiver<Option<Arc<MediaReport>>>,
+}
+
+/// What the media task publishes every second.
+#[derive(Debug)]
+pub struct MediaReport {
+    pub totals: EngineTotals,
+    /// Every open leg's counters and quality, by RTP port.
+    pub legs: HashMap<u16, LegStats>,
 }
 
 /// How often the media task publishes its figures.
@@ -115,7 +123,7 @@ pub fn spawn(
     Ok((
         MediaHandle {
             commands: cmd_tx,
-            totals: totals_rx,
+            report: totals_rx,
         },
         task,
     ))
@@ -136,7 +144,7 @@ async fn run(
     engine: MediaEngine,
     settings: Settings,
     mut commands: mpsc::UnboundedReceiver<MediaCommand>,
-    totals: watch::Sender<Option<EngineTotals>>,
+    totals: watch::Sender<Option<Arc<MediaReport>>>,
     notices: mpsc::Sender<MediaNotice>,
     mut stop: watch::Receiver<bool>,
 ) {
@@ -191,7 +199,7 @@ async fn run(
                 d.play_out(now);
             }
             _ = publish.tick() => {
-                totals.send_replace(Some(d.engine.totals()));
+                totals.send_replace(Some(Arc::new(d.report())));
             }
             () = async { let _ = stop.wait_for(|s| *s).await; } => break,
         }
@@ -320,6 +328,18 @@ impl Driver {
             },
         );
         Ok(())
+    }
+
+    fn report(&self) -> MediaReport {
+        let legs = self
+            .engine
+            .legs()
+            .filter_map(|(id, stats)| self.by_id.get(&id).map(|&port| (port, stats)))
+            .collect();
+        MediaReport {
+            totals: self.engine.totals(),
+            legs,
+        }
     }
 
     /// Starts playing `what` into the leg at `port`, replacing what is relayed to it.

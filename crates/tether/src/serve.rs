@@ -266,7 +266,7 @@ pub async fn run(settings: Settings) -> Result<(), ServeError> {
         cdr_rx,
         Arc::clone(&counters),
     ));
-    let (sip_handle, metrics_rx) = SipHandle::new();
+    let (sip_handle, metrics_rx, calls_rx) = SipHandle::new();
     let (failures_tx, failures_rx) = mpsc::channel(1024);
     let (sip_stop, sip_stop_rx) = watch::channel(Stop::Run);
     let transport = bound.transport.clone();
@@ -280,8 +280,9 @@ pub async fn run(settings: Settings) -> Result<(), ServeError> {
         stop: sip_stop_rx,
         drain: Duration::from_secs(config.sip.drain_seconds),
         media: media.as_ref().map(|(h, _)| h.commands.clone()),
-        media_totals: media.as_ref().map(|(h, _)| h.totals.clone()),
+        media_report: media.as_ref().map(|(h, _)| h.report.clone()),
         media_notices: notices_rx,
+        calls: calls_rx,
     };
     let mut sip_task = tokio::spawn(driver::run(engine, Arc::clone(&store), io));
     let (pstn_stop, pstn_stop_rx) = watch::channel(false);

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use support::capture::{self, Capture};
 use support::sipp::{self, Run};
-use support::{metric, Backend, Env};
+use support::{metric, Auth, Backend, Env};
 
 /// SIPp's recordings as Debian installs them.
 const PCAPS: &str = "/usr/share/sip-tester";
@@ -153,18 +153,46 @@ fn the_party_left_on_hold_hears_music_on_hold() {
     .expect("SQLite needs no setup");
     let server = env.start_with(&["--sip", "127.0.0.1:0", "--pstn", "127.0.0.1:0"]);
     let capture = Capture::start(env.path(), FAR_RTP);
-    let outcome = Run {
-        scenario: "hold",
-        service: "2107",
-        target: server.sip_udp.expect("tether printed its UDP address"),
-        local_ip: "127.0.0.1",
-        calls: 1,
-        extra: &["-mi", "127.0.0.1", "-mp", "36100"],
-        limit: Duration::from_secs(60),
-    }
-    .run(env.path());
+    let target = server.sip_udp.expect("tether printed its UDP address");
+    // SIPp runs beside; meanwhile the call list shows the call held by the caller, and the far
+    // end's leg sending.
+    let (outcome, held) = std::thread::scope(|s| {
+        let sipp = s.spawn(|| {
+            Run {
+                scenario: "hold",
+                service: "2107",
+                target,
+                local_ip: "127.0.0.1",
+                calls: 1,
+                extra: &["-mi", "127.0.0.1", "-mp", "36100"],
+                limit: Duration::from_secs(60),
+            }
+            .run(env.path())
+        });
+        let mut held = None;
+        while !sipp.is_finished() {
+            let calls = server.get("/api/v1/calls", &Auth::Admin).json();
+            if let Some(c) = calls["items"].as_array().and_then(|a| a.first()) {
+                if c["held_by"] == "caller"
+                    && c["media"]["far_end"]["packets_sent"].as_u64().unwrap_or(0) > 50
+                {
+                    held = Some(c.clone());
+                }
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        (sipp.join().expect("SIPp thread"), held)
+    });
     let seen = capture.stop();
     outcome.assert_clean(1);
+    let held = held.expect("GET /api/v1/calls showed the call held, music going to the far end");
+    assert_eq!(held["state"], "answered", "{held}");
+    assert_eq!(held["called"], "2107", "{held}");
+    assert_eq!(held["device"], "CTRIDecho", "{held}");
+    assert!(
+        held["media"]["caller"]["rtp_port"].as_u64().is_some(),
+        "{held}"
+    );
 
     let music: Vec<_> = seen
         .iter()

@@ -64,7 +64,7 @@ fn anonymous_is_refused_except_health_and_openapi(backend: Backend) {
             checked += 1;
         }
     }
-    assert_eq!(checked, 12 * 5 + 5 + 4 * 2 + 1 + 2);
+    assert_eq!(checked, 12 * 5 + 5 + 4 * 2 + 1 + 3);
     for auth in [
         Auth::Bearer("not-the-token-at-all".into()),
         basic("alice", "wrong"),
@@ -201,8 +201,8 @@ fn demo_seed_token_file_and_restart(backend: Backend) {
     };
     let before = counts(&s);
     // Users, devices, lines, RDs: alice's and bob's, and the SIPp scenario devices (owned
-    // by user `scenarios`: seven devices and lines, eight RDs).
-    assert_eq!(&before[..4], &[3, 9, 9, 10]);
+    // by user `scenarios`: eight devices and lines, nine RDs).
+    assert_eq!(&before[..4], &[3, 10, 10, 11]);
     let version = s.get("/api/v1/health", &Auth::None).json()["snapshot_version"].clone();
     let status = s.stop();
     assert!(status.success(), "graceful stop on SIGTERM: {status}");
@@ -1109,10 +1109,10 @@ fn bulk_csv_round_trip(backend: Backend) {
         let out = csv("GET", &format!("/api/v1/bulk/{kind}"), None);
         let r = csv("POST", &format!("/api/v1/bulk/{kind}"), Some(&out.body));
         assert_eq!(r.status, 200, "{kind}: {}", r.body);
-        // alice's, bob's and the seven scenario devices (and their lines).
+        // alice's, bob's and the eight scenario devices (and their lines).
         assert_eq!(
             (r.json()["created"].as_u64(), r.json()["updated"].as_u64()),
-            (Some(0), Some(9))
+            (Some(0), Some(10))
         );
         assert_eq!(
             csv("GET", &format!("/api/v1/bulk/{kind}"), None).body,

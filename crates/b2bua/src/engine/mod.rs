@@ -212,6 +212,16 @@ impl Engine {
     pub fn active_calls(&self) -> usize {
         self.calls.len()
     }
+    /// Every call in progress, oldest first.
+    pub fn calls(&self) -> Vec<crate::call::CallSummary> {
+        let mut out: Vec<_> = self
+            .calls
+            .values()
+            .map(|c| c.summary(|t| self.epoch(t)))
+            .collect();
+        out.sort_by_key(|c| c.id);
+        out
+    }
     pub fn transactions(&self) -> usize {
         self.txn.len()
     }

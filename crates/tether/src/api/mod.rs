@@ -9,6 +9,7 @@
 pub mod analyze;
 pub mod auth;
 pub mod bulk;
+pub mod calls;
 pub mod cdrs;
 pub mod device_rds;
 pub mod error;
@@ -138,7 +139,8 @@ pub fn routes() -> Routes {
         .add(Method::POST, &format!("{BASE}/analyze"), analyze::analyze)
         .add(Method::GET, metrics::PATH, metrics::metrics)
         .add(Method::GET, &cdrs::path(), cdrs::list)
-        .add(Method::GET, &cdrs::csv_path(), cdrs::export);
+        .add(Method::GET, &cdrs::csv_path(), cdrs::export)
+        .add(Method::GET, &calls::path(), calls::list);
     for kind in Kind::ALL {
         let (list, item) = (collection_path(kind), item_path(kind));
         r = r

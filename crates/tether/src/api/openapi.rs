@@ -239,6 +239,18 @@ fn build() -> Value {
     device_rd_paths(&mut paths);
     cdr_paths(&mut paths, cdr);
     paths.insert(
+        super::calls::path(),
+        json!({ "get": operation(
+            "list_calls".into(),
+            "Calls in progress on this node, with each party's media leg counters (anchored \
+             media; at most a second old)"
+                .into(),
+            "calls",
+            ("200", json_body(super::calls::schema(), "Every call in progress, oldest first")),
+            &["401", "403", "503"],
+        ) }),
+    );
+    paths.insert(
         super::metrics::PATH.to_owned(),
         json!({ "get": {
             "operationId": "metrics",
@@ -654,7 +666,7 @@ mod tests {
             }
         }
         assert_eq!(routed, documented);
-        assert_eq!(routed.len(), 3 + 3 + 12 * 5 + 5 + 4 * 2);
+        assert_eq!(routed.len(), 3 + 4 + 12 * 5 + 5 + 4 * 2);
     }
 
     #[test]

@@ -29,6 +29,18 @@ use crate::metrics::{CallMetrics, CdrCounters, MetricsSnapshot, TrunkLine};
 /// A `/metrics` request: the driver answers with a snapshot.
 pub type MetricsRequest = oneshot::Sender<MetricsSnapshot>;
 
+/// A call list request: the driver answers with every call in progress.
+pub type CallsRequest = oneshot::Sender<Vec<CallView>>;
+
+/// A call in progress with its media legs' counters (as of the media task's last report, at
+/// most a second old).
+#[derive(Debug, Clone)]
+pub struct CallView {
+    pub call: tether_b2bua::call::CallSummary,
+    pub caller_media: Option<tether_rtp::LegStats>,
+    pub far_media: Option<tether_rtp::LegStats>,
+}
+
 /// What the server asks of the driver; only ever goes up.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Stop {
@@ -67,7 +79,9 @@ pub struct Io {
     /// The media task's commands (anchored media only).
     pub media: Option<mpsc::UnboundedSender<MediaCommand>>,
     /// The media task's figures, for `/metrics`.
-    pub media_totals: Option<watch::Receiver<Option<tether_rtp::EngineTotals>>>,
+    pub media_report: Option<watch::Receiver<Option<Arc<crate::media::MediaReport>>>>,
+    /// Call list requests (`GET /api/v1/calls`).
+    pub calls: mpsc::Receiver<CallsRequest>,
     /// What the media task reports (a silent far end ends its call).
     pub media_notices: mpsc::Receiver<MediaNotice>,
 }
@@ -140,6 +154,9 @@ pub async fn run(engine: Engine, store: Arc<Store>, io: Io) -> Ended {
             }
             Some(peer) = d.io.failures.recv() => {
                 d.engine.handle_transport_error(Instant::now(), TransportFailure::Peer(peer));
+            }
+            Some(reply) = d.io.calls.recv() => {
+                let _ = reply.send(d.calls());
             }
             req = d.io.metrics.recv(), if serving_metrics => match req {
                 Some(reply) => {
@@ -281,6 +298,26 @@ impl Driver {
         }
     }
 
+    fn calls(&self) -> Vec<CallView> {
+        let report = self
+            .io
+            .media_report
+            .as_ref()
+            .and_then(|r| r.borrow().clone());
+        let leg = |port: Option<u16>| {
+            port.and_then(|p| report.as_ref().and_then(|r| r.legs.get(&p).copied()))
+        };
+        self.engine
+            .calls()
+            .into_iter()
+            .map(|call| CallView {
+                caller_media: leg(call.caller_rtp_port),
+                far_media: leg(call.far_rtp_port),
+                call,
+            })
+            .collect()
+    }
+
     fn snapshot(&self, now: Instant) -> MetricsSnapshot {
         let s = self.engine.stats();
         let usage = self.engine.channels().usage();
@@ -323,7 +360,11 @@ impl Driver {
             cdrs_written: written,
             cdrs_failed: failed,
             cdrs_dropped: dropped,
-            media: self.io.media_totals.as_ref().and_then(|t| *t.borrow()),
+            media: self
+                .io
+                .media_report
+                .as_ref()
+                .and_then(|r| r.borrow().as_ref().map(|r| r.totals)),
             digits: self.metrics.digits,
         }
     }

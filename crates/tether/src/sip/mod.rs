@@ -93,6 +93,7 @@ pub fn engine(
 #[derive(Clone, Debug)]
 pub struct SipHandle {
     metrics: mpsc::Sender<MetricsRequest>,
+    calls: mpsc::Sender<driver::CallsRequest>,
 }
 
 /// How long `/metrics` waits for the driver.
@@ -100,9 +101,28 @@ const METRICS_WAIT: Duration = Duration::from_secs(5);
 
 impl SipHandle {
     /// A handle and the receiver the driver answers on.
-    pub fn new() -> (SipHandle, mpsc::Receiver<MetricsRequest>) {
+    pub fn new() -> (
+        SipHandle,
+        mpsc::Receiver<MetricsRequest>,
+        mpsc::Receiver<driver::CallsRequest>,
+    ) {
         let (tx, rx) = mpsc::channel(16);
-        (SipHandle { metrics: tx }, rx)
+        let (calls_tx, calls_rx) = mpsc::channel(16);
+        (
+            SipHandle {
+                metrics: tx,
+                calls: calls_tx,
+            },
+            rx,
+            calls_rx,
+        )
+    }
+
+    /// Every call in progress, or None when the driver has stopped or does not answer in time.
+    pub async fn calls(&self) -> Option<Vec<driver::CallView>> {
+        let (tx, rx) = oneshot::channel();
+        self.calls.send(tx).await.ok()?;
+        tokio::time::timeout(METRICS_WAIT, rx).await.ok()?.ok()
     }
 
     /// The driver's numbers now, or None when it has stopped or does not answer in time.
