@@ -27,7 +27,8 @@
 # Environment: RATES ("1000 2000 3000 4000 5000 6000 7000 8000 10000 12000"), STEP_SECONDS (10: each
 #   step places rate x STEP_SECONDS calls), CAPTURE_RATE (3000; 0 skips the capture),
 #   TETHER_SIP (127.0.0.1:5060), UAC_PORT (5062), UAS (127.0.0.3:5080), SIPP_BUFFER (SIPp's
-#   socket buffers, 4194304), TETHER_BIN (a tether binary to use instead of building one).
+#   socket buffers, 4194304), TETHER_BIN (a tether binary to use instead of building one),
+#   ANCHOR (false: [media] anchor for the run; true binds an RTP port pair per leg).
 # Bounded: a SIPp run is killed after 3 x STEP_SECONDS + 30 s; the whole run takes about
 # 5 minutes and at most about 10 with the defaults. Every process it starts is stopped by PID.
 set -euo pipefail
@@ -41,6 +42,9 @@ TETHER_SIP=${TETHER_SIP:-127.0.0.1:5060}
 UAC_PORT=${UAC_PORT:-5062}
 UAS=${UAS:-127.0.0.3:5080}
 TOKEN=bench-extend-admin-token-0123456789
+# Signalling only by default: SIPp's uac sends no RTP, so anchoring would only add binding a
+# port pair per leg. ANCHOR=true measures that too.
+ANCHOR=${ANCHOR:-false}
 # SIPp's socket buffers (its default, 64 KiB, drops datagrams past ~3,000 calls/s on loopback;
 # the kernel caps it at net.core.rmem_max / wmem_max).
 SIPP_BUFFER=${SIPP_BUFFER:-4194304}
@@ -98,6 +102,8 @@ listen_udp = ["$TETHER_SIP"]
 listen_tcp = []
 [pstn]
 enabled = false
+[media]
+anchor = $ANCHOR
 EOF
 RUST_LOG=${RUST_LOG:-info} "$bin" serve --config "$work/bench.toml" > "$work/tether.out" 2> "$work/tether.log" &
 tether_pid=$!
