@@ -63,6 +63,8 @@ pub const REFERENCE: &str = r#"CONFIGURATION (TOML, every key optional; unknown 
   port_max = 19999                #   (keep clear of [pstn] first_rtp_port and up)
   inactivity_seconds = 30         # end a call whose far end sends no RTP/RTCP this long
                                   # (not while it holds the call); 0: never
+  music_on_hold = "moh.wav"       # played to held parties (WAV, any common rate/format,
+                                  # at most 5 min); default: a built-in tune
 
   [pstn]
   enabled = true                  # run the built-in PSTN simulator behind the demo's trunks
@@ -132,6 +134,10 @@ pub struct Media {
     pub port_max: u16,
     #[serde(default = "default_inactivity_seconds")]
     pub inactivity_seconds: u64,
+    /// A WAV file (any common rate and sample format) played to held parties instead of the
+    /// built-in tune; relative to the working directory.
+    #[serde(default)]
+    pub music_on_hold: Option<std::path::PathBuf>,
 }
 
 impl Default for Media {
@@ -143,6 +149,7 @@ impl Default for Media {
             port_min: default_media_port_min(),
             port_max: default_media_port_max(),
             inactivity_seconds: default_inactivity_seconds(),
+            music_on_hold: None,
         }
     }
 }

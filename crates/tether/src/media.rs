@@ -45,6 +45,8 @@ pub struct Settings {
     pub port_max: u16,
     /// Silence after which a leg's call is ended; `None` never.
     pub inactivity: Option<Duration>,
+    /// A WAV file to play as music on hold instead of the built-in tune.
+    pub music_on_hold: Option<std::path::PathBuf>,
 }
 
 /// What the rest of the server holds of the media task.
@@ -117,9 +119,18 @@ pub fn spawn(
             settings.port_min, settings.port_max
         )
     })?;
+    let mut library = AnnouncementLibrary::new();
+    if let Some(path) = &settings.music_on_hold {
+        // Read once, at start: a file that cannot be played stops the start, naming it.
+        library
+            .set_music_on_hold_wav(path)
+            .map_err(|e| format!("[media] music_on_hold: {e}"))?;
+    }
     let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
     let (totals_tx, totals_rx) = watch::channel(None);
-    let task = tokio::spawn(run(engine, settings, cmd_rx, totals_tx, notices, stop));
+    let task = tokio::spawn(run(
+        engine, library, settings, cmd_rx, totals_tx, notices, stop,
+    ));
     Ok((
         MediaHandle {
             commands: cmd_tx,
@@ -142,6 +153,7 @@ struct Driver {
 
 async fn run(
     engine: MediaEngine,
+    library: AnnouncementLibrary,
     settings: Settings,
     mut commands: mpsc::UnboundedReceiver<MediaCommand>,
     totals: watch::Sender<Option<Arc<MediaReport>>>,
@@ -156,7 +168,7 @@ async fn run(
         by_id: HashMap::new(),
         datagrams: dg_tx,
         notices,
-        library: AnnouncementLibrary::new(),
+        library,
         playbacks: Playbacks::new(Instant::now()),
     };
     let timer = tokio::time::sleep_until(tokio::time::Instant::now());

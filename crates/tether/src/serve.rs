@@ -234,6 +234,7 @@ pub async fn run(settings: Settings) -> Result<(), ServeError> {
                 port_max: m.port_max,
                 inactivity: (config.media.inactivity_seconds > 0)
                     .then(|| Duration::from_secs(config.media.inactivity_seconds)),
+                music_on_hold: config.media.music_on_hold.clone(),
             };
             let (handle, task) =
                 media::spawn(settings, notices_tx, media_stop_rx).map_err(ServeError::Media)?;

@@ -80,6 +80,41 @@ fn bad_config_file_names_file_line_and_key() {
         "{err}"
     );
 
+    // An RTP range that holds no port pair, named by line and key.
+    std::fs::write(&file, "[media]\nport_min = 10001\nport_max = 10010\n").expect("write");
+    let out = tether()
+        .args(["serve", "--config"])
+        .arg(&file)
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("line 2") && err.contains("media.port_min"),
+        "{err}"
+    );
+
+    // Music on hold that is no WAV file: the start stops, naming the file.
+    std::fs::write(dir.path().join("moh.wav"), "not a wav").expect("write");
+    std::fs::write(
+        &file,
+        "[sip]\nlisten_udp = [\"127.0.0.1:0\"]\nlisten_tcp = []\n[http]\nlisten = \"127.0.0.1:0\"\n\
+         [pstn]\nenabled = false\n[media]\nmusic_on_hold = \"moh.wav\"\n",
+    )
+    .expect("write");
+    let out = tether()
+        .args(["serve", "--config"])
+        .arg(&file)
+        .current_dir(dir.path())
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("music_on_hold") && err.contains("moh.wav"),
+        "{err}"
+    );
+
     let out = tether()
         .args(["serve", "--config"])
         .arg(dir.path().join("missing.toml"))

@@ -134,21 +134,58 @@ fn an_echo_call_gets_its_audio_and_digit_back_through_tether() {
     assert!(status.success(), "tether exits 0: {status}");
 }
 
+/// A WAV file of `seconds` of a `hz` sine at 16 kHz, 16-bit mono (RIFF written by hand).
+fn sine_wav(path: &Path, hz: f64, seconds: u32) {
+    let rate = 16_000u32;
+    let samples: Vec<i16> = (0..rate * seconds)
+        .map(|n| {
+            (8000.0 * (2.0 * std::f64::consts::PI * hz * f64::from(n) / f64::from(rate)).sin())
+                as i16
+        })
+        .collect();
+    let data_len = (samples.len() * 2) as u32;
+    let mut b = Vec::with_capacity(44 + data_len as usize);
+    b.extend_from_slice(b"RIFF");
+    b.extend_from_slice(&(36 + data_len).to_le_bytes());
+    b.extend_from_slice(b"WAVEfmt ");
+    b.extend_from_slice(&16u32.to_le_bytes());
+    b.extend_from_slice(&1u16.to_le_bytes()); // PCM
+    b.extend_from_slice(&1u16.to_le_bytes()); // mono
+    b.extend_from_slice(&rate.to_le_bytes());
+    b.extend_from_slice(&(rate * 2).to_le_bytes());
+    b.extend_from_slice(&2u16.to_le_bytes());
+    b.extend_from_slice(&16u16.to_le_bytes());
+    b.extend_from_slice(b"data");
+    b.extend_from_slice(&data_len.to_le_bytes());
+    for s in samples {
+        b.extend_from_slice(&s.to_le_bytes());
+    }
+    std::fs::write(path, b).expect("write WAV");
+}
+
 /// `sip-scenarios/hold.xml`: the caller holds (re-INVITE sendonly, which Tether answers itself
 /// with recvonly) for three seconds and resumes. SIPp sends no audio, so every RTP packet that
 /// reaches the far end (the PSTN simulator's echo number, captured on its RTP port) while the
-/// call is held is Tether's music on hold.
+/// call is held is Tether's music on hold — here `[media] music_on_hold`, a 1 kHz tone recorded
+/// at 16 kHz, which must arrive as a 1 kHz tone in µ-law.
 #[test]
 fn the_party_left_on_hold_hears_music_on_hold() {
     if !sipp::available() || !capture::available() {
         return;
     }
     const FAR_RTP: u16 = 21_000;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let moh = dir.path().join("moh.wav");
+    sine_wav(&moh, 1000.0, 2);
     let env = Env::with_config(
         Backend::Sqlite,
         true,
         true,
-        &format!("[pstn]\nenabled = true\nfirst_rtp_port = {FAR_RTP}\n"),
+        &format!(
+            "[pstn]\nenabled = true\nfirst_rtp_port = {FAR_RTP}\n\
+             [media]\nport_min = 60000\nport_max = 60199\nmusic_on_hold = \"{}\"\n",
+            moh.display()
+        ),
     )
     .expect("SQLite needs no setup");
     let server = env.start_with(&["--sip", "127.0.0.1:0", "--pstn", "127.0.0.1:0"]);
@@ -217,6 +254,24 @@ fn the_party_left_on_hold_hears_music_on_hold() {
     );
     let ssrcs: HashSet<u32> = music.iter().map(|r| r.ssrc).collect();
     assert_eq!(ssrcs.len(), 1, "one SSRC towards the far party: {ssrcs:?}");
+    // The configured file, not the built-in tune: 1 kHz is 40 zero crossings in 20 ms.
+    let tone_frames = music
+        .iter()
+        .filter(|r| {
+            let pcm: Vec<i16> = r
+                .payload
+                .iter()
+                .map(|&c| tether_rtp::g711::ulaw_decode(c))
+                .collect();
+            let crossings = pcm.windows(2).filter(|w| (w[0] < 0) != (w[1] < 0)).count();
+            (37..=43).contains(&crossings)
+        })
+        .count();
+    assert!(
+        tone_frames * 10 >= music.len() * 9,
+        "the music is the configured 1 kHz file: {tone_frames} of {} frames",
+        music.len()
+    );
     let status = server.stop();
     assert!(status.success(), "tether exits 0: {status}");
 }
