@@ -7,6 +7,7 @@
 
 pub mod codec;
 pub mod counters;
+pub mod digits;
 pub mod dtmf;
 pub mod engine;
 pub mod events;
@@ -27,6 +28,8 @@ mod transcode;
 mod types;
 
 pub use codec::{CodecMap, PayloadKind};
+pub use digits::{DigitSource, SendHow};
+pub use dtmf::Digit;
 pub use engine::{EngineConfig, EngineError, EngineTotals, MediaEngine, Transmit};
 pub use events::{InactivityReason, LegId, MediaEvent, PeerReport};
 pub use latch::Latching;
