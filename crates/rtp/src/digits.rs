@@ -41,23 +41,23 @@
 //! telephone-event, else as tones in frames of the leg's packetization. While they play, audio
 //! relayed into the leg is muted.
 
+mod hear;
 mod keytones;
+mod play;
 #[cfg(test)]
 mod tests;
 
 use std::time::{Duration, Instant};
 
 use crate::codec::PayloadKind;
-use crate::dtmf::detect::{DetectorEvent, DtmfDetector};
+use crate::dtmf::detect::DtmfDetector;
 use crate::dtmf::inband::InbandConfig;
-use crate::dtmf::receiver::{DtmfReceiver, ReceivedDtmf, ReceiverConfig};
-use crate::dtmf::sender::{DtmfSender, EventPacket, SenderConfig};
+use crate::dtmf::receiver::{DtmfReceiver, ReceiverConfig};
+use crate::dtmf::sender::{DtmfSender, SenderConfig};
 use crate::dtmf::Digit;
-use crate::engine::{EngineError, MediaEngine, Transmit};
-use crate::events::{LegId, MediaEvent};
-use crate::leg::{Accepted, MediaLeg, OutputSource};
-use crate::packet::{write_header, Stamp};
-use crate::stream::LocalTiming;
+use crate::engine::{EngineError, MediaEngine};
+use crate::events::LegId;
+use crate::leg::MediaLeg;
 use crate::Ssrc;
 use keytones::KeyTones;
 
@@ -216,105 +216,7 @@ impl MediaEngine {
         Ok(())
     }
 
-    // ----- inputs, called by the engine -----
-
-    /// Looks at a packet leg `slot` accepted, before the relay: feeds the leg's DTMF receiver or
-    /// detector, and says whether to relay the packet (not when it is a malformed event, nor
-    /// while the connected leg plays keys of its own).
-    #[inline]
-    pub(crate) fn digits_inspect(
-        &mut self,
-        now: Instant,
-        slot: u32,
-        accepted: &Accepted,
-        datagram: &[u8],
-    ) -> bool {
-        let Some(Some(leg)) = self.slots.get(slot as usize) else {
-            return false;
-        };
-        let peer = leg.peer;
-        let listen_in_band = leg.codecs.is_some_and(|c| c.telephone_event.is_none());
-        let readable = match accepted.kind {
-            PayloadKind::TelephoneEvent => self.event_in(now, slot, accepted, datagram),
-            PayloadKind::Audio(law) if listen_in_band => {
-                self.audio_in(now, slot, law, accepted.header.payload(datagram));
-                true
-            }
-            _ => true,
-        };
-        if !readable {
-            return false;
-        }
-        let Some(peer) = peer else {
-            return true;
-        };
-        match self.slots.get_mut(peer as usize) {
-            Some(Some(p)) if p.digits.as_ref().is_some_and(|d| d.mutes_relay(now)) => {
-                p.counters.not_sent += 1;
-                false
-            }
-            _ => true,
-        }
-    }
-
-    /// An RFC 4733 packet on leg `slot`. False when its payload cannot be read.
-    fn event_in(&mut self, now: Instant, slot: u32, accepted: &Accepted, datagram: &[u8]) -> bool {
-        let Some(Some(leg)) = self.slots.get_mut(slot as usize) else {
-            return false;
-        };
-        let header = &accepted.header;
-        let d = digits_of(leg);
-        let previous = d.event_ssrc.replace(header.ssrc);
-        if previous.is_some_and(|ssrc| ssrc != header.ssrc) {
-            // A new source: the key in progress ends, and the new source's timestamps cannot be
-            // compared with the old one's.
-            d.receiver.supersede();
-            self.drain_receiver(now, slot);
-        }
-        let Some(Some(leg)) = self.slots.get_mut(slot as usize) else {
-            return false;
-        };
-        let d = digits_of(leg);
-        if previous.is_some_and(|ssrc| ssrc != header.ssrc) {
-            d.receiver = DtmfReceiver::new(ReceiverConfig::default());
-        }
-        let read =
-            d.receiver
-                .handle_packet(now, header.ts, header.marker, header.payload(datagram));
-        if read.is_err() {
-            leg.counters.malformed += 1;
-            return false;
-        }
-        let down = d.receiver.key_down().is_some();
-        self.drain_receiver(now, slot);
-        if down {
-            self.cross(now, slot, Cross::Hold);
-        }
-        self.schedule(slot);
-        true
-    }
-
-    /// G.711 audio on leg `slot`, a leg without telephone-event: through the detector.
-    fn audio_in(&mut self, now: Instant, slot: u32, law: crate::g711::Law, payload: &[u8]) {
-        let Some(Some(leg)) = self.slots.get_mut(slot as usize) else {
-            return;
-        };
-        let d = digits_of(leg);
-        let detector = d.detector.get_or_insert_with(DtmfDetector::default);
-        let mut pcm = [0i16; 160];
-        for chunk in payload.chunks(pcm.len()) {
-            for (s, &code) in pcm.iter_mut().zip(chunk) {
-                *s = law.decode(code);
-            }
-            detector.process(&pcm[..chunk.len()]);
-        }
-        d.audio_heard = Some(now);
-        let down = detector.key_down().is_some();
-        self.drain_detector(slot);
-        if down {
-            self.schedule(slot);
-        }
-    }
+    // ----- timers, called by the engine -----
 
     /// Runs the DTMF timers of leg `slot` due at `now`: the receiver's end timeout, the release of
     /// a key whose audio stopped, the event packets and tone frames due.
@@ -340,202 +242,5 @@ impl MediaEngine {
         self.drain_detector(slot);
         self.send_events_due(now, slot);
         self.send_tones_due(now, slot);
-    }
-
-    // ----- internals -----
-
-    /// Reports what leg `slot`'s RFC 4733 receiver found and passes it on to the connected leg.
-    fn drain_receiver(&mut self, now: Instant, slot: u32) {
-        loop {
-            let Some(Some(leg)) = self.slots.get_mut(slot as usize) else {
-                return;
-            };
-            let id = leg.id;
-            let Some(ev) = leg.digits.as_mut().and_then(|d| d.receiver.poll_event()) else {
-                return;
-            };
-            match ev {
-                ReceivedDtmf::DigitStarted { digit, .. } => {
-                    self.events.push_back(MediaEvent::DigitStarted {
-                        leg: id,
-                        digit,
-                        how: DigitSource::Rfc4733,
-                    });
-                    self.cross(now, slot, Cross::Start(digit));
-                }
-                ReceivedDtmf::DigitEnded {
-                    digit, duration_ms, ..
-                } => {
-                    self.events.push_back(MediaEvent::Digit {
-                        leg: id,
-                        digit,
-                        duration: Duration::from_millis(u64::from(duration_ms)),
-                        how: DigitSource::Rfc4733,
-                    });
-                    self.cross(now, slot, Cross::End(digit, duration_ms));
-                }
-                // A hook flash has no tone to play; between legs with telephone-event it is
-                // relayed like any event.
-                ReceivedDtmf::Flash { .. } => {}
-            }
-        }
-    }
-
-    /// Reports what leg `slot`'s in-band detector found.
-    fn drain_detector(&mut self, slot: u32) {
-        let Some(Some(leg)) = self.slots.get_mut(slot as usize) else {
-            return;
-        };
-        let id = leg.id;
-        let Some(det) = leg.digits.as_mut().and_then(|d| d.detector.as_mut()) else {
-            return;
-        };
-        while let Some(ev) = det.poll_event() {
-            self.events.push_back(match ev {
-                DetectorEvent::DigitOn { digit, .. } => MediaEvent::DigitStarted {
-                    leg: id,
-                    digit,
-                    how: DigitSource::InBand,
-                },
-                DetectorEvent::DigitDetected {
-                    digit, duration, ..
-                } => MediaEvent::Digit {
-                    leg: id,
-                    digit,
-                    duration: sample_duration(duration),
-                    how: DigitSource::InBand,
-                },
-            });
-        }
-    }
-
-    /// Plays an RFC 4733 key from leg `from` in band on the leg it is connected to, when that leg
-    /// relays, has no telephone-event and converts.
-    fn cross(&mut self, now: Instant, from: u32, what: Cross) {
-        let Some(peer) = self
-            .slots
-            .get(from as usize)
-            .and_then(Option::as_ref)
-            .and_then(|leg| leg.peer)
-        else {
-            return;
-        };
-        let Some(Some(leg)) = self.slots.get_mut(peer as usize) else {
-            return;
-        };
-        let carries_events = leg.codecs.is_none_or(|c| c.telephone_event.is_some());
-        if carries_events || leg.source != OutputSource::Relay {
-            return;
-        }
-        let d = digits_of(leg);
-        if !d.convert {
-            return;
-        }
-        match what {
-            Cross::Start(digit) => d.tones.start_live(now, digit, CONVERTED_GAP_MS),
-            Cross::Hold => d.tones.hold(now),
-            Cross::End(digit, ms) => d.tones.end_live(digit, ms),
-        }
-        self.schedule(peer);
-    }
-
-    /// Sends the RFC 4733 packets of leg `slot` due at `now`.
-    fn send_events_due(&mut self, now: Instant, slot: u32) {
-        loop {
-            let Some(Some(leg)) = self.slots.get_mut(slot as usize) else {
-                return;
-            };
-            let media_ts = leg.out.clock_at(now);
-            let Some(packet) = leg
-                .digits
-                .as_mut()
-                .and_then(|d| d.sender.poll(now, media_ts))
-            else {
-                return;
-            };
-            self.send_event(now, slot, &packet);
-        }
-    }
-
-    /// Stamps one event packet on leg `slot`'s stream: the sender's marker bit, the stream's
-    /// sequence number and a timestamp that stays the event's own for every packet of it.
-    fn send_event(&mut self, now: Instant, slot: u32, packet: &EventPacket) {
-        let mut buf = self.take_buf();
-        let Some(Some(leg)) = self.slots.get_mut(slot as usize) else {
-            self.recycle(buf);
-            return;
-        };
-        let pt = leg.codecs.and_then(|c| c.telephone_event);
-        let (Some(pt), Some(to)) = (pt, leg.destination()) else {
-            leg.counters.not_sent += 1;
-            self.recycle(buf);
-            return;
-        };
-        let d = digits_of(leg);
-        let start = packet.marker || d.sending_ts != Some(packet.timestamp);
-        d.sending_ts = Some(packet.timestamp);
-        let duration = u32::from(u16::from_be_bytes([packet.payload[2], packet.payload[3]]));
-        let timing = if start {
-            LocalTiming::EventStart { duration }
-        } else {
-            LocalTiming::EventUpdate { duration }
-        };
-        let stamped = leg.out.stamp_local(now, timing, packet.payload.len());
-        buf.clear();
-        write_header(
-            &mut buf,
-            &Stamp {
-                marker: packet.marker,
-                pt,
-                seq: stamped.seq,
-                ts: stamped.ts,
-                ssrc: leg.out.ssrc(),
-            },
-        );
-        buf.extend_from_slice(&packet.payload);
-        leg.counters.packets_out += 1;
-        leg.counters.octets_out += packet.payload.len() as u64;
-        self.transmits.push_back(Transmit {
-            from_port: leg.ports.rtp,
-            to,
-            contents: buf,
-        });
-    }
-
-    /// Sends the tone frames of leg `slot` due at `now`, in the leg's law and packetization.
-    fn send_tones_due(&mut self, now: Instant, slot: u32) {
-        loop {
-            let Some(Some(leg)) = self.slots.get_mut(slot as usize) else {
-                return;
-            };
-            let id = leg.id;
-            let codecs = leg.codecs;
-            let Some(d) = leg.digits.as_mut() else {
-                return;
-            };
-            let Some(due) = d.tones.next_due().filter(|due| *due <= now) else {
-                return;
-            };
-            let Some(codecs) = codecs else {
-                d.tones.clear();
-                return;
-            };
-            let samples = (codecs.frame_samples() as usize).min(MAX_FRAME);
-            let interval = Duration::from_millis(u64::from(codecs.ptime_ms));
-            let mut pcm = [0i16; MAX_FRAME];
-            if !d.tones.render(due, interval, &mut pcm[..samples]) {
-                continue;
-            }
-            let mut codes = [0u8; MAX_FRAME];
-            for (c, &s) in codes.iter_mut().zip(&pcm[..samples]) {
-                *c = codecs.send.encode(s);
-            }
-            let frame = crate::relay::Frame::Audio {
-                law: codecs.send,
-                codes: &codes[..samples],
-            };
-            // A leg with no destination yet counts the frame as not sent; the keys go on.
-            let _ = self.feed_frame(now, id, frame);
-        }
     }
 }

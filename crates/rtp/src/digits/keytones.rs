@@ -122,38 +122,33 @@ impl KeyTones {
 
     /// The far end's key is still down at `now`.
     pub fn hold(&mut self, now: Instant) {
-        if let Some(Length::Live { held_until }) = self.live_mut() {
-            *held_until = (*held_until).max(now + LIVE_HOLD);
+        if let Some((key, _)) = self.live_mut() {
+            if let Length::Live { held_until } = &mut key.length {
+                *held_until = (*held_until).max(now + LIVE_HOLD);
+            }
         }
     }
 
     /// The live key `digit` lasted `duration_ms`: its tone ends there (at least [`MIN_TONE_MS`],
     /// and never before what was already played). Nothing happens when no such key is live.
     pub fn end_live(&mut self, digit: Digit, duration_ms: u32) {
-        let played = match &self.playing {
-            Some(p) if matches!(p.key.length, Length::Live { .. }) => p.pos,
-            _ => 0,
-        };
-        let is_digit = match (&self.playing, self.queue.back()) {
-            (_, Some(k)) if matches!(k.length, Length::Live { .. }) => k.digit == digit,
-            (Some(p), _) => p.key.digit == digit,
-            _ => false,
-        };
-        if !is_digit {
-            return;
-        }
-        if let Some(length) = self.live_mut() {
-            *length = Length::Fixed(samples(duration_ms.max(MIN_TONE_MS)).max(played));
+        if let Some((key, played)) = self.live_mut() {
+            if key.digit == digit {
+                key.length = Length::Fixed(samples(duration_ms.max(MIN_TONE_MS)).max(played));
+            }
         }
     }
 
-    /// The live key: the newest queued one, else the one playing.
-    fn live_mut(&mut self) -> Option<&mut Length> {
-        if let Some(k) = self.queue.back_mut() {
-            return matches!(k.length, Length::Live { .. }).then_some(&mut k.length);
+    /// The live key (at most one is open: the far end's next key comes after this one's end)
+    /// and how much of it has played: the newest live one queued, else the one playing. Fixed
+    /// keys may be queued behind it.
+    fn live_mut(&mut self) -> Option<(&mut Key, u64)> {
+        let live = |k: &Key| matches!(k.length, Length::Live { .. });
+        if let Some(i) = self.queue.iter().rposition(live) {
+            return self.queue.get_mut(i).map(|k| (k, 0));
         }
-        let p = self.playing.as_mut()?;
-        matches!(p.key.length, Length::Live { .. }).then_some(&mut p.key.length)
+        let p = self.playing.as_mut().filter(|p| live(&p.key))?;
+        Some((&mut p.key, p.pos))
     }
 
     fn push(&mut self, now: Instant, key: Key) {
@@ -358,5 +353,27 @@ mod tests {
         ));
         k.clear();
         assert!(!k.is_active() && k.next_due().is_none());
+    }
+
+    #[test]
+    fn a_live_key_ends_even_with_fixed_keys_queued_behind_it() {
+        let t0 = Instant::now();
+        let mut k = KeyTones::new(&InbandConfig::default());
+        k.start_live(t0, Digit::Six, 50);
+        let s = play(&mut k, t0, |at, k| {
+            if at == t0 + MS20 * 2 {
+                k.queue_fixed(at, Digit::Star, 60, 100);
+            }
+            if at == t0 + MS20 * 4 {
+                k.hold(at);
+                k.end_live(Digit::Six, 100);
+            }
+        });
+        let keys = detect(&s);
+        let found: Vec<Digit> = keys.iter().map(|k| k.0).collect();
+        assert_eq!(found, [Digit::Six, Digit::Star]);
+        assert!(keys[0].1.abs_diff(800) <= 64, "{keys:?}");
+        // 100 + 50 ms, then 60 + 100 ms.
+        assert_eq!(s.len(), (150 + 160) / 20 * 160 + 160);
     }
 }

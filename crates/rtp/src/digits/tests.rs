@@ -9,16 +9,19 @@ use super::*;
 use crate::codec::CodecMap;
 use crate::dtmf::detect::{DetectorEvent, DtmfDetector};
 use crate::dtmf::event::TelephoneEvent;
+use crate::dtmf::sender::{DtmfSender, EventPacket, SenderConfig};
 use crate::engine::EngineConfig;
+use crate::events::MediaEvent;
 use crate::g711::Law;
 use crate::leg::{LegConfig, Remote};
-use crate::packet::RtpHeader;
+use crate::packet::{write_header, RtpHeader, Stamp};
 use crate::ports::RtpPorts;
 use crate::{Pt, Ssrc};
 
 mod crossing;
 mod pcap;
 mod receive;
+mod robustness;
 mod send;
 
 pub(super) const MS20: Duration = Duration::from_millis(20);
