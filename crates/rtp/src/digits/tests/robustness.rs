@@ -48,15 +48,11 @@ fn random_events_and_audio_never_wedge_the_engine() {
             out.push(phone.audio(t0, now, &speech_frame(Law::Ulaw, k)));
             out
         };
-        let mut out = c.run_hooked(
-            1500,
-            |k, now| plan(k, now),
-            |e, k, now| {
-                if k % 200 == 100 {
-                    e.send_digits(now, b, "*9", 60, SendHow::Auto).unwrap();
-                }
-            },
-        );
+        let mut out = c.run_hooked(1500, &mut plan, |e, k, now| {
+            if k % 200 == 100 {
+                e.send_digits(now, b, "*9", 60, SendHow::Auto).unwrap();
+            }
+        });
         // Junk events may announce keys seconds long, which B then plays in full: let every key
         // queued on B finish.
         let end = c.t0 + MS20 * 1500 + Duration::from_secs(60);
