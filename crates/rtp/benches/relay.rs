@@ -1,7 +1,8 @@
 //! Relayed packets per second on one core through `MediaEngine`: 172-byte PCMU packets (20 ms,
 //! 160 samples) in on one leg and out on the other, header rewritten, buffers recycled, RTCP
-//! timers run as virtual time passes. Variants: same law both sides, PCMU→PCMA transcoding, and
-//! 500 connected pairs served round robin (a working set bigger than the caches' hot lines).
+//! timers run as virtual time passes. Variants: same law both sides, PCMU→PCMA transcoding,
+//! 500 connected pairs served round robin (a working set bigger than the caches' hot lines), and a
+//! source leg without telephone-event, whose audio also goes through the in-band DTMF detector.
 //!
 //! `cargo bench -p tether-rtp --bench relay -- --measurement-time 3`
 
@@ -23,7 +24,7 @@ struct Bench {
 }
 
 impl Bench {
-    fn new(pairs: usize, b_codecs: CodecMap) -> Bench {
+    fn new(pairs: usize, a_codecs: CodecMap, b_codecs: CodecMap) -> Bench {
         let t0 = Instant::now();
         let mut engine = MediaEngine::new(
             EngineConfig {
@@ -43,7 +44,7 @@ impl Bench {
                 .unwrap();
             let (a, pa) = engine.create_leg().unwrap();
             let (b, _) = engine.create_leg().unwrap();
-            engine.set_codecs(a, CodecMap::pcmu()).unwrap();
+            engine.set_codecs(a, a_codecs).unwrap();
             engine.set_codecs(b, b_codecs).unwrap();
             for (leg, rtp) in [(a, phone), (b, "192.0.2.20:5000".parse().unwrap())] {
                 let remote = Remote {
@@ -101,13 +102,19 @@ impl Bench {
 fn relay(c: &mut Criterion) {
     let mut group = c.benchmark_group("relay");
     group.throughput(Throughput::Elements(1));
+    let pcmu = CodecMap::pcmu();
+    let no_events = CodecMap {
+        telephone_event: None,
+        ..pcmu
+    };
     let cases = [
-        ("pcmu_to_pcmu", 1, CodecMap::pcmu()),
-        ("pcmu_to_pcma_transcoded", 1, CodecMap::pcma()),
-        ("pcmu_to_pcmu_500_pairs", 500, CodecMap::pcmu()),
+        ("pcmu_to_pcmu", 1, pcmu, pcmu),
+        ("pcmu_to_pcma_transcoded", 1, pcmu, CodecMap::pcma()),
+        ("pcmu_to_pcmu_500_pairs", 500, pcmu, pcmu),
+        ("pcmu_to_pcmu_inband_listening", 1, no_events, pcmu),
     ];
-    for (name, pairs, b_codecs) in cases {
-        let mut bench = Bench::new(pairs, b_codecs);
+    for (name, pairs, a_codecs, b_codecs) in cases {
+        let mut bench = Bench::new(pairs, a_codecs, b_codecs);
         group.bench_function(name, |b| b.iter(|| bench.relay_one()));
     }
     group.finish();

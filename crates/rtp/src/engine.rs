@@ -77,6 +77,8 @@ pub enum EngineError {
     ShortEvent,
     /// The pair asked for by number cannot be taken.
     Port(crate::ports::PortError),
+    /// A key string held this character, which is no DTMF key (`0-9 * # A-D`).
+    NotADtmfKey(char),
 }
 
 impl std::fmt::Display for EngineError {
@@ -94,6 +96,7 @@ impl std::fmt::Display for EngineError {
             }
             EngineError::NoDestination(leg) => write!(f, "{leg} has no peer address"),
             EngineError::ShortEvent => write!(f, "telephone-event payload under 4 bytes"),
+            EngineError::NotADtmfKey(c) => write!(f, "{c:?} is not a DTMF key (0-9 * # A-D)"),
         }
     }
 }
@@ -138,7 +141,7 @@ pub struct MediaEngine {
     timers: BinaryHeap<Reverse<(Instant, u32, u32)>>,
     pub(crate) transmits: VecDeque<Transmit>,
     pub(crate) pool: Vec<Vec<u8>>,
-    events: VecDeque<MediaEvent>,
+    pub(crate) events: VecDeque<MediaEvent>,
     released: LegCounters,
     released_lost: i64,
     legs_created: u64,
@@ -404,7 +407,9 @@ impl MediaEngine {
             self.schedule(slot);
         }
         if let Some(accepted) = accepted {
-            self.relay(now, slot, &accepted, datagram);
+            if self.digits_inspect(now, slot, &accepted, datagram) {
+                self.relay(now, slot, &accepted, datagram);
+            }
         }
     }
 
@@ -434,6 +439,7 @@ impl MediaEngine {
                 }),
                 None => self.recycle(buf),
             }
+            self.digits_timeout(now, slot);
             self.schedule(slot);
         }
     }
@@ -470,7 +476,7 @@ impl MediaEngine {
     }
 
     /// Makes sure the heap holds an entry no later than the leg's next deadline.
-    fn schedule(&mut self, slot: u32) {
+    pub(crate) fn schedule(&mut self, slot: u32) {
         let Some(Some(leg)) = self.slots.get_mut(slot as usize) else {
             return;
         };

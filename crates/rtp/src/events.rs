@@ -1,9 +1,11 @@
 //! What the media engine tells the call engine: leg identities and the events it polls
-//! (latching, a far end that vanished, RTCP reports, a peer's BYE).
+//! (latching, a far end that vanished, RTCP reports, a peer's BYE, DTMF keys heard).
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use crate::digits::DigitSource;
+use crate::dtmf::Digit;
 use crate::rtcp::{ReportBlock, SenderInfo};
 use crate::Ssrc;
 
@@ -52,6 +54,7 @@ pub struct PeerReport {
 
 /// Something the call engine may want to know or act on.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum MediaEvent {
     /// The first acceptable packet fixed the peer's address.
     Latched { leg: LegId, peer: SocketAddr },
@@ -71,4 +74,17 @@ pub enum MediaEvent {
     RtcpReport { leg: LegId, report: PeerReport },
     /// The peer sent RTCP BYE for `ssrc`.
     PeerBye { leg: LegId, ssrc: Ssrc },
+    /// A DTMF key went down on the leg (its `Digit` follows when it comes up).
+    DigitStarted {
+        leg: LegId,
+        digit: Digit,
+        how: DigitSource,
+    },
+    /// A DTMF key heard on the leg, reported once, when it ended, with how long it lasted.
+    Digit {
+        leg: LegId,
+        digit: Digit,
+        duration: Duration,
+        how: DigitSource,
+    },
 }

@@ -86,6 +86,8 @@ pub(crate) struct MediaLeg {
     pub counters: LegCounters,
     /// The earliest deadline this leg has in the engine's timer heap.
     pub queued_at: Option<Instant>,
+    /// DTMF receivers and generators (`digits.rs`), made on first use.
+    pub digits: Option<Box<crate::digits::LegDigits>>,
     remote: Option<Remote>,
     latch: Latch,
     active_since: Option<Instant>,
@@ -116,6 +118,7 @@ impl MediaLeg {
             source: OutputSource::Relay,
             counters: LegCounters::default(),
             queued_at: None,
+            digits: None,
             remote: None,
             latch: Latch::new(config.latching, config.relatch_after),
             active_since: None,
@@ -331,7 +334,11 @@ impl MediaLeg {
     }
 
     pub fn next_deadline(&self) -> Option<Instant> {
-        match (self.inactivity_deadline(), self.next_rtcp) {
+        let own = match (self.inactivity_deadline(), self.next_rtcp) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        match (own, self.digits.as_ref().and_then(|d| d.next_deadline())) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         }

@@ -11,6 +11,7 @@
 pub mod announce;
 pub mod codec;
 pub mod counters;
+pub mod digits;
 pub mod dtmf;
 pub mod engine;
 pub mod events;
@@ -36,6 +37,8 @@ mod types;
 pub mod wheel;
 
 pub use codec::{CodecMap, PayloadKind};
+pub use digits::{DigitSource, SendHow};
+pub use dtmf::Digit;
 pub use engine::{EngineConfig, EngineError, EngineTotals, MediaEngine, Transmit};
 pub use events::{InactivityReason, LegId, MediaEvent, PeerReport};
 pub use latch::Latching;

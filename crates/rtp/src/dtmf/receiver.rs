@@ -202,6 +202,12 @@ impl DtmfReceiver {
         }
     }
 
+    /// Ends the event in progress now, as an event with a newer timestamp would (the stream it
+    /// came on changed source, so later timestamps cannot be compared with it).
+    pub fn supersede(&mut self) {
+        self.end(EndCause::Superseded);
+    }
+
     /// The next report, oldest first.
     pub fn poll_event(&mut self) -> Option<ReceivedDtmf> {
         self.events.pop_front()
