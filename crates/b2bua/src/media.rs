@@ -59,6 +59,8 @@ pub enum MediaCommand {
     },
     /// Stop what plays into the leg; relaying resumes.
     StopPlaying { port: u16 },
+    /// The leg's party gets keys in SIP INFO: do not also play keys to it as tones.
+    DigitsByInfo { port: u16 },
     /// Play DTMF keys on the leg: RFC 4733 where it negotiated telephone-event, in-band tones
     /// otherwise.
     SendDigits {

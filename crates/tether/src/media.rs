@@ -24,8 +24,8 @@ use tether_rtp::g711::Law;
 use tether_rtp::player::{EndReason, PlayEvent, Repeat};
 use tether_rtp::players::{PlayOutput, PlaybackId, Playbacks};
 use tether_rtp::{
-    EngineConfig, EngineTotals, Frame, LegConfig, LegId, LegStats, MediaEngine, MediaEvent,
-    OutputSource, Remote,
+    DigitSource, EngineConfig, EngineTotals, Frame, LegConfig, LegId, LegStats, MediaEngine,
+    MediaEvent, OutputSource, Remote, SendHow,
 };
 use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, watch};
@@ -291,6 +291,25 @@ impl Driver {
                 }
             }
             MediaCommand::Play { port, what, looped } => self.play(now, port, &what, looped),
+            MediaCommand::SendDigits {
+                port,
+                digits,
+                duration_ms,
+            } => {
+                if let Some(leg) = self.legs.get(&port) {
+                    if let Err(e) =
+                        self.engine
+                            .send_digits(now, leg.id, &digits, duration_ms, SendHow::Auto)
+                    {
+                        tracing::warn!(port, %digits, error = %e, "DTMF not played");
+                    }
+                }
+            }
+            MediaCommand::DigitsByInfo { port } => {
+                if let Some(leg) = self.legs.get(&port) {
+                    let _ = self.engine.set_inband_conversion(leg.id, false);
+                }
+            }
             MediaCommand::StopPlaying { port } => {
                 if let Some(pb) = self.legs.get_mut(&port).and_then(|l| l.playing.take()) {
                     self.playbacks.stop(pb);
@@ -472,6 +491,25 @@ impl Driver {
                             port,
                             "media notice dropped: the call engine is not reading"
                         );
+                    }
+                }
+                MediaEvent::Digit {
+                    leg,
+                    digit,
+                    duration,
+                    how,
+                } => {
+                    let Some(&port) = self.by_id.get(&leg) else {
+                        continue;
+                    };
+                    let notice = MediaNotice::Digit {
+                        port,
+                        digit: digit.to_char(),
+                        duration,
+                        inband: how == DigitSource::InBand,
+                    };
+                    if self.notices.try_send(notice).is_err() {
+                        tracing::warn!(port, "DTMF notice dropped: the call engine is not reading");
                     }
                 }
                 MediaEvent::Latched { leg, peer } => {

@@ -3,7 +3,8 @@
 //! SIPp plays its own A-law speech recording and an RFC 4733 digit from its media port; tcpdump
 //! on loopback captures that port, and the test checks what came back through Tether: the same
 //! audio payloads (relayed both ways, the echo in between), the digit's event packets, Tether's
-//! own SSRC and sequence, then the CDR and the media counters of `/metrics`.
+//! own SSRC and sequence, then the CDR, the media counters of `/metrics` and the digit reported
+//! (log and `tether_dtmf_digits_total`) from each party.
 //!
 //! Skips without SIPp, its pcaps or tcpdump (fails instead when `CI` is set).
 
@@ -130,6 +131,17 @@ fn an_echo_call_gets_its_audio_and_digit_back_through_tether() {
         "Tether received the caller's packets and the echo's: {received}"
     );
     assert!(metric(&m, "tether_media_legs_created_total") >= 2.0);
+    // The digit was heard as RFC 4733 on the caller's leg, and again on the far end's when
+    // the echo sent it back; nothing else was taken for a key.
+    assert_eq!(metric(&m, "tether_dtmf_digits_total{method=\"rfc4733\"}"), 2.0);
+    assert_eq!(metric(&m, "tether_dtmf_digits_total{method=\"inband\"}"), 0.0);
+    let log = server.log();
+    let keys: Vec<&str> = log.lines().filter(|l| l.contains("DTMF")).collect();
+    assert!(
+        keys.iter().any(|l| l.contains("from=\"caller\"") && l.contains("digit=1"))
+            && keys.iter().any(|l| l.contains("from=\"far end\"") && l.contains("digit=1")),
+        "the digit 1 reported from both parties: {keys:?}"
+    );
     let status = server.stop();
     assert!(status.success(), "tether exits 0: {status}");
 }

@@ -29,14 +29,25 @@ impl Engine {
             // A flash (hook flash) has no meaning across a B2BUA call: taken, not passed on.
             return 200;
         };
+        let mut first = false;
         if let Some(c) = self.calls.get_mut(&call) {
             match side {
-                Side::A => c.a.uses_info = true,
+                Side::A => {
+                    first = !c.a.uses_info;
+                    c.a.uses_info = true;
+                }
                 Side::B(i) => {
                     if let Some(l) = c.b.get_mut(i) {
+                        first = !l.uses_info;
                         l.uses_info = true;
                     }
                 }
+            }
+        }
+        if first {
+            if let Some(port) = self.side_port(call, side) {
+                self.out
+                    .push_back(Output::Media(MediaCommand::DigitsByInfo { port }));
             }
         }
         self.report_digit(call, side, digit.to_char(), DigitMethod::Info);
@@ -143,6 +154,14 @@ impl Engine {
         self.report_digit(call, side, digit, method);
         if let (Some(to), Some(d)) = (self.other_side(call, side), Digit::from_char(digit)) {
             self.send_digit(now, call, to, d, ms, false);
+        }
+    }
+
+    fn side_port(&self, call: u64, side: Side) -> Option<u16> {
+        let m = self.calls.get(&call)?.media.as_ref()?;
+        match side {
+            Side::A => Some(m.a_port),
+            Side::B(i) => m.b.get(i).and_then(Option::as_ref).map(|b| b.port),
         }
     }
 

@@ -317,14 +317,18 @@ fn a_dtmf_info_is_reported_and_played_on_the_other_leg() {
         digit: '5',
         method: DigitMethod::Info
     }));
-    // The far end negotiated RTP only: the key goes there through the media engine.
+    // The caller uses INFO: the media engine must not also play it keys as tones. The far
+    // end negotiated RTP only: the key goes there through the media engine.
     assert_eq!(
         b.media,
-        vec![MediaCommand::SendDigits {
-            port: 30_002,
-            digits: "5".into(),
-            duration_ms: 160
-        }]
+        vec![
+            MediaCommand::DigitsByInfo { port: 30_000 },
+            MediaCommand::SendDigits {
+                port: 30_002,
+                digits: "5".into(),
+                duration_ms: 160
+            }
+        ]
     );
 
     // Keys the media engine finds on the far end's leg reach the caller as INFO, since the
