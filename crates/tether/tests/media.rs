@@ -133,13 +133,22 @@ fn an_echo_call_gets_its_audio_and_digit_back_through_tether() {
     assert!(metric(&m, "tether_media_legs_created_total") >= 2.0);
     // The digit was heard as RFC 4733 on the caller's leg, and again on the far end's when
     // the echo sent it back; nothing else was taken for a key.
-    assert_eq!(metric(&m, "tether_dtmf_digits_total{method=\"rfc4733\"}"), 2.0);
-    assert_eq!(metric(&m, "tether_dtmf_digits_total{method=\"inband\"}"), 0.0);
+    assert_eq!(
+        metric(&m, "tether_dtmf_digits_total{method=\"rfc4733\"}"),
+        2.0
+    );
+    assert_eq!(
+        metric(&m, "tether_dtmf_digits_total{method=\"inband\"}"),
+        0.0
+    );
     let log = server.log();
     let keys: Vec<&str> = log.lines().filter(|l| l.contains("DTMF")).collect();
     assert!(
-        keys.iter().any(|l| l.contains("from=\"caller\"") && l.contains("digit=1"))
-            && keys.iter().any(|l| l.contains("from=\"far end\"") && l.contains("digit=1")),
+        keys.iter()
+            .any(|l| l.contains("from=\"caller\"") && l.contains("digit=1"))
+            && keys
+                .iter()
+                .any(|l| l.contains("from=\"far end\"") && l.contains("digit=1")),
         "the digit 1 reported from both parties: {keys:?}"
     );
     let status = server.stop();
