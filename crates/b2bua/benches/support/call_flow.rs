@@ -211,4 +211,3 @@ pub fn one_call(e: &mut Engine, now: &mut Instant, n: u64) {
     e.handle_timeout(*now);
     while e.poll_output().is_some() {}
 }
-

@@ -25,6 +25,7 @@ use crate::method::Method;
 use crate::uri::Uri;
 use bytes::Bytes;
 use core::Core;
+use std::sync::Arc;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum StartLine {
@@ -32,8 +33,16 @@ pub enum StartLine {
     Response { code: u16, reason: Box<str> },
 }
 
-#[derive(Clone, Debug)]
+/// A message is shared, not copied: cloning one (a transaction keeping what it sent, a TU keeping
+/// the request it answers) only counts a reference, and the first edit of a shared message
+/// copies its parts.
+#[derive(Clone)]
 pub struct Message {
+    p: Arc<Parts>,
+}
+
+#[derive(Clone, Debug)]
+struct Parts {
     start: StartLine,
     /// The start line as received, while the start line is unchanged.
     start_raw: Option<Bytes>,
@@ -49,16 +58,28 @@ pub struct Message {
 /// from the header lines, so comparing it would add nothing).
 impl PartialEq for Message {
     fn eq(&self, other: &Self) -> bool {
-        self.start == other.start
-            && self.start_raw == other.start_raw
-            && self.headers == other.headers
-            && self.body == other.body
-            && self.original == other.original
+        let (a, b) = (&*self.p, &*other.p);
+        Arc::ptr_eq(&self.p, &other.p)
+            || (a.start == b.start
+                && a.start_raw == b.start_raw
+                && a.headers == b.headers
+                && a.body == b.body
+                && a.original == b.original)
+    }
+}
+
+impl std::fmt::Debug for Message {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.p.fmt(f)
     }
 }
 impl Eq for Message {}
 
 impl Message {
+    fn from_parts(p: Parts) -> Message {
+        Message { p: Arc::new(p) }
+    }
+
     /// Parses one message from a datagram (RFC 3261 §18.3: extra bytes after the body that
     /// Content-Length declares are ignored; without Content-Length the body runs to the end).
     pub fn parse(buf: impl Into<Bytes>) -> Result<Message, crate::error::ParseError> {
@@ -73,47 +94,47 @@ impl Message {
     }
 
     pub fn start_line(&self) -> &StartLine {
-        &self.start
+        &self.p.start
     }
     pub fn is_request(&self) -> bool {
-        matches!(self.start, StartLine::Request { .. })
+        matches!(self.p.start, StartLine::Request { .. })
     }
     pub fn is_response(&self) -> bool {
         !self.is_request()
     }
     /// The request method, or `None` for a response.
     pub fn method(&self) -> Option<&Method> {
-        match &self.start {
+        match &self.p.start {
             StartLine::Request { method, .. } => Some(method),
             StartLine::Response { .. } => None,
         }
     }
     pub fn request_uri(&self) -> Option<&Uri> {
-        match &self.start {
+        match &self.p.start {
             StartLine::Request { uri, .. } => Some(uri),
             StartLine::Response { .. } => None,
         }
     }
     /// The status code, or `None` for a request.
     pub fn status(&self) -> Option<u16> {
-        match &self.start {
+        match &self.p.start {
             StartLine::Response { code, .. } => Some(*code),
             StartLine::Request { .. } => None,
         }
     }
     pub fn reason_phrase(&self) -> Option<&str> {
-        match &self.start {
+        match &self.p.start {
             StartLine::Response { reason, .. } => Some(reason),
             StartLine::Request { .. } => None,
         }
     }
 
     pub fn headers(&self) -> &[Header] {
-        &self.headers
+        &self.p.headers
     }
     /// The first header of that name.
     pub fn header(&self, name: &HeaderName) -> Option<&Header> {
-        self.headers.iter().find(|h| h.name() == name)
+        self.p.headers.iter().find(|h| h.name() == name)
     }
     pub fn header_value(&self, name: &HeaderName) -> Option<&str> {
         self.header(name).map(Header::value)
@@ -123,32 +144,32 @@ impl Message {
         &'a self,
         name: &'a HeaderName,
     ) -> impl Iterator<Item = &'a Header> + 'a {
-        self.headers.iter().filter(move |h| h.name() == name)
+        self.p.headers.iter().filter(move |h| h.name() == name)
     }
     pub fn body(&self) -> &Bytes {
-        &self.body
+        &self.p.body
     }
 
     pub fn top_via(&self) -> Option<&Via> {
-        self.core.top_via(&self.headers)
+        self.p.core.top_via(&self.p.headers)
     }
     pub fn from_hdr(&self) -> Option<&NameAddr> {
-        self.core.from(&self.headers)
+        self.p.core.from(&self.p.headers)
     }
     pub fn to_hdr(&self) -> Option<&NameAddr> {
-        self.core.to(&self.headers)
+        self.p.core.to(&self.p.headers)
     }
     pub fn cseq(&self) -> Option<&CSeq> {
-        self.core.cseq.as_ref()
+        self.p.core.cseq.as_ref()
     }
     pub fn call_id(&self) -> Option<&str> {
-        self.headers.get(self.core.call_id?).map(Header::value)
+        self.p.headers.get(self.p.core.call_id?).map(Header::value)
     }
     pub fn from_tag(&self) -> Option<&str> {
-        self.tag(self.core.from, || self.from_hdr())
+        self.tag(self.p.core.from, || self.from_hdr())
     }
     pub fn to_tag(&self) -> Option<&str> {
-        self.tag(self.core.to, || self.to_hdr())
+        self.tag(self.p.core.to, || self.to_hdr())
     }
 
     fn tag<'a>(
@@ -160,6 +181,7 @@ impl Message {
         match at.tag {
             core::Tag::Absent => None,
             core::Tag::At(a, b) => self
+                .p
                 .headers
                 .get(at.index)?
                 .value()
@@ -170,21 +192,26 @@ impl Message {
 
     // ---- changes ----------------------------------------------------------------------
 
-    fn touched(&mut self) {
-        self.original = None;
+    /// The parts to edit (copied first when another message shares them), with the original
+    /// bytes forgotten: the message no longer is what was received.
+    fn touched(&mut self) -> &mut Parts {
+        let p = Arc::make_mut(&mut self.p);
+        p.original = None;
+        p
     }
 
     /// Finds the core headers again after the lines named `name` changed (lines of other
     /// names may have moved).
     fn lines_changed(&mut self, name: &HeaderName) -> Result<(), Error> {
+        let p = Arc::make_mut(&mut self.p);
         if *name == HeaderName::Contact {
-            self.core.contacts_checked = false;
+            p.core.contacts_checked = false;
         }
         if !Self::is_core(name) {
-            self.core.reindex(&self.headers);
+            p.core.reindex(&p.headers);
             return Ok(());
         }
-        if self.core.refresh(&self.headers, name) {
+        if p.core.refresh(&p.headers, name) {
             return Ok(());
         }
         Err(Error::ApiMisuse(match name {
@@ -220,17 +247,17 @@ impl Message {
     /// Appends a header line. Core headers (Via, From, To, CSeq) are validated.
     pub fn push_header(&mut self, name: HeaderName, value: &str) -> Result<(), Error> {
         Self::validate_core(&name, value)?;
-        self.touched();
-        self.headers.push(Header::new(name.clone(), value));
+        self.touched()
+            .headers
+            .push(Header::new(name.clone(), value));
         self.lines_changed(&name)
     }
 
     /// Appends an existing header (for example one copied from another message, byte for byte).
     pub fn push_raw_header(&mut self, h: Header) -> Result<(), Error> {
         Self::validate_core(h.name(), h.value())?;
-        self.touched();
         let name = h.name().clone();
-        self.headers.push(h);
+        self.touched().headers.push(h);
         self.lines_changed(&name)
     }
 
@@ -238,42 +265,47 @@ impl Message {
     /// Record-Route), or at the top when there is none.
     pub fn prepend_header(&mut self, name: HeaderName, value: &str) -> Result<(), Error> {
         Self::validate_core(&name, value)?;
-        self.touched();
-        let at = self
+        let p = self.touched();
+        let at = p
             .headers
             .iter()
             .position(|h| *h.name() == name)
             .unwrap_or(0);
-        self.headers.insert(at, Header::new(name.clone(), value));
+        p.headers.insert(at, Header::new(name.clone(), value));
         self.lines_changed(&name)
     }
 
     /// Replaces every header of that name by one line holding `value`, at the first one's place.
     pub fn set_header(&mut self, name: HeaderName, value: &str) -> Result<(), Error> {
         Self::validate_core(&name, value)?;
-        self.touched();
+        let p = self.touched();
         let new = Header::new(name.clone(), value);
-        match self.headers.iter().position(|h| *h.name() == name) {
+        match p.headers.iter().position(|h| *h.name() == name) {
             Some(i) => {
-                self.headers[i] = new;
+                if let Some(slot) = p.headers.get_mut(i) {
+                    *slot = new;
+                }
                 let mut k = 0;
-                self.headers.retain(|h| {
+                p.headers.retain(|h| {
                     k += 1;
                     k - 1 == i || *h.name() != name
                 });
             }
-            None => self.headers.push(new),
+            None => p.headers.push(new),
         }
         self.lines_changed(&name)
     }
 
     /// Removes every header of that name; returns how many were removed.
     pub fn remove_headers(&mut self, name: &HeaderName) -> usize {
-        let before = self.headers.len();
-        self.headers.retain(|h| h.name() != name);
-        let n = before - self.headers.len();
+        if !self.p.headers.iter().any(|h| h.name() == name) {
+            return 0;
+        }
+        let p = self.touched();
+        let before = p.headers.len();
+        p.headers.retain(|h| h.name() != name);
+        let n = before - p.headers.len();
         if n > 0 {
-            self.touched();
             // Removing a core header cannot make it invalid.
             let _ = self.lines_changed(name);
         }
@@ -282,9 +314,8 @@ impl Message {
 
     /// Removes the first header of that name (the top Via when forwarding a response).
     pub fn remove_first(&mut self, name: &HeaderName) -> Option<Header> {
-        let i = self.headers.iter().position(|h| h.name() == name)?;
-        self.touched();
-        let h = self.headers.remove(i);
+        let i = self.p.headers.iter().position(|h| h.name() == name)?;
+        let h = self.touched().headers.remove(i);
         let _ = self.lines_changed(name);
         Some(h)
     }
@@ -295,8 +326,7 @@ impl Message {
         content_type: Option<&str>,
         body: impl Into<Bytes>,
     ) -> Result<(), Error> {
-        self.touched();
-        self.body = body.into();
+        self.touched().body = body.into();
         match content_type {
             Some(ct) => self.set_header(HeaderName::ContentType, ct)?,
             None => {
@@ -308,11 +338,14 @@ impl Message {
 
     /// Replaces the Request-URI (requests only).
     pub fn set_request_uri(&mut self, new: Uri) -> Result<(), Error> {
-        match &mut self.start {
+        if self.is_response() {
+            return Err(Error::ApiMisuse("a response has no Request-URI"));
+        }
+        let p = self.touched();
+        match &mut p.start {
             StartLine::Request { uri, .. } => {
                 *uri = new;
-                self.start_raw = None;
-                self.touched();
+                p.start_raw = None;
                 Ok(())
             }
             StartLine::Response { .. } => Err(Error::ApiMisuse("a response has no Request-URI")),

@@ -3,7 +3,7 @@
 //! past what it has checked; every failure says which header was at fault.
 
 use super::core::{scan_addr, AddrAt, Core};
-use super::{Header, Message, StartLine};
+use super::{Header, Message, Parts, StartLine};
 use crate::error::{Error, InvalidMessage as IM, ParseError, PeerIncompatible};
 use crate::header_name::HeaderName;
 use crate::headers::via::ViaSpans;
@@ -150,14 +150,14 @@ pub(super) fn parse(buf: Bytes, opts: &ParseOptions) -> Result<Message, ParseErr
     let body = buf.slice(body_start..end);
     let original = buf.slice(..end);
     let start_raw = buf.slice(..trim_cr(&buf[..nl]).len());
-    Ok(Message {
+    Ok(Message::from_parts(Parts {
         start,
         start_raw: Some(start_raw),
         headers,
         body,
         original: Some(original),
         core,
-    })
+    }))
 }
 
 fn make_header(
