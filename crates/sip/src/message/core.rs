@@ -7,9 +7,10 @@
 //! header text of its own: everything points into the message's header lines.
 
 use super::Header;
+use crate::error::Error;
 use crate::header_name::HeaderName;
 use crate::headers::via::ViaSpans;
-use crate::headers::{CSeq, NameAddr, Via};
+use crate::headers::{CSeq, ContactValue, NameAddr, Via};
 use crate::text::unfold;
 use std::borrow::Cow;
 use std::sync::OnceLock;
@@ -76,7 +77,94 @@ pub(super) fn scan_addr(value: &str, maybe_folded: bool) -> Result<Tag, &'static
     })
 }
 
+/// What a header line going into a message tells the core index, found by checking it once.
+pub(super) enum Checked {
+    /// A Via line, and where its first via-parm's parts are (`None` when folded).
+    Via(Option<ViaSpans>),
+    /// A From or To line, and its tag.
+    Addr(Tag),
+    CSeq(CSeq),
+    /// A Contact line, and whether it checks.
+    Contact(bool),
+    Other,
+}
+
+impl Checked {
+    /// Checks a line before it goes in: a core header (Via, From, To, CSeq) that does not
+    /// check is refused.
+    pub(super) fn of(h: &Header) -> Result<Checked, Error> {
+        let bad = |_| Error::ApiMisuse("invalid value for a core header");
+        let value = h.value();
+        Ok(match h.name() {
+            HeaderName::Via => {
+                let text = unfold(value);
+                let spans = Via::check_unfolded_list_spans(&text).map_err(bad)?;
+                Checked::Via(matches!(text, Cow::Borrowed(_)).then_some(spans))
+            }
+            HeaderName::From | HeaderName::To => {
+                Checked::Addr(scan_addr(value, true).map_err(bad)?)
+            }
+            HeaderName::CSeq => Checked::CSeq(CSeq::parse(value).map_err(bad)?),
+            HeaderName::Contact => {
+                Checked::Contact(ContactValue::check_unfolded(&unfold(value)).is_ok())
+            }
+            _ => Checked::Other,
+        })
+    }
+
+    /// Whether a line of this name may change the core (and so whether it matters that it is
+    /// the first of its name).
+    pub(super) fn is_core(&self, name: &HeaderName) -> bool {
+        !matches!(self, Checked::Other | Checked::Contact(_)) || *name == HeaderName::CallId
+    }
+}
+
 impl Core {
+    /// Every line at or after `at` moved down one: a line is being inserted there.
+    pub(super) fn shift(&mut self, at: usize) {
+        let bump = |i: &mut usize| {
+            if *i >= at {
+                *i += 1;
+            }
+        };
+        for i in [&mut self.via, &mut self.call_id].into_iter().flatten() {
+            bump(i);
+        }
+        for a in [&mut self.from, &mut self.to].into_iter().flatten() {
+            bump(&mut a.index);
+        }
+    }
+
+    /// A line named `name`, checked as `checked`, goes in at `index`; `first` says it is
+    /// (now) the first line of its name.
+    pub(super) fn added(&mut self, name: &HeaderName, index: usize, checked: Checked, first: bool) {
+        match checked {
+            Checked::Contact(ok) => self.contacts_checked &= ok,
+            _ if !first => {}
+            Checked::Via(spans) => {
+                self.via = Some(index);
+                self.via_spans = spans;
+                self.top_via = OnceLock::new();
+            }
+            Checked::Addr(tag) => {
+                let at = Some(AddrAt { index, tag });
+                if *name == HeaderName::From {
+                    self.from = at;
+                    self.from_value = OnceLock::new();
+                } else {
+                    self.to = at;
+                    self.to_value = OnceLock::new();
+                }
+            }
+            Checked::CSeq(c) => self.cseq = Some(c),
+            Checked::Other => {
+                if *name == HeaderName::CallId {
+                    self.call_id = Some(index);
+                }
+            }
+        }
+    }
+
     pub(super) fn new(
         via: Option<(usize, Option<ViaSpans>)>,
         from: Option<AddrAt>,

@@ -9,6 +9,7 @@
 
 mod build;
 mod core;
+mod edit;
 mod header;
 mod parse;
 mod typed;
@@ -18,7 +19,6 @@ pub use build::error_response_for_raw;
 pub use header::Header;
 pub use parse::{ParseOptions, DEFAULT_MAX_MESSAGE};
 
-use crate::error::Error;
 use crate::header_name::HeaderName;
 use crate::headers::{CSeq, NameAddr, Via};
 use crate::method::Method;
@@ -188,178 +188,6 @@ impl Message {
                 .get(a as usize..b as usize),
             core::Tag::Unknown => typed().and_then(NameAddr::tag),
         }
-    }
-
-    // ---- changes ----------------------------------------------------------------------
-
-    /// The parts to edit (copied first when another message shares them), with the original
-    /// bytes forgotten: the message no longer is what was received.
-    fn touched(&mut self) -> &mut Parts {
-        let p = Arc::make_mut(&mut self.p);
-        p.original = None;
-        p
-    }
-
-    /// Finds the core headers again after the lines named `name` changed (lines of other
-    /// names may have moved).
-    fn lines_changed(&mut self, name: &HeaderName) -> Result<(), Error> {
-        let p = Arc::make_mut(&mut self.p);
-        if *name == HeaderName::Contact {
-            p.core.contacts_checked = false;
-        }
-        if !Self::is_core(name) {
-            p.core.reindex(&p.headers);
-            return Ok(());
-        }
-        if p.core.refresh(&p.headers, name) {
-            return Ok(());
-        }
-        Err(Error::ApiMisuse(match name {
-            HeaderName::Via => "invalid Via value",
-            HeaderName::From => "invalid From value",
-            HeaderName::To => "invalid To value",
-            _ => "invalid CSeq value",
-        }))
-    }
-
-    /// Checks a value for a core header before it goes in.
-    fn validate_core(name: &HeaderName, value: &str) -> Result<(), Error> {
-        let ok = match name {
-            HeaderName::Via => Via::parse_list(value).is_ok(),
-            HeaderName::From | HeaderName::To => NameAddr::parse(value).is_ok(),
-            HeaderName::CSeq => CSeq::parse(value).is_ok(),
-            _ => true,
-        };
-        if ok {
-            Ok(())
-        } else {
-            Err(Error::ApiMisuse("invalid value for a core header"))
-        }
-    }
-
-    fn is_core(name: &HeaderName) -> bool {
-        matches!(
-            name,
-            HeaderName::Via | HeaderName::From | HeaderName::To | HeaderName::CSeq
-        )
-    }
-
-    /// Appends a header line. Core headers (Via, From, To, CSeq) are validated.
-    pub fn push_header(&mut self, name: HeaderName, value: &str) -> Result<(), Error> {
-        Self::validate_core(&name, value)?;
-        self.touched()
-            .headers
-            .push(Header::new(name.clone(), value));
-        self.lines_changed(&name)
-    }
-
-    /// Appends an existing header (for example one copied from another message, byte for byte).
-    pub fn push_raw_header(&mut self, h: Header) -> Result<(), Error> {
-        Self::validate_core(h.name(), h.value())?;
-        let name = h.name().clone();
-        self.touched().headers.push(h);
-        self.lines_changed(&name)
-    }
-
-    /// Inserts a header line before every other header of the same name (for Via, Route,
-    /// Record-Route), or at the top when there is none.
-    pub fn prepend_header(&mut self, name: HeaderName, value: &str) -> Result<(), Error> {
-        Self::validate_core(&name, value)?;
-        let p = self.touched();
-        let at = p
-            .headers
-            .iter()
-            .position(|h| *h.name() == name)
-            .unwrap_or(0);
-        p.headers.insert(at, Header::new(name.clone(), value));
-        self.lines_changed(&name)
-    }
-
-    /// Replaces every header of that name by one line holding `value`, at the first one's place.
-    pub fn set_header(&mut self, name: HeaderName, value: &str) -> Result<(), Error> {
-        Self::validate_core(&name, value)?;
-        let p = self.touched();
-        let new = Header::new(name.clone(), value);
-        match p.headers.iter().position(|h| *h.name() == name) {
-            Some(i) => {
-                if let Some(slot) = p.headers.get_mut(i) {
-                    *slot = new;
-                }
-                let mut k = 0;
-                p.headers.retain(|h| {
-                    k += 1;
-                    k - 1 == i || *h.name() != name
-                });
-            }
-            None => p.headers.push(new),
-        }
-        self.lines_changed(&name)
-    }
-
-    /// Removes every header of that name; returns how many were removed.
-    pub fn remove_headers(&mut self, name: &HeaderName) -> usize {
-        if !self.p.headers.iter().any(|h| h.name() == name) {
-            return 0;
-        }
-        let p = self.touched();
-        let before = p.headers.len();
-        p.headers.retain(|h| h.name() != name);
-        let n = before - p.headers.len();
-        if n > 0 {
-            // Removing a core header cannot make it invalid.
-            let _ = self.lines_changed(name);
-        }
-        n
-    }
-
-    /// Removes the first header of that name (the top Via when forwarding a response).
-    pub fn remove_first(&mut self, name: &HeaderName) -> Option<Header> {
-        let i = self.p.headers.iter().position(|h| h.name() == name)?;
-        let h = self.touched().headers.remove(i);
-        let _ = self.lines_changed(name);
-        Some(h)
-    }
-
-    /// Sets the body and its Content-Type; Content-Length follows the body when written.
-    pub fn set_body(
-        &mut self,
-        content_type: Option<&str>,
-        body: impl Into<Bytes>,
-    ) -> Result<(), Error> {
-        self.touched().body = body.into();
-        match content_type {
-            Some(ct) => self.set_header(HeaderName::ContentType, ct)?,
-            None => {
-                self.remove_headers(&HeaderName::ContentType);
-            }
-        }
-        Ok(())
-    }
-
-    /// Replaces the Request-URI (requests only).
-    pub fn set_request_uri(&mut self, new: Uri) -> Result<(), Error> {
-        if self.is_response() {
-            return Err(Error::ApiMisuse("a response has no Request-URI"));
-        }
-        let p = self.touched();
-        match &mut p.start {
-            StartLine::Request { uri, .. } => {
-                *uri = new;
-                p.start_raw = None;
-                Ok(())
-            }
-            StartLine::Response { .. } => Err(Error::ApiMisuse("a response has no Request-URI")),
-        }
-    }
-
-    /// Sets the To tag (a UAS does this on its first non-100 response).
-    pub fn set_to_tag(&mut self, tag: &str) -> Result<(), Error> {
-        let mut to = self
-            .to_hdr()
-            .cloned()
-            .ok_or(Error::ApiMisuse("no To header"))?;
-        to.set_tag(tag);
-        self.set_header(HeaderName::To, &to.to_string())
     }
 }
 
