@@ -8,7 +8,8 @@
 //! and their responses), [`in_dialog`] (requests inside calls, CANCEL, the end of a
 //! call and its CDR) and [`plumbing`] (moving dialog output to the transaction layer).
 
-use std::collections::{HashMap, VecDeque};
+use foldhash::HashMap;
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -164,11 +165,11 @@ impl Engine {
             snap,
             registrar,
             channels: Channels::default(),
-            calls: HashMap::new(),
-            by_txn: HashMap::new(),
-            by_dialog: HashMap::new(),
-            server_txns: HashMap::new(),
-            server_keys: HashMap::new(),
+            calls: HashMap::default(),
+            by_txn: HashMap::default(),
+            by_dialog: HashMap::default(),
+            server_txns: HashMap::default(),
+            server_keys: HashMap::default(),
             timers: TimerQueue::default(),
             out: VecDeque::new(),
             seed,

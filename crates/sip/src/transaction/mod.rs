@@ -36,11 +36,12 @@ pub use timers::{Timer, TimerConfig};
 use crate::header_name::HeaderName;
 use crate::message::Message;
 use crate::method::Method;
+use foldhash::HashMap;
 use invite_client::InviteClient;
 use invite_server::InviteServer;
 use non_invite_client::NonInviteClient;
 use non_invite_server::NonInviteServer;
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeSet, VecDeque};
 use std::time::Instant;
 
 /// What a state machine asks the layer to do.
@@ -210,12 +211,12 @@ impl TransactionLayer {
             config,
             branches: BranchGenerator::new(seed),
             next_id: 1,
-            txns: HashMap::new(),
-            clients: HashMap::new(),
-            servers: HashMap::new(),
-            merges: HashMap::new(),
+            txns: HashMap::default(),
+            clients: HashMap::default(),
+            servers: HashMap::default(),
+            merges: HashMap::default(),
             deadlines: BTreeSet::new(),
-            deferred: HashMap::new(),
+            deferred: HashMap::default(),
             out: VecDeque::new(),
             steps: Vec::new(),
         }
