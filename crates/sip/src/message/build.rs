@@ -54,7 +54,7 @@ impl Message {
             }
         }
         // The same core lines in the same order: what is known of them carries over.
-        let mut core = req.p.core.clone();
+        let mut core = req.p.core.positions();
         core.reindex(&headers);
         let mut r = Message::from_parts(Parts {
             start: StartLine::Response {

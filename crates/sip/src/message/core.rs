@@ -184,6 +184,21 @@ impl Core {
         }
     }
 
+    /// The same positions, spans and tags without the typed values built so far (for a
+    /// message made of the same core lines, which builds its own when asked).
+    pub(super) fn positions(&self) -> Core {
+        Core {
+            via: self.via,
+            via_spans: self.via_spans,
+            from: self.from,
+            to: self.to,
+            call_id: self.call_id,
+            cseq: self.cseq.clone(),
+            contacts_checked: self.contacts_checked,
+            ..Core::default()
+        }
+    }
+
     /// Finds the first line of each core header again after lines moved, keeping what was
     /// learned about their values (the lines themselves did not change).
     pub(super) fn reindex(&mut self, headers: &[Header]) {
