@@ -96,6 +96,25 @@ impl Message {
         Ok(())
     }
 
+    /// Replaces the first line of that name (which must exist) by one holding `value`, leaving
+    /// the other lines of that name alone.
+    pub(crate) fn replace_first(&mut self, name: HeaderName, value: &str) -> Result<(), Error> {
+        let h = Header::new(name, value);
+        let checked = Checked::of(&h)?;
+        let i = self
+            .p
+            .headers
+            .iter()
+            .position(|x| x.name() == h.name())
+            .ok_or(Error::ApiMisuse("no such header to replace"))?;
+        let p = self.touched();
+        p.core.added(h.name(), i, checked, true);
+        if let Some(slot) = p.headers.get_mut(i) {
+            *slot = h;
+        }
+        Ok(())
+    }
+
     /// Removes every header of that name; returns how many were removed.
     pub fn remove_headers(&mut self, name: &HeaderName) -> usize {
         if !self.p.headers.iter().any(|h| h.name() == name) {

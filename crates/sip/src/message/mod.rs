@@ -41,7 +41,7 @@ pub struct Message {
     p: Arc<Parts>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 struct Parts {
     start: StartLine,
     /// The start line as received, while the start line is unchanged.
@@ -70,7 +70,15 @@ impl PartialEq for Message {
 
 impl std::fmt::Debug for Message {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.p.fmt(f)
+        let p = &*self.p;
+        f.debug_struct("Message")
+            .field("start", &p.start)
+            .field("start_raw", &p.start_raw)
+            .field("headers", &p.headers)
+            .field("body", &p.body)
+            .field("original", &p.original)
+            .field("core", &p.core)
+            .finish()
     }
 }
 impl Eq for Message {}

@@ -40,7 +40,7 @@ impl Message {
             }
             (None, StartLine::Response { code, reason }) => {
                 out.put_slice(b"SIP/2.0 ");
-                out.put_slice(code.to_string().as_bytes());
+                out.put_slice(crate::digits::decimal(&mut [0; 20], u64::from(*code)));
                 out.put_u8(b' ');
                 out.put_slice(reason.as_bytes());
             }
@@ -75,7 +75,7 @@ impl Message {
 
 fn write_length(out: &mut BytesMut, n: usize) {
     out.put_slice(b"Content-Length: ");
-    out.put_slice(n.to_string().as_bytes());
+    out.put_slice(crate::digits::decimal(&mut [0; 20], n as u64));
 }
 
 impl fmt::Display for Message {

@@ -630,14 +630,24 @@ impl TransactionLayer {
 }
 
 /// Sets the branch of the top Via, keeping any other Via values of the same line in place.
-/// (A helper Message could offer as `set_top_via`; kept here until it does.)
+/// A line holding one via-parm without a branch gets `;branch=` appended to its text;
+/// otherwise the line is rebuilt from its parsed values.
 fn set_top_via_branch(msg: &mut Message, branch: &str) -> Result<(), TxnError> {
+    let bad = |_| TxnError::Missing("valid Via");
+    let value = msg
+        .header_value(&HeaderName::Via)
+        .ok_or(TxnError::Missing("Via"))?;
+    let single = !value.contains([',', '\r', '\n']);
+    let has_branch = msg.top_via().and_then(|v| v.params.get("branch")).is_some();
+    if single && !has_branch {
+        let line = [value, ";branch=", branch].concat();
+        return msg.replace_first(HeaderName::Via, &line).map_err(bad);
+    }
     let line = msg
         .remove_first(&HeaderName::Via)
         .ok_or(TxnError::Missing("Via"))?;
     let mut vias = crate::headers::Via::parse_list(line.value())
         .map_err(|_| TxnError::Missing("valid Via"))?;
-    let bad = |_| TxnError::Missing("valid Via");
     if vias.len() > 1 {
         let rest: Vec<String> = vias.iter().skip(1).map(ToString::to_string).collect();
         msg.prepend_header(HeaderName::Via, &rest.join(", "))
