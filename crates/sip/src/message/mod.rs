@@ -161,6 +161,37 @@ impl Message {
     pub fn top_via(&self) -> Option<&Via> {
         self.p.core.top_via(&self.p.headers)
     }
+    /// The top Via's branch, read from the text when its parts were located at parse time
+    /// (no typed Via is built); what `top_via()?.branch()` gives.
+    pub fn top_via_branch(&self) -> Option<&str> {
+        match self.top_via_text() {
+            Some((v, spans)) => spans.branch(v),
+            None => self.top_via()?.branch(),
+        }
+    }
+    /// The top Via's sent-by host (as written) and port, as `top_via()?.sent_by()` gives them.
+    pub fn top_via_sent_by(&self) -> Option<(&str, Option<u16>)> {
+        match self.top_via_text() {
+            Some((v, spans)) => spans.sent_by(v),
+            None => self.top_via().map(Via::sent_by),
+        }
+    }
+    /// The first Via line's value and where its top via-parm's parts are, when known.
+    fn top_via_text(&self) -> Option<(&str, &crate::headers::via::ViaSpans)> {
+        let spans = self.p.core.via_spans.as_ref()?;
+        Some((self.p.headers.get(self.p.core.via?)?.value(), spans))
+    }
+    /// Whether the message has a (valid) Via, From and To: what `top_via()`, `from_hdr()` and
+    /// `to_hdr()` being `Some` says, without building them.
+    pub fn has_via(&self) -> bool {
+        self.p.core.via.is_some()
+    }
+    pub fn has_from(&self) -> bool {
+        self.p.core.from.is_some()
+    }
+    pub fn has_to(&self) -> bool {
+        self.p.core.to.is_some()
+    }
     pub fn from_hdr(&self) -> Option<&NameAddr> {
         self.p.core.from(&self.p.headers)
     }

@@ -68,6 +68,11 @@ fn edits_keep_the_core_index_right() {
         );
         assert_eq!((m.call_id(), m.cseq()), (again.call_id(), again.cseq()));
         assert_eq!(m.contact().unwrap(), again.contact().unwrap());
+        for x in [m, &again] {
+            assert_eq!(x.top_via_branch(), x.top_via().and_then(|v| v.branch()));
+            assert_eq!(x.top_via_sent_by(), x.top_via().map(|v| v.sent_by()));
+            assert_eq!(x.has_via(), x.top_via().is_some());
+        }
     };
     let mut m = parse(INVITE).unwrap();
     m.prepend_header(HeaderName::Route, "<sip:p1.example.com;lr>")

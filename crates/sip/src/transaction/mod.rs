@@ -303,8 +303,8 @@ impl TransactionLayer {
             return Err(TxnError::AckIsNotATransaction);
         }
         for (have, what) in [
-            (request.from_hdr().is_some(), "From"),
-            (request.to_hdr().is_some(), "To"),
+            (request.has_from(), "From"),
+            (request.has_to(), "To"),
             (request.call_id().is_some(), "Call-ID"),
             (request.cseq().is_some(), "CSeq"),
         ] {
@@ -312,8 +312,10 @@ impl TransactionLayer {
                 return Err(TxnError::Missing(what));
             }
         }
-        let via = request.top_via().ok_or(TxnError::Missing("Via"))?;
-        if via.branch().is_none() {
+        if !request.has_via() {
+            return Err(TxnError::Missing("Via"));
+        }
+        if request.top_via_branch().is_none() {
             let branch = self.branches.branch();
             set_top_via_branch(&mut request, &branch)?;
         }
@@ -638,7 +640,7 @@ fn set_top_via_branch(msg: &mut Message, branch: &str) -> Result<(), TxnError> {
         .header_value(&HeaderName::Via)
         .ok_or(TxnError::Missing("Via"))?;
     let single = !value.contains([',', '\r', '\n']);
-    let has_branch = msg.top_via().and_then(|v| v.params.get("branch")).is_some();
+    let has_branch = msg.top_via_branch().is_some();
     if single && !has_branch {
         let line = [value, ";branch=", branch].concat();
         return msg.replace_first(HeaderName::Via, &line).map_err(bad);
