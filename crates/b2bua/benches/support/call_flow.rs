@@ -210,6 +210,16 @@ fn step_bye_ok(e: &mut Engine, now: Instant, msg: &Message, from: &str, sent: &m
 }
 
 pub fn one_call(e: &mut Engine, now: &mut Instant, n: u64) {
+    call_without_timers(e, *now, n);
+    // Let every timer of the call run out (transactions linger 32 s on UDP).
+    *now += Duration::from_secs(40);
+    timers_run_out(e, *now);
+}
+
+/// One call from INVITE to the 200 to the BYE, all at `now`: its finished transactions are
+/// left lingering.
+pub fn call_without_timers(e: &mut Engine, now: Instant, n: u64) {
+    let now = &now;
     let mut sent = Vec::new();
     let cid = format!("bench-{n}");
     let invite = Message::parse(format!(
@@ -261,14 +271,11 @@ pub fn one_call(e: &mut Engine, now: &mut Instant, n: u64) {
         PSTN_OUT,
         &mut sent,
     );
-    // Let every timer of the call run out (transactions linger 32 s on UDP).
-    *now += Duration::from_secs(40);
-    timers_run_out(e, *now);
 }
 
 /// The last step: every timer of the call runs out.
 #[inline(never)]
-fn timers_run_out(e: &mut Engine, now: Instant) {
+pub fn timers_run_out(e: &mut Engine, now: Instant) {
     e.handle_timeout(now);
     while e.poll_output().is_some() {}
 }

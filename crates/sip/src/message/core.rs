@@ -47,9 +47,10 @@ pub(super) struct Core {
     pub(super) cseq: Option<CSeq>,
     /// Every Contact line checked (set by the parser, cleared when Contact lines change).
     pub(super) contacts_checked: bool,
-    top_via: OnceLock<Option<Via>>,
-    from_value: OnceLock<Option<NameAddr>>,
-    to_value: OnceLock<Option<NameAddr>>,
+    /// Typed values, boxed: most messages never build them, and a message stays small.
+    top_via: OnceLock<Option<Box<Via>>>,
+    from_value: OnceLock<Option<Box<NameAddr>>>,
+    to_value: OnceLock<Option<Box<NameAddr>>>,
 }
 
 /// Checks a From or To value as `NameAddr::parse` does and finds its tag, building nothing.
@@ -291,8 +292,9 @@ impl Core {
                 self.via_spans
                     .and_then(|spans| Via::from_spans(v, &spans))
                     .or_else(|| Via::parse_first(v).ok())
+                    .map(Box::new)
             })
-            .as_ref()
+            .as_deref()
     }
 
     pub(super) fn from<'a>(&'a self, headers: &[Header]) -> Option<&'a NameAddr> {
@@ -305,14 +307,14 @@ impl Core {
 }
 
 fn typed_addr<'a>(
-    cache: &'a OnceLock<Option<NameAddr>>,
+    cache: &'a OnceLock<Option<Box<NameAddr>>>,
     at: Option<AddrAt>,
     headers: &[Header],
 ) -> Option<&'a NameAddr> {
     cache
         .get_or_init(|| {
             let h = headers.get(at?.index)?;
-            NameAddr::parse(h.value()).ok()
+            NameAddr::parse(h.value()).ok().map(Box::new)
         })
-        .as_ref()
+        .as_deref()
 }
