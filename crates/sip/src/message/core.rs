@@ -10,7 +10,7 @@ use super::Header;
 use crate::error::Error;
 use crate::header_name::HeaderName;
 use crate::headers::via::ViaSpans;
-use crate::headers::{CSeq, ContactValue, NameAddr, Via};
+use crate::headers::{CSeq, NameAddr, Via};
 use crate::text::unfold;
 use std::borrow::Cow;
 use std::sync::OnceLock;
@@ -85,7 +85,7 @@ pub(super) enum Checked {
     /// A From or To line, and its tag.
     Addr(Tag),
     CSeq(CSeq),
-    /// A Contact line, and whether it checks.
+    /// A Contact line, and whether it is known to check.
     Contact(bool),
     Other,
 }
@@ -106,9 +106,8 @@ impl Checked {
                 Checked::Addr(scan_addr(value, true).map_err(bad)?)
             }
             HeaderName::CSeq => Checked::CSeq(CSeq::parse(value).map_err(bad)?),
-            HeaderName::Contact => {
-                Checked::Contact(ContactValue::check_unfolded(&unfold(value)).is_ok())
-            }
+            // Checked when first read (`contact()`): most built messages are sent, not read.
+            HeaderName::Contact => Checked::Contact(false),
             _ => Checked::Other,
         })
     }

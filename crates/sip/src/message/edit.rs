@@ -64,6 +64,12 @@ impl Message {
     pub fn set_header(&mut self, name: HeaderName, value: &str) -> Result<(), Error> {
         let h = Header::new(name, value);
         let checked = Checked::of(&h)?;
+        self.set_checked(h, checked);
+        Ok(())
+    }
+
+    /// `set_header` with a line already checked.
+    fn set_checked(&mut self, h: Header, checked: Checked) {
         let p = self.touched();
         let mut same = p
             .headers
@@ -93,7 +99,6 @@ impl Message {
                 p.headers.push(h);
             }
         }
-        Ok(())
     }
 
     /// Replaces the first line of that name (which must exist) by one holding `value`, leaving
@@ -175,27 +180,43 @@ impl Message {
             .get(at.index)
             .map(Header::value)
             .ok_or(Error::ApiMisuse("no To header"))?;
+        // A token tag written where a tag was, or appended after `>`, leaves a valid value
+        // whose tag is where it was written: no need to check the value again.
+        let token = !tag.is_empty() && tag.bytes().all(crate::text::is_token);
         let edited = match at.tag {
             Tag::At(a, b) => match (value.get(..a as usize), value.get(b as usize..)) {
-                (Some(before), Some(after)) => Some([before, tag, after].concat()),
+                (Some(before), Some(after)) => {
+                    let span = Tag::At(a, a.saturating_add(tag.len() as u32));
+                    Some(([before, tag, after].concat(), token.then_some(span)))
+                }
                 _ => None,
             },
             // A `tag` parameter without a value would stay beside the new one: rebuild.
-            Tag::Absent if !mentions_tag(value) => Some([value, ";tag=", tag].concat()),
+            Tag::Absent if !mentions_tag(value) => {
+                let at = value.len() + ";tag=".len();
+                let span = match (u32::try_from(at), u32::try_from(at + tag.len())) {
+                    (Ok(a), Ok(b)) if token && value.ends_with('>') => Some(Tag::At(a, b)),
+                    _ => None,
+                };
+                Some(([value, ";tag=", tag].concat(), span))
+            }
             _ => None,
         };
-        let value = match edited {
-            Some(v) => v,
+        match edited {
+            Some((v, Some(span))) => {
+                self.set_checked(Header::new(HeaderName::To, &v), Checked::Addr(span));
+                Ok(())
+            }
+            Some((v, None)) => self.set_header(HeaderName::To, &v),
             None => {
                 let mut to = self
                     .to_hdr()
                     .cloned()
                     .ok_or(Error::ApiMisuse("no To header"))?;
                 to.set_tag(tag);
-                to.to_string()
+                self.set_header(HeaderName::To, &to.to_string())
             }
-        };
-        self.set_header(HeaderName::To, &value)
+        }
     }
 }
 
