@@ -10,6 +10,7 @@
 pub mod admission;
 pub mod auth;
 pub mod dialog;
+pub mod digits;
 pub mod error;
 pub mod header_name;
 pub mod headers;

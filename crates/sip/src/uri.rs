@@ -236,7 +236,8 @@ impl Uri {
 
     /// Builds `sip:user@host[:port]` (user escaped as needed).
     pub fn sip(user: Option<&str>, host: &str, port: Option<u16>) -> Uri {
-        let mut s = String::from("sip:");
+        let mut s = String::with_capacity(4 + user.map_or(0, |u| u.len() + 1) + host.len() + 6);
+        s.push_str("sip:");
         if let Some(u) = user {
             escape_into(&mut s, u, is_user_char_unescaped);
             s.push('@');
@@ -244,7 +245,7 @@ impl Uri {
         s.push_str(host);
         if let Some(p) = port {
             s.push(':');
-            s.push_str(&p.to_string());
+            crate::digits::push_decimal(&mut s, u64::from(p));
         }
         // Built from parts we control; a bad host gives an opaque URI rather than a panic.
         Uri::parse(&s).unwrap_or(Uri {

@@ -39,12 +39,10 @@ impl Engine {
     /// Sends the INVITE of B leg `leg`: seizes a trunk channel and builds the request.
     pub(super) fn start_leg(&mut self, now: Instant, call: u64, leg: usize) {
         let snap = self.snap.clone();
-        let adv = self.cfg.advertised;
-        let domain = self.cfg.domain.clone();
         let call_id = self.unique("b");
         let from_tag = self.unique("f");
         let rng = self.rng();
-        let contact = self.contact.to_string();
+        let domain = self.cfg.domain.as_str();
         let Some(c) = self.calls.get_mut(&call) else {
             return;
         };
@@ -100,29 +98,32 @@ impl Engine {
             .as_deref()
             .map(|d| format!("\"{}\" ", d.replace('"', "")))
             .unwrap_or_default();
-        let from = format!(
-            "{display}<sip:{}@{domain}>;tag={from_tag}",
-            c.presented_calling
-        );
-        let to = format!(
-            "<{}>",
-            Uri::sip(Some(&l.target.user), uri.host().unwrap_or(&domain), None)
-        );
-        let via = format!(
-            "SIP/2.0/{} {}:{};rport",
-            transport_token(peer.transport),
-            adv.addr.ip(),
-            adv.addr.port()
-        );
+        let from = [
+            display.as_str(),
+            "<sip:",
+            &c.presented_calling,
+            "@",
+            domain,
+            ">;tag=",
+            &from_tag,
+        ]
+        .concat();
+        let to_uri = Uri::sip(Some(&l.target.user), uri.host().unwrap_or(domain), None);
+        let to = ["<", to_uri.as_str(), ">"].concat();
+        let via = via_value(&self.sent_by, peer.transport, None);
+        let mut max_forwards = String::with_capacity(3);
+        push_decimal(&mut max_forwards, u64::from(mf));
         let ok = inv.push_header(HeaderName::Via, &via).is_ok()
             && inv
-                .push_header(HeaderName::MaxForwards, &mf.to_string())
+                .push_header(HeaderName::MaxForwards, &max_forwards)
                 .is_ok()
             && inv.push_header(HeaderName::From, &from).is_ok()
             && inv.push_header(HeaderName::To, &to).is_ok()
             && inv.push_header(HeaderName::CallId, &call_id).is_ok()
             && inv.push_header(HeaderName::CSeq, "1 INVITE").is_ok()
-            && inv.push_header(HeaderName::Contact, &contact).is_ok()
+            && inv
+                .push_header(HeaderName::Contact, &self.contact_text)
+                .is_ok()
             && inv
                 .push_header(
                     HeaderName::Allow,

@@ -8,13 +8,15 @@
 //! and their responses), [`in_dialog`] (requests inside calls, CANCEL, the end of a
 //! call and its CDR) and [`plumbing`] (moving dialog output to the transaction layer).
 
-use std::collections::{HashMap, VecDeque};
+use foldhash::HashMap;
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tether_sip::dialog::{
     DialogId, DialogSet, Inbound, Output as DialogOut, SeededRandom, Session,
 };
+use tether_sip::digits::{push_decimal, push_hex};
 use tether_sip::headers::NameAddr;
 use tether_sip::peer::{Peer, Transport};
 use tether_sip::transaction::{
@@ -90,6 +92,10 @@ pub struct Engine {
     epoch_ms: u64,
     stats: Stats,
     contact: NameAddr,
+    /// `contact` as header text.
+    contact_text: String,
+    /// `host:port` of the advertised address, as our Via headers carry it.
+    sent_by: String,
     /// New calls are refused (503 with Retry-After); everything else goes on.
     draining: bool,
     /// RTP ports of anchored media, and which call holds each.
@@ -117,6 +123,24 @@ fn transport_token(t: Transport) -> &'static str {
         Transport::Tcp => "TCP",
         Transport::Tls => "TLS",
     }
+}
+
+/// A Via value for a request of ours from `sent_by` (`host:port`) over `transport`, with a
+/// branch when given (the transaction layer adds one to the requests it sends).
+fn via_value(sent_by: &str, transport: Transport, branch: Option<&str>) -> String {
+    let t = transport_token(transport);
+    let b = branch.map_or(0, |b| b.len() + 8);
+    let mut v = String::with_capacity(8 + t.len() + 1 + sent_by.len() + b + 6);
+    v.push_str("SIP/2.0/");
+    v.push_str(t);
+    v.push(' ');
+    v.push_str(sent_by);
+    if let Some(b) = branch {
+        v.push_str(";branch=");
+        v.push_str(b);
+    }
+    v.push_str(";rport");
+    v
 }
 
 /// The Q.850 cause of a Reason header (`Q.850;cause=17`), if any.
@@ -164,17 +188,19 @@ impl Engine {
         ));
         let cfg_first_call_id = cfg.first_call_id.max(1);
         let ports = cfg.media.as_ref().and_then(crate::media::Ports::new);
+        let contact_text = contact.to_text();
+        let sent_by = format!("{}:{}", a.ip(), a.port());
         Ok(Engine {
             txn: TransactionLayer::new(cfg.transactions, seed),
             cfg,
             snap,
             registrar,
             channels: Channels::default(),
-            calls: HashMap::new(),
-            by_txn: HashMap::new(),
-            by_dialog: HashMap::new(),
-            server_txns: HashMap::new(),
-            server_keys: HashMap::new(),
+            calls: HashMap::default(),
+            by_txn: HashMap::default(),
+            by_dialog: HashMap::default(),
+            server_txns: HashMap::default(),
+            server_keys: HashMap::default(),
             timers: TimerQueue::default(),
             out: VecDeque::new(),
             seed,
@@ -183,10 +209,12 @@ impl Engine {
             epoch_ms,
             stats: Stats::default(),
             contact,
+            contact_text,
+            sent_by,
             draining: false,
             next_call: cfg_first_call_id,
             ports,
-            by_port: HashMap::new(),
+            by_port: HashMap::default(),
         })
     }
 
@@ -263,7 +291,16 @@ impl Engine {
 
     fn unique(&mut self, prefix: &str) -> String {
         self.counter += 1;
-        format!("{prefix}{:x}{:x}", self.seed & 0xffff_ffff, self.counter)
+        let mut s = String::with_capacity(prefix.len() + 24);
+        s.push_str(prefix);
+        push_hex(&mut s, self.seed & 0xffff_ffff, 0);
+        push_hex(&mut s, self.counter, 0);
+        s
+    }
+
+    /// A Via value for a request of ours towards a peer over `transport`.
+    fn via(&self, transport: Transport, branch: Option<&str>) -> String {
+        via_value(&self.sent_by, transport, branch)
     }
 
     fn rng(&mut self) -> Box<SeededRandom> {

@@ -15,7 +15,6 @@ impl Engine {
     /// Moves every output of the call's dialogs to the transaction layer or the transport,
     /// and arms the call's next dialog timer.
     pub(super) fn pump(&mut self, now: Instant, call: u64) {
-        let adv = self.cfg.advertised;
         let mut sends: Vec<(Side, DialogOut)> = Vec::new();
         let mut next: Option<Instant> = None;
         let (a_peer, b_peers): (Peer, Vec<Option<Peer>>) = {
@@ -60,12 +59,7 @@ impl Engine {
                     }
                 }
                 DialogOut::Request(mut req) => {
-                    let via = format!(
-                        "SIP/2.0/{} {}:{};rport",
-                        transport_token(peer.transport),
-                        adv.addr.ip(),
-                        adv.addr.port()
-                    );
+                    let via = self.via(peer.transport, None);
                     if req.prepend_header(HeaderName::Via, &via).is_ok() {
                         if let Ok(t) = self.txn.start_client(now, req, peer) {
                             self.by_txn.insert(t, (call, side));
@@ -74,12 +68,7 @@ impl Engine {
                 }
                 DialogOut::Ack(mut ack) => {
                     let branch = self.txn.new_branch();
-                    let via = format!(
-                        "SIP/2.0/{} {}:{};branch={branch};rport",
-                        transport_token(peer.transport),
-                        adv.addr.ip(),
-                        adv.addr.port()
-                    );
+                    let via = self.via(peer.transport, Some(&branch));
                     if ack.prepend_header(HeaderName::Via, &via).is_ok() {
                         self.out.push_back(Output::Transmit {
                             to: peer,

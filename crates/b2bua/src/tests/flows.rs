@@ -566,7 +566,10 @@ fn registered_phone_calls_and_is_called() {
     // Un-REGISTER.
     b.deliver(&register(3, 0, None), PHONE);
     assert_eq!(
-        b.take_to(PHONE).iter().filter_map(|m| m.status()).last(),
+        b.take_to(PHONE)
+            .iter()
+            .filter_map(|m| m.status())
+            .next_back(),
         Some(401),
         "un-REGISTER is authenticated too"
     );

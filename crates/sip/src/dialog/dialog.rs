@@ -196,7 +196,7 @@ impl Dialog {
         let method = req
             .method()
             .ok_or(DialogError::ApiMisuse("not a request"))?;
-        if DialogId::of_received(req).as_ref() != Some(&self.id) {
+        if !self.id.is_received(req) {
             return Err(DialogError::WrongDialog);
         }
         if self.state == DialogState::Terminated && *method != Method::Ack {
@@ -229,7 +229,7 @@ impl Dialog {
             .status()
             .ok_or(DialogError::ApiMisuse("not a response"))?;
         let cseq = resp.cseq().ok_or(DialogError::Missing("CSeq"))?;
-        if DialogId::of_received(resp).as_ref() != Some(&self.id) {
+        if !self.id.is_received(resp) {
             return Err(DialogError::WrongDialog);
         }
         let initial = cseq.method == Method::Invite

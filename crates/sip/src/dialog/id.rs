@@ -43,6 +43,19 @@ impl DialogId {
         Some(DialogId::new(call_id, local, remote))
     }
 
+    /// Whether a message we received belongs to this dialog: `of_received(msg) == Some(self)`
+    /// without building the identifier.
+    pub fn is_received(&self, msg: &Message) -> bool {
+        let (local, remote) = if msg.is_request() {
+            (msg.to_tag(), msg.from_tag())
+        } else {
+            (msg.from_tag(), msg.to_tag())
+        };
+        msg.call_id() == Some(self.call_id.as_str())
+            && local == Some(self.local_tag.as_str())
+            && remote == Some(self.remote_tag.as_str())
+    }
+
     /// The dialog a message we send belongs to: for our request the From tag is ours; for our
     /// response the To tag is ours.
     pub fn of_sent(msg: &Message) -> Option<DialogId> {
@@ -85,6 +98,9 @@ mod tests {
         let req = msg("BYE sip:bob@192.0.2.4 SIP/2.0\nVia: SIP/2.0/UDP a.example;branch=z9hG4bK1\nFrom: <sip:alice@a>;tag=A\nTo: <sip:bob@b>;tag=B\nCall-ID: c1\nCSeq: 2 BYE\nContent-Length: 0\n\n");
         let rx = DialogId::of_received(&req).unwrap();
         assert_eq!(rx, DialogId::new("c1", "B", "A"));
+        assert!(rx.is_received(&req));
+        assert!(!DialogId::new("c1", "A", "B").is_received(&req));
+        assert!(!DialogId::new("c2", "B", "A").is_received(&req));
         let tx = DialogId::of_sent(&req).unwrap();
         assert_eq!(tx, DialogId::new("c1", "A", "B"));
         let resp = Message::response_to(&req, 200, "OK", None);

@@ -65,10 +65,8 @@ pub struct OfferAnswer {
 fn has_sdp(msg: &Message) -> bool {
     !msg.body().is_empty()
         && msg
-            .content_type()
-            .ok()
-            .flatten()
-            .is_some_and(|ct| ct.is_sdp())
+            .header_value(&crate::header_name::HeaderName::ContentType)
+            .is_some_and(|v| crate::headers::ContentType::value_is(v, "application", "sdp"))
 }
 
 impl OfferAnswer {

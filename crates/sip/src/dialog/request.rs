@@ -18,6 +18,19 @@ use crate::uri::Uri;
 /// Max-Forwards of every request we originate (RFC 3261 §8.1.1.6).
 pub const MAX_FORWARDS: u8 = 70;
 
+/// [`MAX_FORWARDS`] as header text.
+const MAX_FORWARDS_TEXT: &str = "70";
+
+/// A CSeq value: `seq method`.
+pub fn cseq_text(seq: u32, method: &Method) -> String {
+    let m = method.as_str();
+    let mut s = String::with_capacity(11 + m.len());
+    crate::digits::push_decimal(&mut s, u64::from(seq));
+    s.push(' ');
+    s.push_str(m);
+    s
+}
+
 /// Where a request in the dialog goes: its Request-URI and Route header values.
 pub fn route_request(route_set: &[NameAddr], remote_target: &Uri) -> (Uri, Vec<String>) {
     match route_set.first() {
@@ -76,13 +89,13 @@ impl Dialog {
         for r in &routes {
             m.push_header(HeaderName::Route, r)?;
         }
-        m.push_header(HeaderName::MaxForwards, &MAX_FORWARDS.to_string())?;
-        m.push_header(HeaderName::From, &self.local_uri.to_string())?;
-        m.push_header(HeaderName::To, &self.remote_uri.to_string())?;
+        m.push_header(HeaderName::MaxForwards, MAX_FORWARDS_TEXT)?;
+        m.push_header(HeaderName::From, &self.local_uri.to_text())?;
+        m.push_header(HeaderName::To, &self.remote_uri.to_text())?;
         m.push_header(HeaderName::CallId, &self.id.call_id)?;
-        m.push_header(HeaderName::CSeq, &format!("{seq} {method}"))?;
+        m.push_header(HeaderName::CSeq, &cseq_text(seq, &method))?;
         if carries_contact(&method) {
-            m.push_header(HeaderName::Contact, &self.local_contact.to_string())?;
+            m.push_header(HeaderName::Contact, &self.local_contact.to_text())?;
         }
         Ok(m)
     }
@@ -107,8 +120,8 @@ pub fn cancel_for(req: &Message) -> Result<Message, DialogError> {
             m.push_raw_header(h.clone())?;
         }
     }
-    m.push_header(HeaderName::MaxForwards, &MAX_FORWARDS.to_string())?;
-    m.push_header(HeaderName::CSeq, &format!("{seq} CANCEL"))?;
+    m.push_header(HeaderName::MaxForwards, MAX_FORWARDS_TEXT)?;
+    m.push_header(HeaderName::CSeq, &cseq_text(seq, &Method::Cancel))?;
     Ok(m)
 }
 
@@ -123,6 +136,15 @@ mod tests {
             .iter()
             .map(|r| r.uri.as_str().to_string())
             .collect()
+    }
+
+    #[test]
+    fn max_forwards_text_is_the_number() {
+        assert_eq!(MAX_FORWARDS_TEXT, MAX_FORWARDS.to_string());
+        assert_eq!(
+            cseq_text(4_294_967_295, &Method::Invite),
+            "4294967295 INVITE"
+        );
     }
 
     #[test]

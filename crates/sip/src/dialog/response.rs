@@ -31,7 +31,7 @@ impl Dialog {
                     resp.push_raw_header(h.clone())?;
                 }
             }
-            resp.push_header(HeaderName::Contact, &self.local_contact.to_string())?;
+            resp.push_header(HeaderName::Contact, &self.local_contact.to_text())?;
         }
         Ok(resp)
     }

@@ -285,6 +285,23 @@ impl ContentType {
             params,
         })
     }
+    /// Whether a Content-Type value parses (as [`ContentType::parse`] would) and names
+    /// `mtype/subtype`, building nothing.
+    pub fn value_is(s: &str, mtype: &str, subtype: &str) -> bool {
+        let s = unfold(s);
+        let mut c = Cursor::new(&s);
+        c.skip_ws();
+        let Some(t) = c.token() else { return false };
+        if !c.eat_sep(b'/') {
+            return false;
+        }
+        let Some(st) = c.token() else { return false };
+        if Params::scan(&mut c, |_, _| {}).is_err() {
+            return false;
+        }
+        c.skip_ws();
+        c.at_end() && t.eq_ignore_ascii_case(mtype) && st.eq_ignore_ascii_case(subtype)
+    }
     pub fn is(&self, mtype: &str, subtype: &str) -> bool {
         self.mtype.eq_ignore_ascii_case(mtype) && self.subtype.eq_ignore_ascii_case(subtype)
     }
@@ -313,6 +330,27 @@ pub fn parse_accept(s: &str) -> Result<Vec<ContentType>, &'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn content_type_value_is_agrees_with_parse() {
+        for v in [
+            "application/sdp",
+            "Application/SDP ; charset=utf-8",
+            "application/sdp;",
+            "application /sdp",
+            "application/sdp x",
+            "text/plain",
+            "application",
+            "",
+        ] {
+            let parsed = ContentType::parse(v).map(|c| c.is_sdp()).unwrap_or(false);
+            assert_eq!(
+                ContentType::value_is(v, "application", "sdp"),
+                parsed,
+                "{v}"
+            );
+        }
+    }
 
     #[test]
     fn small_headers() {

@@ -207,17 +207,43 @@ impl<'a> NameAddrScan<'a> {
     }
 }
 
+impl NameAddr {
+    /// The value as text: what `to_string` gives, built in one allocation.
+    pub fn to_text(&self) -> String {
+        let display = self.display.as_deref().map_or(0, |d| d.len() + 1);
+        let uri = self.uri.as_str();
+        let params = self.params.as_str();
+        let mut out = String::with_capacity(display + uri.len() + 2 + params.len());
+        if let Some(d) = &self.display {
+            out.push_str(d);
+            out.push(' ');
+        }
+        if self.bracketed || self.display.is_some() {
+            out.push('<');
+            out.push_str(uri);
+            out.push('>');
+        } else {
+            out.push_str(uri);
+        }
+        out.push_str(params);
+        out
+    }
+}
+
 impl fmt::Display for NameAddr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if let Some(d) = &self.display {
-            write!(f, "{d} ")?;
+            f.write_str(d)?;
+            f.write_str(" ")?;
         }
         if self.bracketed || self.display.is_some() {
-            write!(f, "<{}>", self.uri)?;
+            f.write_str("<")?;
+            f.write_str(self.uri.as_str())?;
+            f.write_str(">")?;
         } else {
-            write!(f, "{}", self.uri)?;
+            f.write_str(self.uri.as_str())?;
         }
-        write!(f, "{}", self.params)
+        f.write_str(self.params.as_str())
     }
 }
 

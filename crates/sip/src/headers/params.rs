@@ -143,6 +143,10 @@ impl Params {
         })
     }
 
+    /// The parameters as written: `;name=value` for each, or empty.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
     pub fn iter(&self) -> impl Iterator<Item = (&str, Option<&str>)> {
         Iter { s: &self.0, pos: 0 }
     }

@@ -112,6 +112,19 @@ pub(crate) struct ViaSpans {
     port: Option<u16>,
     params: (usize, usize),
     params_spaced: bool,
+    /// Where the value of the first `branch` parameter is.
+    branch: Option<(usize, usize)>,
+}
+
+impl ViaSpans {
+    /// The branch of the via-parm these spans were found in, `s` being its text.
+    pub(crate) fn branch<'a>(&self, s: &'a str) -> Option<&'a str> {
+        self.branch.and_then(|(a, b)| s.get(a..b))
+    }
+    /// The sent-by host (as written) and port of the via-parm in `s`.
+    pub(crate) fn sent_by<'a>(&self, s: &'a str) -> Option<(&'a str, Option<u16>)> {
+        Some((s.get(self.host.0..self.host.1)?, self.port))
+    }
 }
 
 /// One via-parm checked and taken apart, borrowing its text.
@@ -123,6 +136,7 @@ struct ViaScan<'a> {
     host_at: usize,
     port: Option<u16>,
     params: ParamsText<'a>,
+    branch: Option<(usize, usize)>,
 }
 
 impl<'a> ViaScan<'a> {
@@ -134,6 +148,7 @@ impl<'a> ViaScan<'a> {
             port: self.port,
             params,
             params_spaced,
+            branch: self.branch,
         }
     }
 
@@ -184,8 +199,8 @@ impl<'a> ViaScan<'a> {
         }
         if let Some(b) = branch {
             // branch must be a token (RFC 3261 §20.42); `branch=` alone is malformed.
-            let b = b.and_then(|(from, to)| s.get(from..to));
-            if !b.is_some_and(|b| !b.is_empty() && b.bytes().all(is_token)) {
+            let text = b.and_then(|(from, to)| s.get(from..to));
+            if !text.is_some_and(|b| !b.is_empty() && b.bytes().all(is_token)) {
                 return Err("bad branch");
             }
         }
@@ -196,6 +211,7 @@ impl<'a> ViaScan<'a> {
             host_at: host_start,
             port,
             params,
+            branch: branch.flatten(),
         })
     }
 

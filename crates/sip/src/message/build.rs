@@ -1,7 +1,7 @@
 //! Building messages: new requests, responses to a request (RFC 3261 §8.2.6), and the best-effort
 //! error response for a request that did not parse.
 
-use super::{Core, Header, Message, StartLine};
+use super::{Core, Header, Message, Parts, StartLine};
 use crate::header_name::HeaderName;
 use crate::method::Method;
 use crate::uri::Uri;
@@ -10,19 +10,19 @@ use bytes::{BufMut, Bytes, BytesMut};
 impl Message {
     /// An empty request; add Via, From, To, Call-ID, CSeq, Max-Forwards with `push_header`.
     pub fn new_request(method: Method, uri: Uri) -> Message {
-        Message {
+        Message::from_parts(Parts {
             start: StartLine::Request { method, uri },
             start_raw: None,
             headers: Vec::with_capacity(12),
             body: Bytes::new(),
             original: None,
             core: Core::default(),
-        }
+        })
     }
 
     /// An empty response.
     pub fn new_response(code: u16, reason: &str) -> Message {
-        Message {
+        Message::from_parts(Parts {
             start: StartLine::Response {
                 code,
                 reason: reason.into(),
@@ -32,13 +32,13 @@ impl Message {
             body: Bytes::new(),
             original: None,
             core: Core::default(),
-        }
+        })
     }
 
     /// A response to `req` per RFC 3261 §8.2.6.2: Via, From, To, Call-ID and CSeq copied byte for
     /// byte (and Timestamp for 100), the To tag added when `to_tag` is given and To has none.
     pub fn response_to(req: &Message, code: u16, reason: &str, to_tag: Option<&str>) -> Message {
-        let mut r = Message::new_response(code, reason);
+        let mut headers = Vec::with_capacity(10);
         for h in req.headers() {
             let keep = match h.name() {
                 HeaderName::Via
@@ -50,18 +50,63 @@ impl Message {
                 _ => false,
             };
             if keep {
-                r.headers.push(h.clone());
+                headers.push(h.clone());
             }
         }
         // The same core lines in the same order: what is known of them carries over.
-        r.core = req.core.clone();
-        r.core.reindex(&r.headers);
+        let mut core = req.p.core.positions();
+        core.reindex(&headers);
+        let mut r = Message::from_parts(Parts {
+            start: StartLine::Response {
+                code,
+                reason: reason.into(),
+            },
+            start_raw: None,
+            headers,
+            body: Bytes::new(),
+            original: None,
+            core,
+        });
         if let (Some(tag), None) = (to_tag, req.to_tag()) {
             if r.set_to_tag(tag).is_err() {
                 // A request without To never parses; nothing to add the tag to.
             }
         }
         r
+    }
+
+    /// What a finished transaction keeps of a message it lingers with: the start line and the
+    /// lines that identify it (Via, From, To, Call-ID, CSeq), so that the received datagram,
+    /// the body, the other header lines and the typed values built so far are freed while the
+    /// transaction only absorbs retransmissions. Its identifying accessors (tags, Call-ID,
+    /// CSeq, top Via) answer as the whole message's did.
+    pub fn slim(&self) -> Message {
+        let headers: Vec<Header> = self
+            .headers()
+            .iter()
+            .filter(|h| {
+                matches!(
+                    h.name(),
+                    HeaderName::Via
+                        | HeaderName::From
+                        | HeaderName::To
+                        | HeaderName::CallId
+                        | HeaderName::CSeq
+                )
+            })
+            .cloned()
+            .collect();
+        // The same lines with the same values: positions, spans and tags carry over.
+        let mut core = self.p.core.positions();
+        core.reindex(&headers);
+        Message::from_parts(Parts {
+            start: self.p.start.clone(),
+            start_raw: None,
+            headers,
+            body: Bytes::new(),
+            original: None,
+            core,
+        })
     }
 
     /// The reason phrase a status code is usually sent with.

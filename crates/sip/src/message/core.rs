@@ -7,6 +7,7 @@
 //! header text of its own: everything points into the message's header lines.
 
 use super::Header;
+use crate::error::Error;
 use crate::header_name::HeaderName;
 use crate::headers::via::ViaSpans;
 use crate::headers::{CSeq, NameAddr, Via};
@@ -46,9 +47,10 @@ pub(super) struct Core {
     pub(super) cseq: Option<CSeq>,
     /// Every Contact line checked (set by the parser, cleared when Contact lines change).
     pub(super) contacts_checked: bool,
-    top_via: OnceLock<Option<Via>>,
-    from_value: OnceLock<Option<NameAddr>>,
-    to_value: OnceLock<Option<NameAddr>>,
+    /// Typed values, boxed: most messages never build them, and a message stays small.
+    top_via: OnceLock<Option<Box<Via>>>,
+    from_value: OnceLock<Option<Box<NameAddr>>>,
+    to_value: OnceLock<Option<Box<NameAddr>>>,
 }
 
 /// Checks a From or To value as `NameAddr::parse` does and finds its tag, building nothing.
@@ -76,7 +78,93 @@ pub(super) fn scan_addr(value: &str, maybe_folded: bool) -> Result<Tag, &'static
     })
 }
 
+/// What a header line going into a message tells the core index, found by checking it once.
+pub(super) enum Checked {
+    /// A Via line, and where its first via-parm's parts are (`None` when folded).
+    Via(Option<ViaSpans>),
+    /// A From or To line, and its tag.
+    Addr(Tag),
+    CSeq(CSeq),
+    /// A Contact line, and whether it is known to check.
+    Contact(bool),
+    Other,
+}
+
+impl Checked {
+    /// Checks a line before it goes in: a core header (Via, From, To, CSeq) that does not
+    /// check is refused.
+    pub(super) fn of(h: &Header) -> Result<Checked, Error> {
+        let bad = |_| Error::ApiMisuse("invalid value for a core header");
+        let value = h.value();
+        Ok(match h.name() {
+            HeaderName::Via => {
+                let text = unfold(value);
+                let spans = Via::check_unfolded_list_spans(&text).map_err(bad)?;
+                Checked::Via(matches!(text, Cow::Borrowed(_)).then_some(spans))
+            }
+            HeaderName::From | HeaderName::To => {
+                Checked::Addr(scan_addr(value, true).map_err(bad)?)
+            }
+            HeaderName::CSeq => Checked::CSeq(CSeq::parse(value).map_err(bad)?),
+            // Checked when first read (`contact()`): most built messages are sent, not read.
+            HeaderName::Contact => Checked::Contact(false),
+            _ => Checked::Other,
+        })
+    }
+
+    /// Whether a line of this name may change the core (and so whether it matters that it is
+    /// the first of its name).
+    pub(super) fn is_core(&self, name: &HeaderName) -> bool {
+        !matches!(self, Checked::Other | Checked::Contact(_)) || *name == HeaderName::CallId
+    }
+}
+
 impl Core {
+    /// Every line at or after `at` moved down one: a line is being inserted there.
+    pub(super) fn shift(&mut self, at: usize) {
+        let bump = |i: &mut usize| {
+            if *i >= at {
+                *i += 1;
+            }
+        };
+        for i in [&mut self.via, &mut self.call_id].into_iter().flatten() {
+            bump(i);
+        }
+        for a in [&mut self.from, &mut self.to].into_iter().flatten() {
+            bump(&mut a.index);
+        }
+    }
+
+    /// A line named `name`, checked as `checked`, goes in at `index`; `first` says it is
+    /// (now) the first line of its name.
+    pub(super) fn added(&mut self, name: &HeaderName, index: usize, checked: Checked, first: bool) {
+        match checked {
+            Checked::Contact(ok) => self.contacts_checked &= ok,
+            _ if !first => {}
+            Checked::Via(spans) => {
+                self.via = Some(index);
+                self.via_spans = spans;
+                self.top_via = OnceLock::new();
+            }
+            Checked::Addr(tag) => {
+                let at = Some(AddrAt { index, tag });
+                if *name == HeaderName::From {
+                    self.from = at;
+                    self.from_value = OnceLock::new();
+                } else {
+                    self.to = at;
+                    self.to_value = OnceLock::new();
+                }
+            }
+            Checked::CSeq(c) => self.cseq = Some(c),
+            Checked::Other => {
+                if *name == HeaderName::CallId {
+                    self.call_id = Some(index);
+                }
+            }
+        }
+    }
+
     pub(super) fn new(
         via: Option<(usize, Option<ViaSpans>)>,
         from: Option<AddrAt>,
@@ -92,6 +180,21 @@ impl Core {
             call_id,
             cseq,
             contacts_checked: true,
+            ..Core::default()
+        }
+    }
+
+    /// The same positions, spans and tags without the typed values built so far (for a
+    /// message made of the same core lines, which builds its own when asked).
+    pub(super) fn positions(&self) -> Core {
+        Core {
+            via: self.via,
+            via_spans: self.via_spans,
+            from: self.from,
+            to: self.to,
+            call_id: self.call_id,
+            cseq: self.cseq.clone(),
+            contacts_checked: self.contacts_checked,
             ..Core::default()
         }
     }
@@ -188,8 +291,9 @@ impl Core {
                 self.via_spans
                     .and_then(|spans| Via::from_spans(v, &spans))
                     .or_else(|| Via::parse_first(v).ok())
+                    .map(Box::new)
             })
-            .as_ref()
+            .as_deref()
     }
 
     pub(super) fn from<'a>(&'a self, headers: &[Header]) -> Option<&'a NameAddr> {
@@ -202,14 +306,14 @@ impl Core {
 }
 
 fn typed_addr<'a>(
-    cache: &'a OnceLock<Option<NameAddr>>,
+    cache: &'a OnceLock<Option<Box<NameAddr>>>,
     at: Option<AddrAt>,
     headers: &[Header],
 ) -> Option<&'a NameAddr> {
     cache
         .get_or_init(|| {
             let h = headers.get(at?.index)?;
-            NameAddr::parse(h.value()).ok()
+            NameAddr::parse(h.value()).ok().map(Box::new)
         })
-        .as_ref()
+        .as_deref()
 }

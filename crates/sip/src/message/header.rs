@@ -3,39 +3,74 @@
 
 use crate::header_name::HeaderName;
 use crate::text::is_ws;
-use bytes::Bytes;
 use std::fmt;
+use std::sync::Arc;
 
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct Header {
     name: HeaderName,
-    /// `name: value` as received (continuation lines included, final CRLF excluded).
-    raw: Bytes,
-    /// Offset of the first byte after the colon.
+    /// The text this line is in: the header section of the message it was parsed from, shared
+    /// by all its lines, or the line alone. Being `str`, reading a value needs no UTF-8 check.
+    text: Arc<str>,
+    /// Where `name: value` as received is in `text` (continuation lines included, final
+    /// CRLF excluded).
+    start: u32,
+    end: u32,
+    /// Offset of the first byte after the colon, from `start`.
     value_start: u16,
 }
+
+/// Two headers are equal when their names and lines are.
+impl PartialEq for Header {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+            && self.value_start == other.value_start
+            && self.line() == other.line()
+    }
+}
+impl Eq for Header {}
 
 impl Header {
     /// A new header written in canonical form: `Name: value`.
     pub fn new(name: HeaderName, value: &str) -> Header {
         let n = name.as_str();
-        let mut raw = Vec::with_capacity(n.len() + 2 + value.len());
-        raw.extend_from_slice(n.as_bytes());
-        raw.extend_from_slice(b": ");
-        raw.extend_from_slice(value.as_bytes());
         let value_start = u16::try_from(n.len() + 1).unwrap_or(u16::MAX);
+        let mut line = String::with_capacity(n.len() + 2 + value.len());
+        line.push_str(n);
+        line.push_str(": ");
+        line.push_str(value);
+        Header::alone(name, &line, value_start)
+    }
+
+    /// A header whose line is `line`, held on its own.
+    fn alone(name: HeaderName, line: &str, value_start: u16) -> Header {
         Header {
             name,
-            raw: raw.into(),
+            end: u32::try_from(line.len()).unwrap_or(u32::MAX),
+            text: Arc::from(line),
+            start: 0,
             value_start,
         }
     }
 
-    pub(crate) fn from_wire(name: HeaderName, raw: Bytes, value_start: u16) -> Header {
-        Header {
-            name,
-            raw,
-            value_start,
+    /// The header at `text[start..end]` of a parsed header section.
+    pub(crate) fn in_section(
+        name: HeaderName,
+        text: &Arc<str>,
+        start: usize,
+        end: usize,
+        value_start: u16,
+    ) -> Header {
+        match (u32::try_from(start), u32::try_from(end)) {
+            (Ok(s), Ok(e)) => Header {
+                name,
+                text: Arc::clone(text),
+                start: s,
+                end: e,
+                value_start,
+            },
+            // Past 4 GiB: keep the line apart.
+            _ => Header::alone(name, text.get(start..end).unwrap_or(""), value_start),
         }
     }
 
@@ -43,23 +78,28 @@ impl Header {
         &self.name
     }
 
+    /// The whole line as text.
+    fn line(&self) -> &str {
+        self.text
+            .get(self.start as usize..self.end as usize)
+            .unwrap_or("")
+    }
+
     /// The value with surrounding white space removed (folding inside is kept; typed parsers
     /// treat it as white space).
     pub fn value(&self) -> &str {
-        let bytes = self.raw.get(self.value_start as usize..).unwrap_or(&[]);
-        // Header sections are checked to be UTF-8 when parsed and built from `&str`.
-        trim_value(std::str::from_utf8(bytes).unwrap_or(""))
+        trim_value(self.line().get(self.value_start as usize..).unwrap_or(""))
     }
 
     /// The header line exactly as it will be written (without the final CRLF).
     pub fn raw(&self) -> &[u8] {
-        &self.raw
+        self.line().as_bytes()
     }
 }
 
 impl fmt::Debug for Header {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", String::from_utf8_lossy(&self.raw))
+        f.write_str(self.line())
     }
 }
 

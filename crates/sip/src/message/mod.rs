@@ -9,6 +9,7 @@
 
 mod build;
 mod core;
+mod edit;
 mod header;
 mod parse;
 mod typed;
@@ -18,13 +19,13 @@ pub use build::error_response_for_raw;
 pub use header::Header;
 pub use parse::{ParseOptions, DEFAULT_MAX_MESSAGE};
 
-use crate::error::Error;
 use crate::header_name::HeaderName;
 use crate::headers::{CSeq, NameAddr, Via};
 use crate::method::Method;
 use crate::uri::Uri;
 use bytes::Bytes;
 use core::Core;
+use std::sync::Arc;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum StartLine {
@@ -32,8 +33,16 @@ pub enum StartLine {
     Response { code: u16, reason: Box<str> },
 }
 
-#[derive(Clone, Debug)]
+/// A message is shared, not copied: cloning one (a transaction keeping what it sent, a TU keeping
+/// the request it answers) only counts a reference, and the first edit of a shared message
+/// copies its parts.
+#[derive(Clone)]
 pub struct Message {
+    p: Arc<Parts>,
+}
+
+#[derive(Clone)]
+struct Parts {
     start: StartLine,
     /// The start line as received, while the start line is unchanged.
     start_raw: Option<Bytes>,
@@ -49,16 +58,36 @@ pub struct Message {
 /// from the header lines, so comparing it would add nothing).
 impl PartialEq for Message {
     fn eq(&self, other: &Self) -> bool {
-        self.start == other.start
-            && self.start_raw == other.start_raw
-            && self.headers == other.headers
-            && self.body == other.body
-            && self.original == other.original
+        let (a, b) = (&*self.p, &*other.p);
+        Arc::ptr_eq(&self.p, &other.p)
+            || (a.start == b.start
+                && a.start_raw == b.start_raw
+                && a.headers == b.headers
+                && a.body == b.body
+                && a.original == b.original)
+    }
+}
+
+impl std::fmt::Debug for Message {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let p = &*self.p;
+        f.debug_struct("Message")
+            .field("start", &p.start)
+            .field("start_raw", &p.start_raw)
+            .field("headers", &p.headers)
+            .field("body", &p.body)
+            .field("original", &p.original)
+            .field("core", &p.core)
+            .finish()
     }
 }
 impl Eq for Message {}
 
 impl Message {
+    fn from_parts(p: Parts) -> Message {
+        Message { p: Arc::new(p) }
+    }
+
     /// Parses one message from a datagram (RFC 3261 §18.3: extra bytes after the body that
     /// Content-Length declares are ignored; without Content-Length the body runs to the end).
     pub fn parse(buf: impl Into<Bytes>) -> Result<Message, crate::error::ParseError> {
@@ -73,47 +102,47 @@ impl Message {
     }
 
     pub fn start_line(&self) -> &StartLine {
-        &self.start
+        &self.p.start
     }
     pub fn is_request(&self) -> bool {
-        matches!(self.start, StartLine::Request { .. })
+        matches!(self.p.start, StartLine::Request { .. })
     }
     pub fn is_response(&self) -> bool {
         !self.is_request()
     }
     /// The request method, or `None` for a response.
     pub fn method(&self) -> Option<&Method> {
-        match &self.start {
+        match &self.p.start {
             StartLine::Request { method, .. } => Some(method),
             StartLine::Response { .. } => None,
         }
     }
     pub fn request_uri(&self) -> Option<&Uri> {
-        match &self.start {
+        match &self.p.start {
             StartLine::Request { uri, .. } => Some(uri),
             StartLine::Response { .. } => None,
         }
     }
     /// The status code, or `None` for a request.
     pub fn status(&self) -> Option<u16> {
-        match &self.start {
+        match &self.p.start {
             StartLine::Response { code, .. } => Some(*code),
             StartLine::Request { .. } => None,
         }
     }
     pub fn reason_phrase(&self) -> Option<&str> {
-        match &self.start {
+        match &self.p.start {
             StartLine::Response { reason, .. } => Some(reason),
             StartLine::Request { .. } => None,
         }
     }
 
     pub fn headers(&self) -> &[Header] {
-        &self.headers
+        &self.p.headers
     }
     /// The first header of that name.
     pub fn header(&self, name: &HeaderName) -> Option<&Header> {
-        self.headers.iter().find(|h| h.name() == name)
+        self.p.headers.iter().find(|h| h.name() == name)
     }
     pub fn header_value(&self, name: &HeaderName) -> Option<&str> {
         self.header(name).map(Header::value)
@@ -123,32 +152,63 @@ impl Message {
         &'a self,
         name: &'a HeaderName,
     ) -> impl Iterator<Item = &'a Header> + 'a {
-        self.headers.iter().filter(move |h| h.name() == name)
+        self.p.headers.iter().filter(move |h| h.name() == name)
     }
     pub fn body(&self) -> &Bytes {
-        &self.body
+        &self.p.body
     }
 
     pub fn top_via(&self) -> Option<&Via> {
-        self.core.top_via(&self.headers)
+        self.p.core.top_via(&self.p.headers)
+    }
+    /// The top Via's branch, read from the text when its parts were located at parse time
+    /// (no typed Via is built); what `top_via()?.branch()` gives.
+    pub fn top_via_branch(&self) -> Option<&str> {
+        match self.top_via_text() {
+            Some((v, spans)) => spans.branch(v),
+            None => self.top_via()?.branch(),
+        }
+    }
+    /// The top Via's sent-by host (as written) and port, as `top_via()?.sent_by()` gives them.
+    pub fn top_via_sent_by(&self) -> Option<(&str, Option<u16>)> {
+        match self.top_via_text() {
+            Some((v, spans)) => spans.sent_by(v),
+            None => self.top_via().map(Via::sent_by),
+        }
+    }
+    /// The first Via line's value and where its top via-parm's parts are, when known.
+    fn top_via_text(&self) -> Option<(&str, &crate::headers::via::ViaSpans)> {
+        let spans = self.p.core.via_spans.as_ref()?;
+        Some((self.p.headers.get(self.p.core.via?)?.value(), spans))
+    }
+    /// Whether the message has a (valid) Via, From and To: what `top_via()`, `from_hdr()` and
+    /// `to_hdr()` being `Some` says, without building them.
+    pub fn has_via(&self) -> bool {
+        self.p.core.via.is_some()
+    }
+    pub fn has_from(&self) -> bool {
+        self.p.core.from.is_some()
+    }
+    pub fn has_to(&self) -> bool {
+        self.p.core.to.is_some()
     }
     pub fn from_hdr(&self) -> Option<&NameAddr> {
-        self.core.from(&self.headers)
+        self.p.core.from(&self.p.headers)
     }
     pub fn to_hdr(&self) -> Option<&NameAddr> {
-        self.core.to(&self.headers)
+        self.p.core.to(&self.p.headers)
     }
     pub fn cseq(&self) -> Option<&CSeq> {
-        self.core.cseq.as_ref()
+        self.p.core.cseq.as_ref()
     }
     pub fn call_id(&self) -> Option<&str> {
-        self.headers.get(self.core.call_id?).map(Header::value)
+        self.p.headers.get(self.p.core.call_id?).map(Header::value)
     }
     pub fn from_tag(&self) -> Option<&str> {
-        self.tag(self.core.from, || self.from_hdr())
+        self.tag(self.p.core.from, || self.from_hdr())
     }
     pub fn to_tag(&self) -> Option<&str> {
-        self.tag(self.core.to, || self.to_hdr())
+        self.tag(self.p.core.to, || self.to_hdr())
     }
 
     fn tag<'a>(
@@ -160,173 +220,13 @@ impl Message {
         match at.tag {
             core::Tag::Absent => None,
             core::Tag::At(a, b) => self
+                .p
                 .headers
                 .get(at.index)?
                 .value()
                 .get(a as usize..b as usize),
             core::Tag::Unknown => typed().and_then(NameAddr::tag),
         }
-    }
-
-    // ---- changes ----------------------------------------------------------------------
-
-    fn touched(&mut self) {
-        self.original = None;
-    }
-
-    /// Finds the core headers again after the lines named `name` changed (lines of other
-    /// names may have moved).
-    fn lines_changed(&mut self, name: &HeaderName) -> Result<(), Error> {
-        if *name == HeaderName::Contact {
-            self.core.contacts_checked = false;
-        }
-        if !Self::is_core(name) {
-            self.core.reindex(&self.headers);
-            return Ok(());
-        }
-        if self.core.refresh(&self.headers, name) {
-            return Ok(());
-        }
-        Err(Error::ApiMisuse(match name {
-            HeaderName::Via => "invalid Via value",
-            HeaderName::From => "invalid From value",
-            HeaderName::To => "invalid To value",
-            _ => "invalid CSeq value",
-        }))
-    }
-
-    /// Checks a value for a core header before it goes in.
-    fn validate_core(name: &HeaderName, value: &str) -> Result<(), Error> {
-        let ok = match name {
-            HeaderName::Via => Via::parse_list(value).is_ok(),
-            HeaderName::From | HeaderName::To => NameAddr::parse(value).is_ok(),
-            HeaderName::CSeq => CSeq::parse(value).is_ok(),
-            _ => true,
-        };
-        if ok {
-            Ok(())
-        } else {
-            Err(Error::ApiMisuse("invalid value for a core header"))
-        }
-    }
-
-    fn is_core(name: &HeaderName) -> bool {
-        matches!(
-            name,
-            HeaderName::Via | HeaderName::From | HeaderName::To | HeaderName::CSeq
-        )
-    }
-
-    /// Appends a header line. Core headers (Via, From, To, CSeq) are validated.
-    pub fn push_header(&mut self, name: HeaderName, value: &str) -> Result<(), Error> {
-        Self::validate_core(&name, value)?;
-        self.touched();
-        self.headers.push(Header::new(name.clone(), value));
-        self.lines_changed(&name)
-    }
-
-    /// Appends an existing header (for example one copied from another message, byte for byte).
-    pub fn push_raw_header(&mut self, h: Header) -> Result<(), Error> {
-        Self::validate_core(h.name(), h.value())?;
-        self.touched();
-        let name = h.name().clone();
-        self.headers.push(h);
-        self.lines_changed(&name)
-    }
-
-    /// Inserts a header line before every other header of the same name (for Via, Route,
-    /// Record-Route), or at the top when there is none.
-    pub fn prepend_header(&mut self, name: HeaderName, value: &str) -> Result<(), Error> {
-        Self::validate_core(&name, value)?;
-        self.touched();
-        let at = self
-            .headers
-            .iter()
-            .position(|h| *h.name() == name)
-            .unwrap_or(0);
-        self.headers.insert(at, Header::new(name.clone(), value));
-        self.lines_changed(&name)
-    }
-
-    /// Replaces every header of that name by one line holding `value`, at the first one's place.
-    pub fn set_header(&mut self, name: HeaderName, value: &str) -> Result<(), Error> {
-        Self::validate_core(&name, value)?;
-        self.touched();
-        let new = Header::new(name.clone(), value);
-        match self.headers.iter().position(|h| *h.name() == name) {
-            Some(i) => {
-                self.headers[i] = new;
-                let mut k = 0;
-                self.headers.retain(|h| {
-                    k += 1;
-                    k - 1 == i || *h.name() != name
-                });
-            }
-            None => self.headers.push(new),
-        }
-        self.lines_changed(&name)
-    }
-
-    /// Removes every header of that name; returns how many were removed.
-    pub fn remove_headers(&mut self, name: &HeaderName) -> usize {
-        let before = self.headers.len();
-        self.headers.retain(|h| h.name() != name);
-        let n = before - self.headers.len();
-        if n > 0 {
-            self.touched();
-            // Removing a core header cannot make it invalid.
-            let _ = self.lines_changed(name);
-        }
-        n
-    }
-
-    /// Removes the first header of that name (the top Via when forwarding a response).
-    pub fn remove_first(&mut self, name: &HeaderName) -> Option<Header> {
-        let i = self.headers.iter().position(|h| h.name() == name)?;
-        self.touched();
-        let h = self.headers.remove(i);
-        let _ = self.lines_changed(name);
-        Some(h)
-    }
-
-    /// Sets the body and its Content-Type; Content-Length follows the body when written.
-    pub fn set_body(
-        &mut self,
-        content_type: Option<&str>,
-        body: impl Into<Bytes>,
-    ) -> Result<(), Error> {
-        self.touched();
-        self.body = body.into();
-        match content_type {
-            Some(ct) => self.set_header(HeaderName::ContentType, ct)?,
-            None => {
-                self.remove_headers(&HeaderName::ContentType);
-            }
-        }
-        Ok(())
-    }
-
-    /// Replaces the Request-URI (requests only).
-    pub fn set_request_uri(&mut self, new: Uri) -> Result<(), Error> {
-        match &mut self.start {
-            StartLine::Request { uri, .. } => {
-                *uri = new;
-                self.start_raw = None;
-                self.touched();
-                Ok(())
-            }
-            StartLine::Response { .. } => Err(Error::ApiMisuse("a response has no Request-URI")),
-        }
-    }
-
-    /// Sets the To tag (a UAS does this on its first non-100 response).
-    pub fn set_to_tag(&mut self, tag: &str) -> Result<(), Error> {
-        let mut to = self
-            .to_hdr()
-            .cloned()
-            .ok_or(Error::ApiMisuse("no To header"))?;
-        to.set_tag(tag);
-        self.set_header(HeaderName::To, &to.to_string())
     }
 }
 

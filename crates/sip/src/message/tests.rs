@@ -2,7 +2,7 @@
 //! framing of datagrams, error mapping, and a property test over generated messages.
 
 use super::*;
-use crate::error::{InvalidMessage, ParseError};
+use crate::error::{Error, InvalidMessage, ParseError};
 use crate::headers::ContactValue;
 use proptest::prelude::*;
 
@@ -51,6 +51,105 @@ fn edits_keep_other_headers_byte_for_byte() {
     assert_eq!(m.to_tag(), Some("abc"));
     let again = Message::parse(m.to_bytes()).unwrap();
     assert_eq!(again.to_tag(), Some("abc"));
+}
+
+/// The core index is updated in place by edits: it must agree with a fresh parse of the
+/// edited message after every kind of edit.
+#[test]
+fn edits_keep_the_core_index_right() {
+    let same_as_reparsed = |m: &Message| {
+        let again = Message::parse(m.to_bytes()).unwrap();
+        assert_eq!(m.top_via(), again.top_via());
+        assert_eq!(m.from_hdr(), again.from_hdr());
+        assert_eq!(m.to_hdr(), again.to_hdr());
+        assert_eq!(
+            (m.from_tag(), m.to_tag()),
+            (again.from_tag(), again.to_tag())
+        );
+        assert_eq!((m.call_id(), m.cseq()), (again.call_id(), again.cseq()));
+        assert_eq!(m.contact().unwrap(), again.contact().unwrap());
+        for x in [m, &again] {
+            assert_eq!(x.top_via_branch(), x.top_via().and_then(|v| v.branch()));
+            assert_eq!(x.top_via_sent_by(), x.top_via().map(|v| v.sent_by()));
+            assert_eq!(x.has_via(), x.top_via().is_some());
+        }
+    };
+    let mut m = parse(INVITE).unwrap();
+    m.prepend_header(HeaderName::Route, "<sip:p1.example.com;lr>")
+        .unwrap();
+    same_as_reparsed(&m);
+    m.prepend_header(HeaderName::Via, "SIP/2.0/TCP 203.0.113.1;branch=z9hG4bKa")
+        .unwrap();
+    m.prepend_header(HeaderName::Via, "SIP/2.0/UDP 203.0.113.2;branch=z9hG4bKb")
+        .unwrap();
+    same_as_reparsed(&m);
+    assert_eq!(m.top_via().unwrap().branch(), Some("z9hG4bKb"));
+    m.set_to_tag("t1").unwrap();
+    m.set_to_tag("t2").unwrap();
+    same_as_reparsed(&m);
+    assert_eq!(m.to_tag(), Some("t2"));
+    m.set_header(HeaderName::From, "\"Bob\" <sip:bob@b.example>;tag=f9")
+        .unwrap();
+    m.push_header(HeaderName::Contact, "<sip:second@192.0.2.99>")
+        .unwrap();
+    m.set_header(HeaderName::Contact, "<sip:only@192.0.2.98>")
+        .unwrap();
+    same_as_reparsed(&m);
+    assert_eq!(m.from_tag(), Some("f9"));
+    m.remove_first(&HeaderName::Via);
+    same_as_reparsed(&m);
+    assert_eq!(m.top_via().unwrap().branch(), Some("z9hG4bKa"));
+    assert!(m.push_header(HeaderName::Via, "not a via").is_err());
+    assert!(m.prepend_header(HeaderName::To, "<bad").is_err());
+    same_as_reparsed(&m);
+
+    // A request built line by line.
+    let mut b = Message::new_request(Method::Options, Uri::parse("sip:x@y").unwrap());
+    b.push_header(HeaderName::CallId, "c@h").unwrap();
+    b.push_header(HeaderName::From, "<sip:a@h>;tag=1").unwrap();
+    b.push_header(HeaderName::To, "<sip:x@y>").unwrap();
+    b.push_header(HeaderName::CSeq, "3 OPTIONS").unwrap();
+    b.prepend_header(HeaderName::Via, "SIP/2.0/UDP h;branch=z9hG4bKc")
+        .unwrap();
+    same_as_reparsed(&b);
+    assert_eq!(b.call_id(), Some("c@h"));
+    // A shared message is copied by its first edit; the other keeps what it had.
+    let kept = b.clone();
+    b.set_to_tag("x").unwrap();
+    assert_eq!((kept.to_tag(), b.to_tag()), (None, Some("x")));
+}
+
+#[test]
+fn slim_keeps_what_identifies_a_message() {
+    let m = parse(INVITE).unwrap();
+    let s = m.slim();
+    assert!(s.body().is_empty());
+    let names: Vec<&HeaderName> = s.headers().iter().map(Header::name).collect();
+    assert_eq!(
+        names,
+        [
+            &HeaderName::Via,
+            &HeaderName::To,
+            &HeaderName::From,
+            &HeaderName::CallId,
+            &HeaderName::CSeq
+        ]
+    );
+    assert_eq!(s.start_line(), m.start_line());
+    assert_eq!(
+        (s.top_via(), s.top_via_branch()),
+        (m.top_via(), m.top_via_branch())
+    );
+    assert_eq!((s.from_hdr(), s.to_hdr()), (m.from_hdr(), m.to_hdr()));
+    assert_eq!((s.from_tag(), s.to_tag()), (m.from_tag(), m.to_tag()));
+    assert_eq!((s.call_id(), s.cseq()), (m.call_id(), m.cseq()));
+    for (a, b) in s
+        .headers()
+        .iter()
+        .zip(m.headers().iter().filter(|h| names.contains(&h.name())))
+    {
+        assert_eq!(a, b);
+    }
 }
 
 #[test]

@@ -61,7 +61,7 @@ impl Message {
     }
     /// The first Contact's name-addr, the remote target of a dialog.
     pub fn contact(&self) -> Res<Option<NameAddr>> {
-        if !self.core.contacts_checked {
+        if !self.p.core.contacts_checked {
             return Ok(match self.contacts()? {
                 Some(ContactValue::List(l)) => l.into_iter().next(),
                 _ => None,

@@ -10,7 +10,7 @@ use std::fmt;
 impl Message {
     /// The bytes to put on the wire.
     pub fn to_bytes(&self) -> Bytes {
-        if let Some(orig) = &self.original {
+        if let Some(orig) = &self.p.original {
             return orig.clone();
         }
         let mut out = BytesMut::with_capacity(self.encoded_len_hint());
@@ -20,16 +20,17 @@ impl Message {
 
     fn encoded_len_hint(&self) -> usize {
         64 + self
+            .p
             .headers
             .iter()
             .map(|h| h.raw().len() + 2)
             .sum::<usize>()
-            + self.body.len()
+            + self.p.body.len()
             + 24
     }
 
     fn write_into(&self, out: &mut BytesMut) {
-        match (&self.start_raw, &self.start) {
+        match (&self.p.start_raw, &self.p.start) {
             (Some(raw), _) => out.put_slice(raw),
             (None, StartLine::Request { method, uri }) => {
                 out.put_slice(method.as_str().as_bytes());
@@ -39,24 +40,24 @@ impl Message {
             }
             (None, StartLine::Response { code, reason }) => {
                 out.put_slice(b"SIP/2.0 ");
-                out.put_slice(code.to_string().as_bytes());
+                out.put_slice(crate::digits::decimal(&mut [0; 20], u64::from(*code)));
                 out.put_u8(b' ');
                 out.put_slice(reason.as_bytes());
             }
         }
         out.put_slice(b"\r\n");
         let mut wrote_length = false;
-        for h in &self.headers {
+        for h in &self.p.headers {
             if *h.name() == HeaderName::ContentLength {
                 if wrote_length {
                     continue;
                 }
                 wrote_length = true;
                 let declared = h.value().trim().parse::<usize>().ok();
-                if declared == Some(self.body.len()) {
+                if declared == Some(self.p.body.len()) {
                     out.put_slice(h.raw());
                 } else {
-                    write_length(out, self.body.len());
+                    write_length(out, self.p.body.len());
                 }
             } else {
                 out.put_slice(h.raw());
@@ -64,17 +65,17 @@ impl Message {
             out.put_slice(b"\r\n");
         }
         if !wrote_length {
-            write_length(out, self.body.len());
+            write_length(out, self.p.body.len());
             out.put_slice(b"\r\n");
         }
         out.put_slice(b"\r\n");
-        out.put_slice(&self.body);
+        out.put_slice(&self.p.body);
     }
 }
 
 fn write_length(out: &mut BytesMut, n: usize) {
     out.put_slice(b"Content-Length: ");
-    out.put_slice(n.to_string().as_bytes());
+    out.put_slice(crate::digits::decimal(&mut [0; 20], n as u64));
 }
 
 impl fmt::Display for Message {

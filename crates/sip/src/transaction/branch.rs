@@ -5,6 +5,7 @@
 //! branches from one generator unique even if the sequence repeated. This room reads no clock
 //! and no entropy source of its own.
 
+use crate::digits::push_hex;
 use crate::headers::via::MAGIC_COOKIE;
 
 #[derive(Clone, Debug)]
@@ -33,7 +34,11 @@ impl BranchGenerator {
     /// A new RFC 3261 branch.
     pub fn branch(&mut self) -> String {
         self.counter = self.counter.wrapping_add(1);
-        format!("{MAGIC_COOKIE}{:016x}{:x}", self.next_u64(), self.counter)
+        let mut b = String::with_capacity(MAGIC_COOKIE.len() + 24);
+        b.push_str(MAGIC_COOKIE);
+        push_hex(&mut b, self.next_u64(), 16);
+        push_hex(&mut b, self.counter, 0);
+        b
     }
 }
 

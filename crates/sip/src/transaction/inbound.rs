@@ -16,7 +16,7 @@ impl TransactionLayer {
         msg: Message,
         from: Peer,
     ) -> Result<(), TxnError> {
-        if msg.top_via().is_none() {
+        if !msg.has_via() {
             return Err(TxnError::Missing("Via"));
         }
         if msg.cseq().is_none() {
@@ -61,10 +61,10 @@ impl TransactionLayer {
         req: Message,
         from: Peer,
     ) -> Result<(), TxnError> {
-        if req.from_hdr().is_none() {
+        if !req.has_from() {
             return Err(TxnError::Missing("From"));
         }
-        if req.to_hdr().is_none() {
+        if !req.has_to() {
             return Err(TxnError::Missing("To"));
         }
         if req.call_id().is_none() {

@@ -108,6 +108,8 @@ impl InviteClient {
                 self.b = None;
                 self.cancel_wait = None;
                 self.m = Some(now + self.timers.m());
+                // Accepted passes 2xx retransmissions up: the request only identifies now.
+                self.request = self.request.slim();
                 out.push(Step::Response(resp));
             }
             (State::Calling | State::Proceeding, _) => {
@@ -126,6 +128,8 @@ impl InviteClient {
                 } else {
                     self.state = State::Completed;
                     self.d = Some(now + d);
+                    // Completed resends the ACK it keeps: the request only identifies now.
+                    self.request = self.request.slim();
                 }
             }
             (State::Completed, 300..=699) => {

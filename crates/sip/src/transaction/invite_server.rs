@@ -110,6 +110,8 @@ impl InviteServer {
                 } else {
                     self.state = State::Confirmed;
                     self.i = Some(now + i);
+                    // Confirmed sends nothing more: the response only identifies now.
+                    self.last_response = self.last_response.as_ref().map(Message::slim);
                 }
             }
             State::Accepted => out.push(Step::Ack(ack)),
@@ -133,15 +135,19 @@ impl InviteServer {
             }
             (State::Proceeding, 200..=299) => {
                 self.trying = None;
-                out.push(Step::Send(resp.clone()));
-                self.last_response = Some(resp);
+                // Accepted only absorbs INVITE retransmissions and matches ACKs by the To tag.
+                self.last_response = Some(resp.slim());
+                self.request = self.request.slim();
+                out.push(Step::Send(resp));
                 self.state = State::Accepted;
                 self.l = Some(now + self.timers.l());
             }
             (State::Proceeding, _) => {
                 self.trying = None;
                 out.push(Step::Send(resp.clone()));
+                // Completed retransmits the response whole; the request only identifies.
                 self.last_response = Some(resp);
+                self.request = self.request.slim();
                 self.state = State::Completed;
                 self.g = self.timers.g(self.reliable).map(|g| (now + g, g));
                 self.h = Some(now + self.timers.h());

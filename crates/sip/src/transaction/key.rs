@@ -22,8 +22,12 @@ pub struct ClientKey {
 impl ClientKey {
     /// The key of a request sent or a response received: top Via branch and CSeq method.
     pub fn of(msg: &Message) -> Result<ClientKey, TxnError> {
-        let via = msg.top_via().ok_or(TxnError::Missing("Via"))?;
-        let branch = via.branch().ok_or(TxnError::Missing("Via branch"))?;
+        if !msg.has_via() {
+            return Err(TxnError::Missing("Via"));
+        }
+        let branch = msg
+            .top_via_branch()
+            .ok_or(TxnError::Missing("Via branch"))?;
         let cseq = msg.cseq().ok_or(TxnError::Missing("CSeq"))?;
         Ok(ClientKey {
             branch: branch.into(),
@@ -62,16 +66,22 @@ impl ServerKey {
         } else {
             method.clone()
         };
-        let via = req.top_via().ok_or(TxnError::Missing("Via"))?;
-        if via.is_rfc3261_branch() {
-            let branch = via.branch().ok_or(TxnError::Missing("Via branch"))?;
+        if !req.has_via() {
+            return Err(TxnError::Missing("Via"));
+        }
+        if let Some(branch) = req
+            .top_via_branch()
+            .filter(|b| b.starts_with(crate::headers::via::MAGIC_COOKIE))
+        {
+            let (host, port) = req.top_via_sent_by().ok_or(TxnError::Missing("Via"))?;
             return Ok(ServerKey::Rfc3261 {
                 branch: branch.into(),
-                host: via.host.to_ascii_lowercase().into(),
-                port: via.port,
+                host: host.to_ascii_lowercase().into(),
+                port,
                 method,
             });
         }
+        let via = req.top_via().ok_or(TxnError::Missing("Via"))?;
         let cseq = req.cseq().ok_or(TxnError::Missing("CSeq"))?;
         let call_id = req.call_id().ok_or(TxnError::Missing("Call-ID"))?;
         let uri = req.request_uri().ok_or(TxnError::NotARequest)?;

@@ -36,11 +36,12 @@ pub use timers::{Timer, TimerConfig};
 use crate::header_name::HeaderName;
 use crate::message::Message;
 use crate::method::Method;
+use foldhash::HashMap;
 use invite_client::InviteClient;
 use invite_server::InviteServer;
 use non_invite_client::NonInviteClient;
 use non_invite_server::NonInviteServer;
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeSet, VecDeque};
 use std::time::Instant;
 
 /// What a state machine asks the layer to do.
@@ -210,12 +211,12 @@ impl TransactionLayer {
             config,
             branches: BranchGenerator::new(seed),
             next_id: 1,
-            txns: HashMap::new(),
-            clients: HashMap::new(),
-            servers: HashMap::new(),
-            merges: HashMap::new(),
+            txns: HashMap::default(),
+            clients: HashMap::default(),
+            servers: HashMap::default(),
+            merges: HashMap::default(),
             deadlines: BTreeSet::new(),
-            deferred: HashMap::new(),
+            deferred: HashMap::default(),
             out: VecDeque::new(),
             steps: Vec::new(),
         }
@@ -302,8 +303,8 @@ impl TransactionLayer {
             return Err(TxnError::AckIsNotATransaction);
         }
         for (have, what) in [
-            (request.from_hdr().is_some(), "From"),
-            (request.to_hdr().is_some(), "To"),
+            (request.has_from(), "From"),
+            (request.has_to(), "To"),
             (request.call_id().is_some(), "Call-ID"),
             (request.cseq().is_some(), "CSeq"),
         ] {
@@ -311,8 +312,10 @@ impl TransactionLayer {
                 return Err(TxnError::Missing(what));
             }
         }
-        let via = request.top_via().ok_or(TxnError::Missing("Via"))?;
-        if via.branch().is_none() {
+        if !request.has_via() {
+            return Err(TxnError::Missing("Via"));
+        }
+        if request.top_via_branch().is_none() {
             let branch = self.branches.branch();
             set_top_via_branch(&mut request, &branch)?;
         }
@@ -629,14 +632,24 @@ impl TransactionLayer {
 }
 
 /// Sets the branch of the top Via, keeping any other Via values of the same line in place.
-/// (A helper Message could offer as `set_top_via`; kept here until it does.)
+/// A line holding one via-parm without a branch gets `;branch=` appended to its text;
+/// otherwise the line is rebuilt from its parsed values.
 fn set_top_via_branch(msg: &mut Message, branch: &str) -> Result<(), TxnError> {
+    let bad = |_| TxnError::Missing("valid Via");
+    let value = msg
+        .header_value(&HeaderName::Via)
+        .ok_or(TxnError::Missing("Via"))?;
+    let single = !value.contains([',', '\r', '\n']);
+    let has_branch = msg.top_via_branch().is_some();
+    if single && !has_branch {
+        let line = [value, ";branch=", branch].concat();
+        return msg.replace_first(HeaderName::Via, &line).map_err(bad);
+    }
     let line = msg
         .remove_first(&HeaderName::Via)
         .ok_or(TxnError::Missing("Via"))?;
     let mut vias = crate::headers::Via::parse_list(line.value())
         .map_err(|_| TxnError::Missing("valid Via"))?;
-    let bad = |_| TxnError::Missing("valid Via");
     if vias.len() > 1 {
         let rest: Vec<String> = vias.iter().skip(1).map(ToString::to_string).collect();
         msg.prepend_header(HeaderName::Via, &rest.join(", "))

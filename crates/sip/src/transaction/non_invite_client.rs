@@ -91,6 +91,8 @@ impl NonInviteClient {
                 } else {
                     self.state = State::Completed;
                     self.k = Some(now + k);
+                    // Completed absorbs retransmissions: the request only identifies now.
+                    self.request = self.request.slim();
                 }
             }
             // Completed absorbs retransmitted responses.

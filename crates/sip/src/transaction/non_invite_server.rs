@@ -87,6 +87,8 @@ impl NonInviteServer {
                     } else {
                         self.state = State::Completed;
                         self.j = Some(now + j);
+                        // Completed retransmits the response; the request only identifies.
+                        self.request = self.request.slim();
                     }
                 }
                 Ok(())

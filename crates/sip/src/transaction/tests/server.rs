@@ -280,3 +280,46 @@ fn respond_checks_kind_and_shape() {
         Err(TxnError::WrongKind(c))
     );
 }
+
+/// A transaction that only absorbs retransmissions keeps what identifies its request, not
+/// the request: the body and the other header lines are let go.
+#[test]
+fn finished_transactions_keep_only_what_identifies_their_messages() {
+    let t0 = Instant::now();
+    let mut l = layer();
+    let inv = invite("z9hG4bKa", "c1");
+    assert!(inv.header(&HeaderName::MaxForwards).is_some());
+    let id = receive(&mut l, t0, inv.clone(), udp(5060));
+    assert_eq!(l.request(id), Some(&inv));
+    let mut ok = reply(&inv, 200);
+    ok.set_to_tag("t9").unwrap();
+    l.respond(t0, id, ok.clone()).unwrap();
+    let (tx, _) = drain(&mut l);
+    assert_eq!(tx[0].1, ok, "the 2xx goes out whole");
+    assert_eq!(l.state(id), Some(TxnState::Accepted));
+    let kept = l.request(id).unwrap();
+    assert!(kept.header(&HeaderName::MaxForwards).is_none());
+    assert!(kept.body().is_empty());
+    assert_eq!(
+        (
+            kept.call_id(),
+            kept.from_tag(),
+            kept.cseq(),
+            kept.top_via_branch()
+        ),
+        (
+            inv.call_id(),
+            inv.from_tag(),
+            inv.cseq(),
+            inv.top_via_branch()
+        )
+    );
+    // The ACK for the 2xx still finds the transaction by the 2xx's To tag.
+    let ack = request("ACK", "z9hG4bKack", "c1", 1, ";tag=t9");
+    l.handle_message(t0 + ms(10), ack, udp(5060)).unwrap();
+    let (_, ev) = drain(&mut l);
+    assert!(
+        matches!(&ev[..], [TuEvent::AckFor2xx { txn, .. }] if *txn == id),
+        "{ev:?}"
+    );
+}

@@ -6,7 +6,7 @@
 use super::*;
 use crate::transaction::branch::BranchGenerator;
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, HashMap};
 use std::net::SocketAddr;
 
 struct Rng(BranchGenerator);
