@@ -118,6 +118,10 @@ pub struct CallMedia {
     pub session_id: u64,
     /// The party holding the call (it sent `sendonly` or `inactive`); the other hears music.
     pub held_by: Option<crate::call::Side>,
+    /// The party Tether holds (CTI hold), and whether its re-INVITE still waits for an answer.
+    pub held_party: Option<(crate::call::Side, bool)>,
+    /// Tether's re-offer to a party, until the answer comes.
+    pub pending_offer: Option<(crate::call::Side, SessionDescription)>,
 }
 
 /// The media of one leg Tether placed.

@@ -129,6 +129,8 @@ impl Engine {
             connected: None,
             session_id: (self.seed & 0xffff_ffff) << 20 ^ self.counter,
             held_by: None,
+            held_party: None,
+            pending_offer: None,
         }))
     }
 

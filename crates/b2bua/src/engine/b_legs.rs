@@ -204,6 +204,19 @@ impl Engine {
         let Some(&(call, side)) = self.by_txn.get(&txn) else {
             return;
         };
+        // Responses to requests Tether sent inside an established dialog (re-INVITEs to hold
+        // or retrieve, INFO, BYE) belong to that dialog, not to the leg's setup.
+        let in_dialog = match side {
+            Side::A => true,
+            Side::B(leg) => self.calls.get(&call).is_some_and(|c| {
+                c.b.get(leg)
+                    .and_then(|l| l.set.as_ref())
+                    .is_some_and(|s| resp.cseq().map(|q| q.seq) != s.invite().cseq().map(|q| q.seq))
+            }),
+        };
+        if in_dialog {
+            return self.on_party_response(now, call, side, &resp);
+        }
         let Side::B(leg) = side else { return };
         let Some(code) = resp.status() else { return };
         let inbound = {

@@ -38,6 +38,9 @@ use crate::timers::{TimerKind, TimerQueue};
 mod anchor;
 mod b_legs;
 mod digits;
+mod hold;
+
+pub use hold::HoldError;
 mod in_dialog;
 mod plumbing;
 

@@ -385,3 +385,84 @@ fn a_dtmf_info_is_reported_and_played_on_the_other_leg() {
     );
     assert_eq!(b.take_to(PSTN).iter().find_map(|m| m.status()), Some(400));
 }
+
+#[test]
+fn tether_holds_and_retrieves_a_party_with_reinvites_and_music() {
+    use crate::call::Side;
+    let mut b = anchored();
+    let (_inv, _ok, _leg) = answered_call(&mut b);
+    b.take_to(PSTN);
+    b.media.clear();
+    // CTI would ask this: hold the caller (the far party of the device's phone).
+    b.engine.hold(b.now, 1, Side::A).expect("hold");
+    b.collect();
+    assert!(b.media.contains(&MediaCommand::Play {
+        port: 30_000,
+        what: crate::media::Playable::MusicOnHold,
+        looped: true
+    }));
+    let reinvite = b
+        .take_to(PSTN)
+        .into_iter()
+        .find(|m| m.method() == Some(&Method::Invite))
+        .expect("re-INVITE to the caller");
+    let offer = sdp(&reinvite);
+    assert_eq!(offer.media_direction(0), Direction::SendOnly);
+    assert_eq!(offer.media()[0].port(), 30_000);
+    assert_eq!(
+        b.engine.hold(b.now, 1, Side::A),
+        Err(crate::engine::HoldError::Busy)
+    );
+    // The caller answers recvonly: the ACK goes out and the leg is configured.
+    let ans = "v=0\r\no=- 1 2 IN IP4 10.0.0.2\r\ns=-\r\nc=IN IP4 10.0.0.2\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\na=recvonly\r\n";
+    let ok = with_body(Message::response_to(&reinvite, 200, "OK", None), ans);
+    b.media.clear();
+    b.deliver(&ok, PSTN);
+    let out = b.take_to(PSTN);
+    assert!(
+        out.iter().any(|m| m.method() == Some(&Method::Ack)),
+        "{:?}",
+        summary(&out)
+    );
+    assert!(b
+        .media
+        .iter()
+        .any(|c| matches!(c, MediaCommand::Configure { port: 30_000, .. })));
+    assert_eq!(
+        b.engine.calls()[0].held_by,
+        None,
+        "the caller does not hold; Tether does"
+    );
+
+    // Retrieve: sendrecv again, the music stops.
+    b.media.clear();
+    assert_eq!(
+        b.engine.hold(b.now, 1, Side::A),
+        Err(crate::engine::HoldError::WrongState)
+    );
+    b.engine.retrieve(b.now, 1, Side::A).expect("retrieve");
+    b.collect();
+    assert!(b
+        .media
+        .contains(&MediaCommand::StopPlaying { port: 30_000 }));
+    let reinvite = b
+        .take_to(PSTN)
+        .into_iter()
+        .find(|m| m.method() == Some(&Method::Invite))
+        .expect("re-INVITE to the caller");
+    assert_eq!(sdp(&reinvite).media_direction(0), Direction::SendRecv);
+    assert!(sdp(&reinvite).origin().session_version > offer.origin().session_version);
+    let ans = "v=0\r\no=- 1 3 IN IP4 10.0.0.2\r\ns=-\r\nc=IN IP4 10.0.0.2\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\na=sendrecv\r\n";
+    b.deliver(
+        &with_body(Message::response_to(&reinvite, 200, "OK", None), ans),
+        PSTN,
+    );
+    let out = b.take_to(PSTN);
+    assert!(
+        out.iter().any(|m| m.method() == Some(&Method::Ack)),
+        "{:?}",
+        summary(&out)
+    );
+    // The call is still up, and ends normally.
+    assert_eq!(b.engine.active_calls(), 1);
+}
