@@ -16,6 +16,10 @@ mod serve;
 mod sip;
 
 use std::io::IsTerminal;
+
+/// Small, short-lived allocations (messages, headers, buffers) dominate; see Cargo.toml.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::process::ExitCode;
 
 use clap::Parser;
