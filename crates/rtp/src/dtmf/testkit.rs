@@ -1,4 +1,4 @@
-//! Test helpers for the DTMF rooms: a seeded PRNG (SplitMix64, so tests need no crate and replay
+//! Test helpers for the DTMF rooms: a seeded PRNG (the crate's SplitMix64, so tests replay
 //! from their seed), Gaussian noise, and a tiny deterministic packet shuffler that drops,
 //! duplicates and reorders telephone-event packets. A shared network emulator for whole media
 //! legs lives elsewhere; this one only serves the DTMF tests.
@@ -7,25 +7,17 @@ use std::time::{Duration, Instant};
 
 use super::sender::{DtmfSender, EventPacket};
 
-/// SplitMix64: tiny, fast, and good enough for test signals and loss patterns.
-pub struct Rng(u64);
+/// The crate's SplitMix64 with the distributions test signals and loss patterns need.
+pub struct Rng(crate::rng::SplitMix64);
 
 impl Rng {
     pub fn new(seed: u64) -> Rng {
-        Rng(seed)
-    }
-
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        Rng(crate::rng::SplitMix64::new(seed))
     }
 
     /// Uniform in [0, 1).
     pub fn unit(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+        self.0.next_f64()
     }
 
     /// Uniform in [lo, hi).
