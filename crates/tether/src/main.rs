@@ -3,6 +3,7 @@
 //! when anything fails before or while serving.
 
 mod admin_token;
+mod announcements;
 mod api;
 mod cdr_writer;
 mod cli;

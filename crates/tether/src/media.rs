@@ -29,6 +29,8 @@ use tether_rtp::{
 };
 use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, watch};
+
+use crate::announcements::LibraryUpdate;
 use tokio::task::JoinHandle;
 
 /// Datagrams waiting for the media task beyond which new ones are dropped.
@@ -52,6 +54,8 @@ pub struct Settings {
 /// What the rest of the server holds of the media task.
 pub struct MediaHandle {
     pub commands: mpsc::UnboundedSender<MediaCommand>,
+    /// Provisioned announcements for the library (`crate::announcements`).
+    pub library: mpsc::UnboundedSender<LibraryUpdate>,
     /// The engine's figures, published every second (for `/metrics` and the call list).
     pub report: watch::Receiver<Option<Arc<MediaReport>>>,
 }
@@ -62,6 +66,8 @@ pub struct MediaReport {
     pub totals: EngineTotals,
     /// Every open leg's counters and quality, by RTP port.
     pub legs: HashMap<u16, LegStats>,
+    /// Recordings ready to play (built-ins and provisioned announcements).
+    pub recordings: usize,
 }
 
 /// How often the media task publishes its figures.
@@ -127,13 +133,20 @@ pub fn spawn(
             .map_err(|e| format!("[media] music_on_hold: {e}"))?;
     }
     let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
+    let (lib_tx, lib_rx) = mpsc::unbounded_channel();
     let (totals_tx, totals_rx) = watch::channel(None);
-    let task = tokio::spawn(run(
-        engine, library, settings, cmd_rx, totals_tx, notices, stop,
-    ));
+    let io = TaskIo {
+        commands: cmd_rx,
+        library: lib_rx,
+        report: totals_tx,
+        notices,
+        stop,
+    };
+    let task = tokio::spawn(run(engine, library, settings, io));
     Ok((
         MediaHandle {
             commands: cmd_tx,
+            library: lib_tx,
             report: totals_rx,
         },
         task,
@@ -151,15 +164,23 @@ struct Driver {
     playbacks: Playbacks<u16>,
 }
 
-async fn run(
-    engine: MediaEngine,
-    library: AnnouncementLibrary,
-    settings: Settings,
-    mut commands: mpsc::UnboundedReceiver<MediaCommand>,
-    totals: watch::Sender<Option<Arc<MediaReport>>>,
+/// The media task's queues.
+struct TaskIo {
+    commands: mpsc::UnboundedReceiver<MediaCommand>,
+    library: mpsc::UnboundedReceiver<LibraryUpdate>,
+    report: watch::Sender<Option<Arc<MediaReport>>>,
     notices: mpsc::Sender<MediaNotice>,
-    mut stop: watch::Receiver<bool>,
-) {
+    stop: watch::Receiver<bool>,
+}
+
+async fn run(engine: MediaEngine, library: AnnouncementLibrary, settings: Settings, io: TaskIo) {
+    let TaskIo {
+        mut commands,
+        library: mut library_updates,
+        report: totals,
+        notices,
+        mut stop,
+    } = io;
     let (dg_tx, mut dg_rx) = mpsc::channel::<Datagram>(QUEUE);
     let mut d = Driver {
         engine,
@@ -210,6 +231,14 @@ async fn run(
                 d.playbacks.handle_timeout(now);
                 d.play_out(now);
             }
+            Some(update) = library_updates.recv() => match update {
+                LibraryUpdate::Insert(audio) => {
+                    d.library.insert(audio);
+                }
+                LibraryUpdate::Remove(name) => {
+                    d.library.remove(&name);
+                }
+            },
             _ = publish.tick() => {
                 totals.send_replace(Some(Arc::new(d.report())));
             }
@@ -370,6 +399,7 @@ impl Driver {
         MediaReport {
             totals: self.engine.totals(),
             legs,
+            recordings: self.library.len(),
         }
     }
 

@@ -153,8 +153,8 @@ pub struct MetricsSnapshot {
     pub cdrs_written: u64,
     pub cdrs_failed: u64,
     pub cdrs_dropped: u64,
-    /// The media engine's figures, when media is anchored.
-    pub media: Option<tether_rtp::EngineTotals>,
+    /// The media engine's figures and the recordings it can play, when media is anchored.
+    pub media: Option<(tether_rtp::EngineTotals, usize)>,
     /// DTMF keys reported: RFC 4733, in-band, INFO.
     pub digits: [u64; 3],
 }
@@ -350,8 +350,15 @@ pub fn render(m: &MetricsSnapshot) -> String {
     for (method, n) in ["rfc4733", "inband", "info"].iter().zip(m.digits) {
         let _ = writeln!(o, "tether_dtmf_digits_total{{method=\"{method}\"}} {n}");
     }
-    if let Some(t) = &m.media {
+    if let Some((t, recordings)) = &m.media {
         media(&mut o, t);
+        one(
+            &mut o,
+            "tether_media_recordings",
+            "gauge",
+            "Recordings ready to play: built-in music on hold and zip tone, provisioned announcements.",
+            recordings,
+        );
     }
     o
 }

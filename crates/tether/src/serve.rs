@@ -243,7 +243,13 @@ pub async fn run(settings: Settings) -> Result<(), ServeError> {
                 ports = format!("{}-{}", m.port_min, m.port_max),
                 "media anchored: RTP through Tether"
             );
-            Some((handle, task))
+            // Provisioned announcements are read and converted off the media task.
+            let loader = tokio::spawn(crate::announcements::run(
+                Arc::clone(&store),
+                handle.library.clone(),
+                media_stop.subscribe(),
+            ));
+            Some((handle, task, loader))
         }
         None => {
             tracing::info!("media not anchored ([media] anchor = false): SDP passes through");
@@ -280,8 +286,8 @@ pub async fn run(settings: Settings) -> Result<(), ServeError> {
         cdr_counters: Arc::clone(&counters),
         stop: sip_stop_rx,
         drain: Duration::from_secs(config.sip.drain_seconds),
-        media: media.as_ref().map(|(h, _)| h.commands.clone()),
-        media_report: media.as_ref().map(|(h, _)| h.report.clone()),
+        media: media.as_ref().map(|(h, _, _)| h.commands.clone()),
+        media_report: media.as_ref().map(|(h, _, _)| h.report.clone()),
         media_notices: notices_rx,
         calls: calls_rx,
     };
@@ -358,7 +364,8 @@ pub async fn run(settings: Settings) -> Result<(), ServeError> {
     transport.shutdown().await;
     tracing::info!("SIP transports closed");
     let _ = media_stop.send(true);
-    if let Some((_, t)) = media {
+    if let Some((_, t, loader)) = media {
+        let _ = loader.await;
         if let Err(e) = t.await {
             tracing::error!(error = %e, "the media task failed");
         }

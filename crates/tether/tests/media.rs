@@ -296,3 +296,44 @@ fn the_party_left_on_hold_hears_music_on_hold() {
     let status = server.stop();
     assert!(status.success(), "tether exits 0: {status}");
 }
+
+/// Provisioned announcements reach the media task's library: a WAV file created over REST is
+/// loaded (and counted on `/metrics`), one that cannot be played is logged with its path and
+/// left out, a deleted one is dropped.
+#[test]
+fn provisioned_announcements_are_loaded_and_dropped() {
+    let env = Env::new(Backend::Sqlite, true, false).expect("SQLite needs no setup");
+    let server = env.start();
+    let recordings = |n: f64| move |m: &[(String, f64)]| metric(m, "tether_media_recordings") == n;
+    let limit = Duration::from_secs(20);
+    // Built-in music on hold and zip tone.
+    server.wait_metrics("the built-ins", limit, recordings(2.0));
+    let good = env.path().join("welcome.wav");
+    sine_wav(&good, 440.0, 1);
+    let bad = env.path().join("broken.wav");
+    std::fs::write(&bad, "not a wav at all").expect("write");
+    server.create(
+        "announcements",
+        serde_json::json!({ "id": "welcome", "name": "Welcome", "file": good.display().to_string() }),
+    );
+    server.wait_metrics("the welcome announcement loaded", limit, recordings(3.0));
+    server.create(
+        "announcements",
+        serde_json::json!({ "id": "broken", "name": "Broken", "file": bad.display().to_string() }),
+    );
+    let deadline = std::time::Instant::now() + limit;
+    while !server.log().contains("broken.wav") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the bad file is logged: {}",
+            server.log()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(metric(&server.metrics(), "tether_media_recordings"), 3.0);
+    let r = server.delete("/api/v1/announcements/welcome", &Auth::Admin);
+    assert!(r.status < 300, "{}", r.body);
+    server.wait_metrics("the welcome announcement dropped", limit, recordings(2.0));
+    let status = server.stop();
+    assert!(status.success(), "tether exits 0: {status}");
+}

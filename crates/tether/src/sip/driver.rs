@@ -364,7 +364,7 @@ impl Driver {
                 .io
                 .media_report
                 .as_ref()
-                .and_then(|r| r.borrow().as_ref().map(|r| r.totals)),
+                .and_then(|r| r.borrow().as_ref().map(|r| (r.totals, r.recordings))),
             digits: self.metrics.digits,
         }
     }
