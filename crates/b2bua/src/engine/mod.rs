@@ -551,17 +551,17 @@ impl Engine {
         };
 
         let presented = callerid::present(&snap, &calling);
+        // Who is calling, for the CDR of an attempt refused from here on.
+        let who = Attempt {
+            calling: &presented.number,
+            called: &called,
+            span: source_trunk.as_ref().map(|t| t.name.as_str()),
+            device: &orig_device,
+        };
         let (dest, redirected_from) = match route::route(&snap, &css, &presented.number, &called) {
             Ok(d) => d,
             Err(r) => {
                 release_inbound(self);
-                let span = source_trunk.as_ref().map(|t| t.name.as_str());
-                let who = Attempt {
-                    calling: &presented.number,
-                    called: &called,
-                    span,
-                    device: &orig_device,
-                };
                 return self.refuse_attempt(now, txn, &invite, &r, &who);
             }
         };
@@ -620,13 +620,6 @@ impl Engine {
                         20,
                         format!("{device} is not registered"),
                     );
-                    let span = source_trunk.as_ref().map(|t| t.name.as_str());
-                    let who = Attempt {
-                        calling: &presented.number,
-                        called: &called,
-                        span,
-                        device: &orig_device,
-                    };
                     return self.refuse_attempt(now, txn, &invite, &r, &who);
                 }
                 fork = targets.len() > 1;
@@ -650,13 +643,6 @@ impl Engine {
         let Ok(media) = self.open_call_media(id, a_offer) else {
             release_inbound(self);
             let r = Refusal::new(503, "Service Unavailable", 47, "no RTP port left");
-            let span = source_trunk.as_ref().map(|t| t.name.as_str());
-            let who = Attempt {
-                calling: &presented.number,
-                called: &called,
-                span,
-                device: &orig_device,
-            };
             return self.refuse_attempt(now, txn, &invite, &r, &who);
         };
         self.next_call += 1;
