@@ -17,6 +17,7 @@ pub mod callerid;
 pub mod cdr;
 pub mod channels;
 pub mod config;
+pub mod control;
 pub mod engine;
 pub mod media;
 pub mod output;
@@ -26,6 +27,7 @@ pub mod timers;
 
 pub use cdr::Cdr;
 pub use config::EngineConfig;
+pub use control::{Control, ControlError, ControlOk, DeviceEvent, DeviceEventKind};
 pub use engine::Engine;
 pub use media::{MediaCommand, MediaConfig, MediaNotice, Playable};
 pub use output::Output;

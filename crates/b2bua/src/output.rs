@@ -18,6 +18,8 @@ pub enum Output {
     Event(CallEvent),
     /// A command for the media engine (anchored media only).
     Media(crate::media::MediaCommand),
+    /// A call event at a device, for the CTI sessions that monitor it.
+    Device(crate::control::DeviceEvent),
 }
 
 /// Call-level events, in the order they happened.

@@ -37,6 +37,7 @@ use crate::timers::{TimerKind, TimerQueue};
 
 mod anchor;
 mod b_legs;
+mod control;
 mod digits;
 mod hold;
 

@@ -205,6 +205,8 @@ pub struct Bench {
     pub cdrs: Vec<Cdr>,
     pub events: Vec<crate::output::CallEvent>,
     pub media: Vec<crate::media::MediaCommand>,
+    /// CTI events at devices, in order.
+    pub device_events: Vec<crate::control::DeviceEvent>,
 }
 
 impl Bench {
@@ -225,6 +227,7 @@ impl Bench {
             cdrs: Vec::new(),
             events: Vec::new(),
             media: Vec::new(),
+            device_events: Vec::new(),
         }
     }
 
@@ -235,6 +238,7 @@ impl Bench {
                 Output::Cdr(c) => self.cdrs.push(*c),
                 Output::Event(e) => self.events.push(e),
                 Output::Media(m) => self.media.push(m),
+                Output::Device(d) => self.device_events.push(d),
             }
         }
     }

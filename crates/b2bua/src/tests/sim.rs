@@ -305,7 +305,7 @@ fn run(seed: u64, calls: usize) -> Report {
             match o {
                 Output::Transmit { to, message } => net.send(now, peer(TETHER), to, &message),
                 Output::Cdr(c) => cdrs.push(*c),
-                Output::Event(_) => {}
+                Output::Event(_) | Output::Device(_) => {}
                 Output::Media(MediaCommand::Open { port }) => {
                     assert!(open_ports.insert(port), "port {port} opened twice");
                 }
