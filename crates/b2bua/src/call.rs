@@ -1,9 +1,11 @@
-//! The state of one call: the A leg that arrived, the B legs Tether started for it, and what
-//! the CDR needs. Plain data; `engine.rs` moves it along.
+//! The state of one call: its A side (the INVITE that arrived, or the leg Tether placed first for
+//! a CTI request), the B legs Tether started for it, the devices connected to it, and what the
+//! CDR needs. Plain data; the engine moves it along.
 
+use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use tether_sip::dialog::{DialogSet, Session};
+use tether_sip::dialog::{DialogId, DialogSet, Session};
 use tether_sip::peer::Peer;
 use tether_sip::transaction::TxnId;
 use tether_sip::Message;
@@ -11,7 +13,7 @@ use tether_sip::Message;
 use crate::cdr::Cdr;
 
 /// Which side of a call a message belongs to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Side {
     A,
     B(usize),
@@ -19,7 +21,7 @@ pub enum Side {
 
 /// The leg that arrived (Tether is its UAS).
 #[derive(Debug)]
-pub struct ALeg {
+pub struct InboundLeg {
     pub txn: TxnId,
     pub invite: Message,
     pub from: Peer,
@@ -50,6 +52,9 @@ pub struct LegTarget {
     pub delay: Duration,
     pub answer_too_soon: Duration,
     pub answer_too_late: Option<Duration>,
+    /// The `Diversion` header (RFC 5806) the INVITE carries when the call was forwarded or
+    /// deflected on its way here: it names the DN the call left, never an RD.
+    pub diversion: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -76,9 +81,10 @@ impl LegState {
     }
 }
 
-/// A leg Tether started (Tether is its UAC).
+/// A leg Tether started (Tether is its UAC): every B leg, and the A side of a call Tether
+/// placed itself (MakeCall's leg to the device's remote destination).
 #[derive(Debug)]
-pub struct BLeg {
+pub struct PlacedLeg {
     pub target: LegTarget,
     pub state: LegState,
     pub peer: Option<Peer>,
@@ -95,6 +101,24 @@ pub struct BLeg {
     pub uses_info: bool,
 }
 
+impl PlacedLeg {
+    /// A leg to `target`, not started yet.
+    pub fn new(target: LegTarget) -> PlacedLeg {
+        PlacedLeg {
+            target,
+            state: LegState::Waiting,
+            peer: None,
+            txn: None,
+            set: None,
+            trunk: None,
+            started_at: None,
+            cause: None,
+            no_answer: false,
+            uses_info: false,
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CallState {
     /// B legs are being set up.
@@ -103,11 +127,111 @@ pub enum CallState {
     Ended,
 }
 
+/// The side a call began with.
+#[derive(Debug)]
+// Inbound is the common case by far; boxing it would allocate once more per call.
+#[allow(clippy::large_enum_variant)]
+pub enum ALeg {
+    /// An INVITE that arrived from a trunk or a phone.
+    Inbound(InboundLeg),
+    /// A leg Tether placed for a CTI request: MakeCall (Dial Via Office reverse) calls the
+    /// device's active remote destination first, and the B legs once it answers.
+    Placed(PlacedLeg),
+}
+
+impl ALeg {
+    pub fn inbound(&self) -> Option<&InboundLeg> {
+        match self {
+            ALeg::Inbound(a) => Some(a),
+            ALeg::Placed(_) => None,
+        }
+    }
+    pub fn inbound_mut(&mut self) -> Option<&mut InboundLeg> {
+        match self {
+            ALeg::Inbound(a) => Some(a),
+            ALeg::Placed(_) => None,
+        }
+    }
+    pub fn placed(&self) -> Option<&PlacedLeg> {
+        match self {
+            ALeg::Inbound(_) => None,
+            ALeg::Placed(l) => Some(l),
+        }
+    }
+    pub fn placed_mut(&mut self) -> Option<&mut PlacedLeg> {
+        match self {
+            ALeg::Inbound(_) => None,
+            ALeg::Placed(l) => Some(l),
+        }
+    }
+    /// Where the A party's messages go.
+    pub fn peer(&self) -> Option<Peer> {
+        match self {
+            ALeg::Inbound(a) => Some(a.from),
+            ALeg::Placed(l) => l.peer,
+        }
+    }
+    /// The trunk whose channel the A side holds, handed back once.
+    pub fn take_trunk(&mut self) -> Option<String> {
+        match self {
+            ALeg::Inbound(a) => a.trunk.take(),
+            ALeg::Placed(l) => l.trunk.take(),
+        }
+    }
+    /// The A party has answered (a placed leg) or been answered (an inbound one).
+    pub fn is_up(&self) -> bool {
+        match self {
+            ALeg::Inbound(a) => a.final_sent && a.session.is_some(),
+            ALeg::Placed(l) => l.state == LegState::Answered,
+        }
+    }
+}
+
+/// Which end of a call a device's connection is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// The device placed the call (a phone dialing, a remote destination recognised by its
+    /// number, a CTI MakeCall): its connection is the A side.
+    Calling,
+    /// The call is for the device: its connection is the B side.
+    Called,
+}
+
+/// A device's connection to a call (CSTA's connection: call and device).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Connection {
+    pub device: String,
+    /// The device's DN on this call.
+    pub dn: String,
+    pub role: Role,
+}
+
+impl Connection {
+    /// The device's own side of the call.
+    pub fn side_is_own(&self, side: Side) -> bool {
+        matches!(
+            (self.role, side),
+            (Role::Calling, Side::A) | (Role::Called, Side::B(_))
+        )
+    }
+}
+
+/// What a MakeCall call dials once the remote destination answered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MakeCallTarget {
+    /// The number as the application gave it.
+    pub to: String,
+    /// The digits analysed (after application dial rules).
+    pub dialed: String,
+    /// The device's calling search space.
+    pub css: String,
+}
+
 #[derive(Debug)]
 pub struct Call {
     pub id: u64,
     pub a: ALeg,
-    pub b: Vec<BLeg>,
+    pub b: Vec<PlacedLeg>,
     pub state: CallState,
     pub winner: Option<usize>,
     pub fork: bool,
@@ -119,6 +243,20 @@ pub struct Call {
     pub cdr: Cdr,
     /// Ports and negotiation of anchored media.
     pub media: Option<crate::media::CallMedia>,
+    /// The devices connected to the call (at most one per end), for CTI events.
+    pub conns: Vec<Connection>,
+    /// The B side alerted (Delivered was reported).
+    pub delivered: bool,
+    /// A leg left on a trunk (NetworkReached was reported).
+    pub network_reached: bool,
+    /// The side that released first (ConnectionCleared order).
+    pub released_by: Option<Side>,
+    /// MakeCall: where to call once the remote destination answered.
+    pub make_call: Option<MakeCallTarget>,
+    /// DTMF keys waiting to go to a party in SIP INFO, one INFO at a time.
+    pub info_queue: VecDeque<(Side, char, u32)>,
+    /// An INFO with a key is waiting for its response, per side.
+    pub info_pending: Option<Side>,
 }
 
 /// What is shown of a call in progress (the admin API's call list, CTI snapshots).
@@ -129,7 +267,7 @@ pub struct CallSummary {
     /// The caller as presented (never an RD number).
     pub calling: String,
     pub called: String,
-    /// The device the call is for, when it is for one.
+    /// The device the call is for, when it is for one (else the device that placed it).
     pub device: String,
     /// Origination and answer times, UNIX epoch milliseconds.
     pub started_ms: u64,
@@ -150,7 +288,11 @@ impl Call {
             answered: self.state == CallState::Answered,
             calling: self.presented_calling.clone(),
             called: self.cdr.original_called_party_number.clone(),
-            device: self.cdr.dest_device_name.clone(),
+            device: if self.cdr.dest_device_name.is_empty() {
+                self.cdr.orig_device_name.clone()
+            } else {
+                self.cdr.dest_device_name.clone()
+            },
             started_ms: self.cdr.date_time_origination,
             answered_ms: self.answered_at.map(epoch),
             caller_rtp_port: m.map(|m| m.a_port),
@@ -169,5 +311,66 @@ impl Call {
 
     pub fn live_legs(&self) -> usize {
         self.b.iter().filter(|l| l.state.is_live()).count()
+    }
+
+    /// The leg Tether placed on `side` (a B leg, or a placed A side).
+    pub fn placed(&self, side: Side) -> Option<&PlacedLeg> {
+        match side {
+            Side::A => self.a.placed(),
+            Side::B(i) => self.b.get(i),
+        }
+    }
+    pub fn placed_mut(&mut self, side: Side) -> Option<&mut PlacedLeg> {
+        match side {
+            Side::A => self.a.placed_mut(),
+            Side::B(i) => self.b.get_mut(i),
+        }
+    }
+
+    /// The dialog of `side`: the one named `id` when given, else the one that answered.
+    pub fn session_mut(&mut self, side: Side, id: Option<&DialogId>) -> Option<&mut Session> {
+        let set = match (&mut self.a, side) {
+            (ALeg::Inbound(a), Side::A) => return a.session.as_mut(),
+            (ALeg::Placed(l), Side::A) => l.set.as_mut(),
+            (_, Side::B(i)) => self.b.get_mut(i).and_then(|l| l.set.as_mut()),
+        }?;
+        match id {
+            Some(id) => set.session_mut(id),
+            None => set.accepted_mut(),
+        }
+    }
+
+    /// Whether `side`'s party sends and gets DTMF in SIP INFO.
+    pub fn uses_info(&self, side: Side) -> bool {
+        match (&self.a, side) {
+            (ALeg::Inbound(a), Side::A) => a.uses_info,
+            _ => self.placed(side).is_some_and(|l| l.uses_info),
+        }
+    }
+
+    /// Marks `side` as using INFO; true the first time.
+    pub fn set_uses_info(&mut self, side: Side) -> bool {
+        let flag = match (&mut self.a, side) {
+            (ALeg::Inbound(a), Side::A) => Some(&mut a.uses_info),
+            (ALeg::Placed(l), Side::A) => Some(&mut l.uses_info),
+            (_, Side::B(i)) => self.b.get_mut(i).map(|l| &mut l.uses_info),
+        };
+        match flag {
+            Some(f) => !std::mem::replace(f, true),
+            None => false,
+        }
+    }
+
+    /// The party across the call from `side`: the A side, or the B leg that answered.
+    pub fn other_side(&self, side: Side) -> Option<Side> {
+        match side {
+            Side::A => self.winner.map(Side::B),
+            Side::B(_) => Some(Side::A),
+        }
+    }
+
+    /// `device`'s connection, if it has one.
+    pub fn connection(&self, device: &str) -> Option<&Connection> {
+        self.conns.iter().find(|c| c.device == device)
     }
 }

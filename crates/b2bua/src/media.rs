@@ -62,11 +62,13 @@ pub enum MediaCommand {
     /// The leg's party gets keys in SIP INFO: do not also play keys to it as tones.
     DigitsByInfo { port: u16 },
     /// Play DTMF keys on the leg: RFC 4733 where it negotiated telephone-event, in-band tones
-    /// otherwise.
+    /// otherwise — or tones whatever it negotiated when `inband` (CTI GenerateDigits asked for
+    /// them; `tether-rtp`'s `SendHow::InBand`, else `SendHow::Auto`).
     SendDigits {
         port: u16,
         digits: String,
         duration_ms: u32,
+        inband: bool,
     },
 }
 

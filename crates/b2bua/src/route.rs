@@ -60,24 +60,35 @@ pub enum Destination {
     Trunk { called: String, trunks: Vec<String> },
 }
 
-/// The decision for a call to `called` from `calling`, analyzed through `css`.
+/// A line's Call Forward All sent the call elsewhere.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Forwarded {
+    /// The DN the call was for (the first line that forwarded it).
+    pub dn: String,
+    /// That line's device.
+    pub device: String,
+    /// The line's forward target, as provisioned.
+    pub to: String,
+}
+
+/// The decision for a call to `called` from `calling`, analyzed through `css`, and the
+/// forwarding that led there, if a line forwarded it.
 pub fn route(
     snap: &Snapshot,
     css: &str,
     calling: &str,
     called: &str,
-) -> Result<(Destination, Option<String>), Refusal> {
+) -> Result<(Destination, Option<Forwarded>), Refusal> {
     route_inner(snap, css, calling, called, 0)
 }
 
-/// Returns the destination and, when Call Forward All redirected the call, the DN it left.
 fn route_inner(
     snap: &Snapshot,
     css: &str,
     calling: &str,
     called: &str,
     depth: u8,
-) -> Result<(Destination, Option<String>), Refusal> {
+) -> Result<(Destination, Option<Forwarded>), Refusal> {
     let a = snap
         .analyze(css, calling, called)
         .map_err(analysis_refusal)?;
@@ -135,7 +146,12 @@ fn route_inner(
                 }
                 let css = dev.css.as_deref().unwrap_or(css);
                 let (d, _) = route_inner(snap, css, calling, cfa, depth + 1)?;
-                return Ok((d, Some(line.dn.clone())));
+                let fwd = Forwarded {
+                    dn: line.dn.clone(),
+                    device: device.clone(),
+                    to: cfa.to_owned(),
+                };
+                return Ok((d, Some(fwd)));
             }
             if line.dnd {
                 return Err(Refusal::new(
@@ -223,38 +239,9 @@ fn rd_destination(
     let mut targets = Vec::new();
     let mut last_error = None;
     for rd in chosen {
-        let dialed = snap.apply_dial_rules(&rd.number);
-        let digits: String = dialed
-            .chars()
-            .filter(|c| !matches!(c, '-' | ' ' | '.' | '(' | ')'))
-            .collect();
-        match snap.analyze(css, calling, &digits) {
-            Ok(a) => {
-                let trunks: Vec<String> = a
-                    .route
-                    .iter()
-                    .flat_map(|r| r.trunks())
-                    .map(str::to_owned)
-                    .collect();
-                if trunks.is_empty() {
-                    last_error = Some(format!("{} routes to no trunk", rd.name));
-                    continue;
-                }
-                targets.push(RdTarget {
-                    rd: rd.name.clone(),
-                    number: rd.number.clone(),
-                    dialed: a.called,
-                    trunks,
-                    delay_before_ringing: if fork {
-                        Duration::from_millis(rd.delay_before_ringing_ms.into())
-                    } else {
-                        Duration::ZERO
-                    },
-                    answer_too_soon: Duration::from_millis(rd.answer_too_soon_ms.into()),
-                    answer_too_late: Duration::from_millis(rd.answer_too_late_ms.into()),
-                });
-            }
-            Err(e) => last_error = Some(format!("{}: {e}", rd.name)),
+        match rd_target(snap, css, rd, calling, fork) {
+            Ok(t) => targets.push(t),
+            Err(e) => last_error = Some(e),
         }
     }
     if targets.is_empty() {
@@ -271,4 +258,51 @@ fn rd_destination(
         targets,
         fork,
     })
+}
+
+/// How remote destination `rd` is reached through `reroute_css`: its number after the
+/// application dial rules, analysed like any call, to a route with trunks. `fork` gives it its
+/// delay before ringing. The error says why, naming the RD (never its number).
+pub fn rd_target(
+    snap: &Snapshot,
+    reroute_css: &str,
+    rd: &RemoteDestination,
+    calling: &str,
+    fork: bool,
+) -> Result<RdTarget, String> {
+    let dialed = snap.apply_dial_rules(&rd.number);
+    let digits = dialable(&dialed);
+    let a = snap
+        .analyze(reroute_css, calling, &digits)
+        .map_err(|e| format!("{}: {}", rd.name, analysis_refusal(e).reason))?;
+    let trunks: Vec<String> = a
+        .route
+        .iter()
+        .flat_map(|r| r.trunks())
+        .map(str::to_owned)
+        .collect();
+    if trunks.is_empty() {
+        return Err(format!("{} routes to no trunk", rd.name));
+    }
+    Ok(RdTarget {
+        rd: rd.name.clone(),
+        number: rd.number.clone(),
+        dialed: a.called,
+        trunks,
+        delay_before_ringing: if fork {
+            Duration::from_millis(rd.delay_before_ringing_ms.into())
+        } else {
+            Duration::ZERO
+        },
+        answer_too_soon: Duration::from_millis(rd.answer_too_soon_ms.into()),
+        answer_too_late: Duration::from_millis(rd.answer_too_late_ms.into()),
+    })
+}
+
+/// A number as dialed, without the separators people write (`91-408 555.0100`).
+pub fn dialable(number: &str) -> String {
+    number
+        .chars()
+        .filter(|c| !matches!(c, '-' | ' ' | '.' | '(' | ')'))
+        .collect()
 }

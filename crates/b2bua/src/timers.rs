@@ -10,8 +10,8 @@ use std::time::Instant;
 pub enum TimerKind {
     /// Start the B leg `leg` of `call` (delay-before-ringing elapsed).
     StartLeg { call: u64, leg: usize },
-    /// Leg `leg` of `call` rang too long: cancel it.
-    AnswerTooLate { call: u64, leg: usize },
+    /// The leg Tether placed on `side` of `call` rang too long: cancel it.
+    AnswerTooLate { call: u64, side: crate::call::Side },
     /// The dialogs of `call` asked to be woken.
     Dialogs { call: u64 },
     /// Registrations may have expired.

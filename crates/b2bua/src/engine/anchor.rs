@@ -44,7 +44,7 @@ fn sdp_of(m: &Message) -> Option<SessionDescription> {
 }
 
 impl Engine {
-    fn media_on(&self) -> bool {
+    pub(super) fn media_on(&self) -> bool {
         self.ports.is_some()
     }
 
@@ -149,7 +149,16 @@ impl Engine {
         let Some(port) = ports.allocate() else {
             return Some(None);
         };
-        let caps = capabilities(addr, port, offered_codecs(m.a_offer.as_ref()));
+        // The codec the A side already uses comes first (MakeCall: what the remote destination
+        // answered), then the caller's preference.
+        let mut codecs: Vec<tether_sdp::Codec> =
+            m.a_negotiated.map(|n| n.codec).into_iter().collect();
+        for c in offered_codecs(m.a_offer.as_ref()) {
+            if !codecs.contains(&c) {
+                codecs.push(c);
+            }
+        }
+        let caps = capabilities(addr, port, codecs);
         let Ok(offer) = create_offer(&caps, Origin::new(m.session_id, addr)) else {
             ports.release(port);
             return Some(None);
@@ -169,6 +178,53 @@ impl Engine {
         self.out
             .push_back(Output::Media(MediaCommand::Open { port }));
         Some(Some(body))
+    }
+
+    /// Tether's offer on the leg it places on `side`: [`Engine::b_offer`] for a B leg, and for
+    /// MakeCall's leg to the remote destination an offer on the call's A port.
+    pub(super) fn leg_offer(&mut self, call: u64, side: Side) -> Option<Option<Bytes>> {
+        match side {
+            Side::B(leg) => self.b_offer(call, leg),
+            Side::A => {
+                let addr = self.media_address()?;
+                let m = self.calls.get_mut(&call)?.media.as_mut()?;
+                let caps = capabilities(addr, m.a_port, offered_codecs(None));
+                let Ok(offer) = create_offer(&caps, Origin::new(m.session_id, addr)) else {
+                    return Some(None);
+                };
+                let body = Bytes::from(offer.to_bytes());
+                m.a_local = Some(offer);
+                Some(Some(body))
+            }
+        }
+    }
+
+    /// The answer of the remote destination on a MakeCall call (in an 18x or its 200) to
+    /// Tether's offer: configure the A port.
+    pub(super) fn placed_a_media_answer(&mut self, call: u64, resp: &Message) {
+        let Some(m) = self.calls.get_mut(&call).and_then(|c| c.media.as_mut()) else {
+            return;
+        };
+        if m.a_negotiated.is_some() {
+            return;
+        }
+        let (Some(local), Some(answer)) = (m.a_local.as_ref(), sdp_of(resp)) else {
+            return;
+        };
+        let Some(n) = process_answer(local, &answer)
+            .ok()
+            .and_then(|o| tether_sdp::first_accepted(&o).copied())
+        else {
+            return;
+        };
+        m.a_negotiated = Some(n);
+        let cmd = MediaCommand::Configure {
+            port: m.a_port,
+            remote: n.remote_rtp,
+            codecs: codec_map(&n),
+            hold: peer_holds(&n),
+        };
+        self.out.push_back(Output::Media(cmd));
     }
 
     /// A B leg's answer (in an 18x or the 200): configure its media. Returns whether the leg
@@ -362,6 +418,7 @@ impl Engine {
                         looped: true,
                     }));
                 }
+                self.party_held(call, side, true);
             }
             (false, Some(holder)) if holder == side => {
                 m.held_by = None;
@@ -369,6 +426,7 @@ impl Engine {
                     self.out
                         .push_back(Output::Media(MediaCommand::StopPlaying { port }));
                 }
+                self.party_held(call, side, false);
             }
             _ => {}
         }
@@ -430,13 +488,17 @@ impl Engine {
                 .enumerate()
                 .map(|(i, l)| (i, l.txn, l.state))
                 .collect();
-        if !c.a.final_sent {
-            c.a.final_sent = true;
-            let reason = Message::default_reason(status);
-            let mut r = Message::response_to(&c.a.invite, status, reason, Some(&c.a.tag));
-            let _ = r.push_header(HeaderName::Reason, &format!("Q.850;cause={cause}"));
-            let txn = c.a.txn;
-            self.respond(now, txn, r);
+        match c.a.inbound_mut() {
+            Some(a) if !a.final_sent => {
+                a.final_sent = true;
+                let reason = Message::default_reason(status);
+                let mut r = Message::response_to(&a.invite, status, reason, Some(&a.tag));
+                let _ = r.push_header(HeaderName::Reason, &format!("Q.850;cause={cause}"));
+                let txn = a.txn;
+                self.respond(now, txn, r);
+            }
+            Some(_) => {}
+            None => self.release_a(now, call, cause),
         }
         for (i, txn, state) in legs {
             self.drop_leg(now, call, i, txn, state);

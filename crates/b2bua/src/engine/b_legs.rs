@@ -1,6 +1,7 @@
-//! The legs Tether starts: the INVITE over the first trunk with a free channel, then the
-//! responses: provisionals relayed, the first real answer wins,
-//! failures collected until the caller can be told.
+//! The responses on the legs Tether placed: provisionals relayed to the caller, the first real
+//! answer wins, failures collected until the caller can be told. On a MakeCall call there is no
+//! caller to relay to: the remote destination's leg is already up and the target's progress
+//! becomes CTI events (`make_call.rs` handles the remote destination's own leg).
 
 use super::*;
 use bytes::Bytes;
@@ -36,199 +37,32 @@ fn normalize(code: u16) -> u16 {
 }
 
 impl Engine {
-    /// Sends the INVITE of B leg `leg`: seizes a trunk channel and builds the request.
-    pub(super) fn start_leg(&mut self, now: Instant, call: u64, leg: usize) {
-        let snap = self.snap.clone();
-        let call_id = self.unique("b");
-        let from_tag = self.unique("f");
-        let rng = self.rng();
-        let domain = self.cfg.domain.as_str();
-        let Some(c) = self.calls.get_mut(&call) else {
-            return;
-        };
-        let Some(l) = c.b.get_mut(leg) else { return };
-        if l.state != LegState::Waiting || c.state != CallState::Proceeding {
-            return;
-        }
-        // Where to: a registered contact, or the first trunk with a free channel.
-        let (uri, peer, trunk) = if let Some((uri, peer)) = &l.target.contact {
-            (uri.clone(), *peer, None)
-        } else {
-            let mut chosen = None;
-            let mut full = false;
-            for name in &l.target.trunks {
-                let Some(t) = snap.data().trunks.get(name) else {
-                    continue;
-                };
-                let Some((ip, port)) = channels::peer_addr(t) else {
-                    continue;
-                };
-                if !self.channels.seize(t) {
-                    full = true;
-                    continue;
-                }
-                let port = port.unwrap_or(5060);
-                chosen = Some((
-                    Uri::sip(Some(&l.target.user), &ip.to_string(), Some(port)),
-                    Peer::new(Transport::Udp, std::net::SocketAddr::new(ip, port)),
-                    Some(name.clone()),
-                ));
-                break;
-            }
-            match chosen {
-                Some(x) => x,
-                None => {
-                    l.state = LegState::Failed(503);
-                    l.cause = Some(if full { 34 } else { 38 });
-                    self.check_all_failed(now, call);
-                    return;
-                }
-            }
-        };
-        let mf =
-            c.a.invite
-                .max_forwards()
-                .ok()
-                .flatten()
-                .unwrap_or(70)
-                .saturating_sub(1);
-        let mut inv = Message::new_request(Method::Invite, uri.clone());
-        let display = c
-            .presented_display
-            .as_deref()
-            .map(|d| format!("\"{}\" ", d.replace('"', "")))
-            .unwrap_or_default();
-        let from = [
-            display.as_str(),
-            "<sip:",
-            &c.presented_calling,
-            "@",
-            domain,
-            ">;tag=",
-            &from_tag,
-        ]
-        .concat();
-        let to_uri = Uri::sip(Some(&l.target.user), uri.host().unwrap_or(domain), None);
-        let to = ["<", to_uri.as_str(), ">"].concat();
-        let via = via_value(&self.sent_by, peer.transport, None);
-        let mut max_forwards = String::with_capacity(3);
-        push_decimal(&mut max_forwards, u64::from(mf));
-        let ok = inv.push_header(HeaderName::Via, &via).is_ok()
-            && inv
-                .push_header(HeaderName::MaxForwards, &max_forwards)
-                .is_ok()
-            && inv.push_header(HeaderName::From, &from).is_ok()
-            && inv.push_header(HeaderName::To, &to).is_ok()
-            && inv.push_header(HeaderName::CallId, &call_id).is_ok()
-            && inv.push_header(HeaderName::CSeq, "1 INVITE").is_ok()
-            && inv
-                .push_header(HeaderName::Contact, &self.contact_text)
-                .is_ok()
-            && inv
-                .push_header(
-                    HeaderName::Allow,
-                    "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE",
-                )
-                .is_ok();
-        let mut body = c.a.invite.body().clone();
-        let mut ct =
-            c.a.invite
-                .header_value(&HeaderName::ContentType)
-                .map(str::to_owned);
-        // Anchored media: Tether's own offer on a port of its own instead of the caller's.
-        let mut no_port = false;
-        match self.b_offer(call, leg) {
-            None => {}
-            Some(Some(offer)) => {
-                body = offer;
-                ct = Some("application/sdp".to_owned());
-            }
-            Some(None) => no_port = true,
-        }
-        let Some(c) = self.calls.get_mut(&call) else {
-            return;
-        };
-        let Some(l) = c.b.get_mut(leg) else { return };
-        if no_port {
-            // Q.850 47: resource unavailable (no RTP port left for this leg).
-            l.state = LegState::Failed(503);
-            l.cause = Some(47);
-            if let Some(t) = trunk {
-                self.channels.release(&t);
-            }
-            self.check_all_failed(now, call);
-            return;
-        }
-        let ok = ok && (body.is_empty() || inv.set_body(ct.as_deref(), body).is_ok());
-        if !ok {
-            l.state = LegState::Failed(500);
-            if let Some(t) = trunk {
-                self.channels.release(&t);
-            }
-            self.check_all_failed(now, call);
-            return;
-        }
-        match self.txn.start_client(now, inv.clone(), peer) {
-            Ok(t) => {
-                let sent = self.txn.request(t).cloned().unwrap_or(inv);
-                l.set = Some(DialogSet::new(sent, self.cfg.sessions.clone(), rng));
-                l.txn = Some(t);
-                l.peer = Some(peer);
-                l.trunk = trunk;
-                l.state = LegState::Calling;
-                l.started_at = Some(now);
-                self.stats.outbound_attempts += 1;
-                self.out.push_back(Output::Event(CallEvent::LegStarted {
-                    call,
-                    trunk: l.trunk.clone(),
-                }));
-                if let Some(late) = l.target.answer_too_late {
-                    self.timers
-                        .arm(now + late, TimerKind::AnswerTooLate { call, leg });
-                }
-                self.by_txn.insert(t, (call, Side::B(leg)));
-            }
-            Err(_) => {
-                l.state = LegState::Failed(500);
-                if let Some(t) = trunk {
-                    self.channels.release(&t);
-                }
-                self.check_all_failed(now, call);
-            }
-        }
-        self.drain(now);
-    }
-    // ---- responses on B legs -------------------------------------------------------------
-
     pub(super) fn on_response(&mut self, now: Instant, txn: TxnId, resp: Message) {
         let Some(&(call, side)) = self.by_txn.get(&txn) else {
             return;
         };
         // Responses to requests Tether sent inside an established dialog (re-INVITEs to hold
         // or retrieve, INFO, BYE) belong to that dialog, not to the leg's setup.
-        let in_dialog = match side {
-            Side::A => true,
-            Side::B(leg) => self.calls.get(&call).is_some_and(|c| {
-                c.b.get(leg)
-                    .and_then(|l| l.set.as_ref())
-                    .is_some_and(|s| resp.cseq().map(|q| q.seq) != s.invite().cseq().map(|q| q.seq))
-            }),
-        };
-        if in_dialog {
+        let setup = self.calls.get(&call).is_some_and(|c| {
+            c.placed(side)
+                .and_then(|l| l.set.as_ref())
+                .is_some_and(|s| resp.cseq().map(|q| q.seq) == s.invite().cseq().map(|q| q.seq))
+        });
+        if !setup {
             return self.on_party_response(now, call, side, &resp);
         }
-        let Side::B(leg) = side else { return };
         let Some(code) = resp.status() else { return };
         let inbound = {
             let Some(c) = self.calls.get_mut(&call) else {
                 return;
             };
-            let Some(l) = c.b.get_mut(leg) else { return };
-            let Some(set) = l.set.as_mut() else { return };
+            let Some(set) = c.placed_mut(side).and_then(|l| l.set.as_mut()) else {
+                return;
+            };
             let r = set.handle_response(now, &resp);
             if let Some(s) = set.sessions().last() {
                 let id = s.id().clone();
-                self.by_dialog.entry(id).or_insert((call, Side::B(leg)));
+                self.by_dialog.entry(id).or_insert((call, side));
             }
             r
         };
@@ -236,14 +70,15 @@ impl Engine {
         if !matches!(inbound, Ok(Inbound::Deliver)) {
             return;
         }
-        match code {
-            100 => {}
-            101..=199 => self.b_provisional(now, call, leg, &resp),
-            200..=299 => self.b_answered(now, call, leg, &resp),
-            _ => {
-                let cause = reason_cause(&resp);
-                self.b_failed(now, call, leg, code, cause);
-            }
+        let cause = reason_cause(&resp);
+        match (side, code) {
+            (_, 100) => {}
+            (Side::A, 101..=199) => self.rd_leg_progress(now, call, &resp),
+            (Side::A, 200..=299) => self.rd_leg_answered(now, call, &resp),
+            (Side::A, _) => self.placed_a_failed(now, call, code, cause),
+            (Side::B(leg), 101..=199) => self.b_provisional(now, call, leg, &resp),
+            (Side::B(leg), 200..=299) => self.b_answered(now, call, leg, &resp),
+            (Side::B(leg), _) => self.b_failed(now, call, leg, code, cause),
         }
     }
 
@@ -255,12 +90,13 @@ impl Engine {
         let Some(&(call, side)) = self.by_dialog.get(&id) else {
             return;
         };
-        if let Some(c) = self.calls.get_mut(&call) {
-            if let Side::B(leg) = side {
-                if let Some(set) = c.b.get_mut(leg).and_then(|l| l.set.as_mut()) {
-                    let _ = set.handle_response(now, &resp);
-                }
-            }
+        if let Some(set) = self
+            .calls
+            .get_mut(&call)
+            .and_then(|c| c.placed_mut(side))
+            .and_then(|l| l.set.as_mut())
+        {
+            let _ = set.handle_response(now, &resp);
         }
         self.pump(now, call);
     }
@@ -269,35 +105,37 @@ impl Engine {
         let Some(&(call, side)) = self.by_txn.get(&txn) else {
             return;
         };
+        // The INVITE of a leg Tether placed timed out or could not be sent: that leg failed.
+        let setup_live = self
+            .calls
+            .get(&call)
+            .and_then(|c| c.placed(side))
+            .is_some_and(|l| {
+                l.txn == Some(txn) && (l.state.is_live() || l.state == LegState::Dropping)
+            });
         match side {
-            Side::B(leg) => {
-                let live = self
-                    .calls
-                    .get(&call)
-                    .and_then(|c| c.b.get(leg))
-                    .is_some_and(|l| l.state.is_live() || l.state == LegState::Dropping);
-                if live {
-                    self.b_failed(now, call, leg, code, None);
-                }
-            }
+            Side::B(leg) if setup_live => self.b_failed(now, call, leg, code, None),
+            Side::B(_) => {}
+            Side::A if setup_live => self.placed_a_failed(now, call, code, None),
             Side::A => self.end_call(now, call, Some(Side::A), 41),
         }
     }
 
-    /// Makes sure A has a dialog (created with the first provisional or answer relayed).
+    /// Makes sure an inbound A leg has a dialog (created with the first provisional or answer
+    /// relayed).
     pub(super) fn ensure_a_session(&mut self, call: u64) {
         let rng = self.rng();
         let cfg = self.cfg.sessions.clone();
         let contact = self.contact.clone();
-        let Some(c) = self.calls.get_mut(&call) else {
+        let Some(a) = self.calls.get_mut(&call).and_then(|c| c.a.inbound_mut()) else {
             return;
         };
-        if c.a.session.is_some() {
+        if a.session.is_some() {
             return;
         }
-        if let Ok(s) = Session::uas(cfg, &c.a.invite, &c.a.tag, contact, rng) {
+        if let Ok(s) = Session::uas(cfg, &a.invite, &a.tag, contact, rng) {
             self.by_dialog.insert(s.id().clone(), (call, Side::A));
-            c.a.session = Some(s);
+            a.session = Some(s);
         }
     }
 
@@ -312,24 +150,38 @@ impl Engine {
                 l.state = LegState::Early;
             }
         }
-        if c.state != CallState::Proceeding || c.a.final_sent {
+        if c.state != CallState::Proceeding {
+            return;
+        }
+        let anchored = c.media.is_some();
+        let fork = c.fork;
+        let Some(a) = c.a.inbound_mut() else {
+            // MakeCall: the remote destination's party hears the target's early media.
+            if anchored && b_media && !fork {
+                self.a_media_body(call, leg);
+            }
+            self.out
+                .push_back(Output::Event(CallEvent::Alerting { call }));
+            self.delivered(call);
+            return;
+        };
+        if a.final_sent {
             return;
         }
         // Relay each provisional code once; with several legs ringing, relay 180 without media.
-        let relay_code = if c.fork { 180 } else { code };
-        if c.a.relayed_18x.contains(&relay_code) && resp.body().is_empty() {
+        let relay_code = if fork { 180 } else { code };
+        if a.relayed_18x.contains(&relay_code) && resp.body().is_empty() {
             return;
         }
-        c.a.relayed_18x.push(relay_code);
-        let anchored = c.media.is_some();
-        let mut body = (!anchored && !c.fork && !resp.body().is_empty()).then(|| {
+        a.relayed_18x.push(relay_code);
+        let mut body = (!anchored && !fork && !resp.body().is_empty()).then(|| {
             (
                 resp.header_value(&HeaderName::ContentType)
                     .map(str::to_owned),
                 resp.body().clone(),
             )
         });
-        if anchored && b_media && !c.fork {
+        if anchored && b_media && !fork {
             // Early media: the caller hears this leg through Tether.
             body = self
                 .a_media_body(call, leg)
@@ -337,13 +189,13 @@ impl Engine {
         }
         self.out
             .push_back(Output::Event(CallEvent::Alerting { call }));
+        self.delivered(call);
         self.ensure_a_session(call);
-        let Some(c) = self.calls.get_mut(&call) else {
+        let Some(a) = self.calls.get_mut(&call).and_then(|c| c.a.inbound_mut()) else {
             return;
         };
-        let invite = c.a.invite.clone();
-        if let Some(s) = c.a.session.as_mut() {
-            if let Ok(mut r) = s.create_response(&invite, relay_code) {
+        if let Some(s) = a.session.as_mut() {
+            if let Ok(mut r) = s.create_response(&a.invite, relay_code) {
                 if let Some((ct, b)) = body {
                     let _ = r.set_body(ct.as_deref(), b);
                 }
@@ -407,7 +259,8 @@ impl Engine {
             .map(str::to_owned);
         let mut body = resp.body().clone();
         if c.media.is_some() {
-            // The caller gets Tether's answer (or offer), never the far end's addresses.
+            // The caller gets Tether's answer (or offer), never the far end's addresses. On a
+            // MakeCall call the remote destination's leg is up already and is connected now.
             body = Bytes::new();
             if b_media {
                 if let Some(b) = self.a_media_body(call, leg) {
@@ -426,18 +279,19 @@ impl Engine {
         self.stats.answered += 1;
         self.out
             .push_back(Output::Event(CallEvent::Answered { call, setup }));
+        self.established(call);
         self.ensure_a_session(call);
-        let Some(c) = self.calls.get_mut(&call) else {
+        let Some(a) = self.calls.get_mut(&call).and_then(|c| c.a.inbound_mut()) else {
+            self.pump(now, call);
             return;
         };
-        let invite = c.a.invite.clone();
-        if let Some(s) = c.a.session.as_mut() {
-            if let Ok(mut r) = s.create_response(&invite, 200) {
+        if let Some(s) = a.session.as_mut() {
+            if let Ok(mut r) = s.create_response(&a.invite, 200) {
                 if !body.is_empty() {
                     let _ = r.set_body(ct.as_deref(), body);
                 }
                 let _ = s.send_response(now, r);
-                c.a.final_sent = true;
+                a.final_sent = true;
             }
         }
         self.pump(now, call);
@@ -452,19 +306,35 @@ impl Engine {
         txn: Option<TxnId>,
         state: LegState,
     ) {
-        let Some(c) = self.calls.get_mut(&call) else {
+        // A leg that lost to another answer says so (RFC 3326), so the far end's phone shows
+        // no missed call.
+        let answered = self
+            .calls
+            .get(&call)
+            .is_some_and(|c| c.state == CallState::Answered);
+        let reason = answered.then_some("SIP;cause=200;text=\"Call completed elsewhere\"");
+        self.drop_placed(now, call, Side::B(leg), txn, state, reason);
+    }
+
+    /// Stops the leg Tether placed on `side`: CANCEL (with `reason`) if it is ringing, forget it
+    /// if it was not started.
+    pub(super) fn drop_placed(
+        &mut self,
+        now: Instant,
+        call: u64,
+        side: Side,
+        txn: Option<TxnId>,
+        state: LegState,
+        reason: Option<&str>,
+    ) {
+        let Some(l) = self.calls.get_mut(&call).and_then(|c| c.placed_mut(side)) else {
             return;
         };
-        let Some(l) = c.b.get_mut(leg) else { return };
         match state {
             LegState::Waiting => l.state = LegState::Failed(487),
             LegState::Calling | LegState::Early => {
                 l.state = LegState::Dropping;
                 if let Some(t) = txn {
-                    // A leg that lost to another answer says so (RFC 3326), so the far end's
-                    // phone shows no missed call.
-                    let reason = (c.state == CallState::Answered)
-                        .then_some("SIP;cause=200;text=\"Call completed elsewhere\"");
                     let _ = self.txn.cancel_with_reason(now, t, reason);
                 }
             }
@@ -509,15 +379,20 @@ impl Engine {
         self.check_all_failed(now, call);
     }
 
-    /// When no leg can answer any more, the caller gets the failure.
+    /// When no leg can answer any more, the caller gets the failure (on a MakeCall call, the
+    /// remote destination's leg is hung up).
     pub(super) fn check_all_failed(&mut self, now: Instant, call: u64) {
         let Some(c) = self.calls.get(&call) else {
             return;
         };
-        if c.state != CallState::Proceeding || c.b.iter().any(|l| l.state.is_live()) {
+        if c.state != CallState::Proceeding
+            || c.b.is_empty()
+            || c.b.iter().any(|l| l.state.is_live())
+        {
             return;
         }
-        if c.b.iter().any(|l| l.state == LegState::Dropping) && !c.a.final_sent {
+        let final_sent = c.a.inbound().is_some_and(|a| a.final_sent);
+        if c.b.iter().any(|l| l.state == LegState::Dropping) && !final_sent {
             // Legs being cancelled for timing reasons: their 487 comes next.
             if c.b
                 .iter()
@@ -534,29 +409,36 @@ impl Engine {
                 })
                 .collect();
         let (status, cause) = pick_failure(&failures, c.fork);
-        let reason = Message::default_reason(status);
         let q850 = cause.unwrap_or_else(|| sip_to_q850(status));
-        let a_txn = c.a.txn;
-        let final_sent = c.a.final_sent;
-        let invite = c.a.invite.clone();
-        let tag = c.a.tag.clone();
-        if !final_sent {
-            let mut r = Message::response_to(&invite, status, reason, Some(&tag));
+        let refusal = c.a.inbound().filter(|a| !a.final_sent).map(|a| {
+            let reason = Message::default_reason(status);
+            let mut r = Message::response_to(&a.invite, status, reason, Some(&a.tag));
             let _ = r.push_header(HeaderName::Reason, &format!("Q.850;cause={q850}"));
-            self.respond(now, a_txn, r);
+            (a.txn, r)
+        });
+        let placed = c.a.placed().is_some();
+        self.extension_failed(call, q850);
+        if let Some((txn, r)) = refusal {
+            self.respond(now, txn, r);
+        }
+        if placed {
+            // MakeCall: the target cannot be reached; the remote destination is hung up.
+            self.release_a(now, call, q850);
         }
         if let Some(c) = self.calls.get_mut(&call) {
-            c.a.final_sent = true;
+            if let Some(a) = c.a.inbound_mut() {
+                a.final_sent = true;
+            }
             c.cdr.dest_cause_value = q850;
         }
         self.finish(now, call, q850);
     }
 
-    pub(super) fn answer_too_late(&mut self, now: Instant, call: u64, leg: usize) {
+    pub(super) fn answer_too_late(&mut self, now: Instant, call: u64, side: Side) {
         let Some(c) = self.calls.get(&call) else {
             return;
         };
-        let Some(l) = c.b.get(leg) else { return };
+        let Some(l) = c.placed(side) else { return };
         if c.state != CallState::Proceeding
             || !matches!(l.state, LegState::Calling | LegState::Early)
         {
@@ -564,9 +446,12 @@ impl Engine {
         }
         let txn = l.txn;
         let state = l.state;
-        if let Some(l) = self.calls.get_mut(&call).and_then(|c| c.b.get_mut(leg)) {
+        if let Some(l) = self.calls.get_mut(&call).and_then(|c| c.placed_mut(side)) {
             l.no_answer = true;
         }
-        self.drop_leg(now, call, leg, txn, state);
+        match side {
+            Side::B(leg) => self.drop_leg(now, call, leg, txn, state),
+            Side::A => self.drop_placed(now, call, side, txn, state, None),
+        }
     }
 }

@@ -1,13 +1,23 @@
-//! Carrying out CTI requests ([`Control`]) and answering snapshots of a device's calls.
+//! Carrying out CTI requests ([`Control`]) and answering snapshots of a device's calls. The
+//! requests with a flow of their own live in their rooms: [`super::make_call`],
+//! [`super::clear`], [`super::deflect`]; hold and retrieve in [`super::hold`], digits in
+//! [`super::digits`].
+
+use tether_rtp::dtmf::Digit;
 
 use super::*;
 use crate::control::{ConnectionState, Control, ControlError, ControlOk, DeviceCall};
+
+/// The most keys one GenerateDigits may play.
+const MAX_DIGITS: usize = 64;
 
 impl Engine {
     /// Carries out a CTI request. Progress after the request is accepted arrives as
     /// [`Output::Device`] events.
     pub fn control(&mut self, now: Instant, req: Control) -> Result<ControlOk, ControlError> {
-        match req {
+        let r = match req {
+            Control::MakeCall { device, to } => self.make_call(now, &device, &to),
+            Control::ClearConnection { call, device } => self.clear_connection(now, call, &device),
             Control::Hold { call, device } => {
                 let far = self.far_side_of(call, &device)?;
                 self.hold(now, call, far).map_err(hold_error)?;
@@ -18,18 +28,39 @@ impl Engine {
                 self.retrieve(now, call, far).map_err(hold_error)?;
                 Ok(ControlOk::Done)
             }
-            // Carried out by the engine work on CTI call flows (issue 6).
-            _ => Err(ControlError::InvalidCallState),
-        }
+            Control::Deflect { call, device, to } => self.deflect(now, call, &device, &to),
+            Control::GenerateDigits {
+                call,
+                device,
+                digits,
+                inband,
+            } => {
+                if digits.is_empty()
+                    || digits.len() > MAX_DIGITS
+                    || !digits.chars().all(|c| Digit::from_char(c).is_some())
+                {
+                    return Err(ControlError::InvalidDigits);
+                }
+                let far = self.far_side_of(call, &device)?;
+                if self.calls.get(&call).map(|c| c.state) != Some(CallState::Answered) {
+                    return Err(ControlError::InvalidCallState);
+                }
+                self.generate_digits(now, call, far, &digits, inband)?;
+                Ok(ControlOk::Done)
+            }
+        };
+        self.drain(now);
+        r
     }
 
-    /// The side of `call` that is not `device`'s connection.
+    /// The side of `call` across from `device`'s connection: the caller for the device the
+    /// call is for; the answered leg for the device that placed it.
     fn far_side_of(&self, call: u64, device: &str) -> Result<Side, ControlError> {
         let c = self.calls.get(&call).ok_or(ControlError::InvalidCallId)?;
-        if c.cdr.dest_device_name == device {
-            Ok(Side::A)
-        } else {
-            Err(ControlError::InvalidCallId)
+        let conn = c.connection(device).ok_or(ControlError::InvalidCallId)?;
+        match conn.role {
+            Role::Called => Ok(Side::A),
+            Role::Calling => c.winner.map(Side::B).ok_or(ControlError::InvalidCallState),
         }
     }
 
@@ -38,25 +69,53 @@ impl Engine {
         let mut out: Vec<DeviceCall> = self
             .calls
             .values()
-            .filter(|c| c.cdr.dest_device_name == device)
-            .map(|c| DeviceCall {
-                call: c.id,
-                dn: c.cdr.final_called_party_number.clone(),
-                state: match c.state {
-                    CallState::Answered
-                        if c.media.as_ref().and_then(|m| m.held_party).is_some() =>
-                    {
-                        ConnectionState::Held
-                    }
-                    CallState::Answered => ConnectionState::Connected,
-                    _ => ConnectionState::Alerting,
-                },
-                other: c.presented_calling.clone(),
-                outgoing: false,
+            .flat_map(|c| {
+                c.conns
+                    .iter()
+                    .filter(|conn| conn.device == device)
+                    .map(|conn| device_call(c, conn))
             })
             .collect();
         out.sort_by_key(|c| c.call);
         out
+    }
+}
+
+/// `conn`'s view of call `c`.
+fn device_call(c: &Call, conn: &Connection) -> DeviceCall {
+    let m = c.media.as_ref();
+    // The device holds: Tether holds the far party for it (its re-INVITE answered), or the
+    // device's own re-INVITE put the far party on hold.
+    let held = m.is_some_and(|m| {
+        m.held_party
+            .is_some_and(|(s, pending)| !pending && !conn.side_is_own(s))
+            || m.held_by.is_some_and(|s| conn.side_is_own(s))
+    });
+    let up = |connected: bool| match (connected, held) {
+        (true, true) => ConnectionState::Held,
+        (true, false) => ConnectionState::Connected,
+        (false, _) => ConnectionState::Alerting,
+    };
+    let (state, other) = match conn.role {
+        Role::Called => (
+            up(c.state == CallState::Answered),
+            c.presented_calling.clone(),
+        ),
+        Role::Calling => (
+            match &c.a {
+                // MakeCall: Initiated while the remote destination is called.
+                ALeg::Placed(l) if l.state != LegState::Answered => ConnectionState::Initiated,
+                _ => up(true),
+            },
+            c.cdr.original_called_party_number.clone(),
+        ),
+    };
+    DeviceCall {
+        call: c.id,
+        dn: conn.dn.clone(),
+        state,
+        other,
+        outgoing: conn.role == Role::Calling,
     }
 }
 

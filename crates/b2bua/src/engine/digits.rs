@@ -29,21 +29,10 @@ impl Engine {
             // A flash (hook flash) has no meaning across a B2BUA call: taken, not passed on.
             return 200;
         };
-        let mut first = false;
-        if let Some(c) = self.calls.get_mut(&call) {
-            match side {
-                Side::A => {
-                    first = !c.a.uses_info;
-                    c.a.uses_info = true;
-                }
-                Side::B(i) => {
-                    if let Some(l) = c.b.get_mut(i) {
-                        first = !l.uses_info;
-                        l.uses_info = true;
-                    }
-                }
-            }
-        }
+        let first = self
+            .calls
+            .get_mut(&call)
+            .is_some_and(|c| c.set_uses_info(side));
         if first {
             if let Some(port) = self.side_port(call, side) {
                 self.out
@@ -66,14 +55,82 @@ impl Engine {
             digit,
             method,
         }));
+        self.digits_detected(call, side, digit, method);
     }
 
     /// The party across the call from `side`: the caller, or the leg that answered.
     fn other_side(&self, call: u64, side: Side) -> Option<Side> {
-        let c = self.calls.get(&call)?;
-        match side {
-            Side::A => c.winner.map(Side::B),
-            Side::B(_) => Some(Side::A),
+        self.calls.get(&call)?.other_side(side)
+    }
+
+    /// Plays `digits` (checked keys) to the party on `to` for a CTI request: INFO when that
+    /// party uses INFO, else through the media engine — RFC 4733 where its leg negotiated
+    /// telephone-event, tones where not, tones whatever it negotiated when `inband`.
+    pub(super) fn generate_digits(
+        &mut self,
+        now: Instant,
+        call: u64,
+        to: Side,
+        digits: &str,
+        inband: bool,
+    ) -> Result<(), crate::control::ControlError> {
+        let uses_info = self.calls.get(&call).is_some_and(|c| c.uses_info(to));
+        if uses_info && !inband {
+            if let Some(c) = self.calls.get_mut(&call) {
+                c.info_queue
+                    .extend(digits.chars().map(|d| (to, d, DEFAULT_MS)));
+            }
+            self.next_info_digit(now, call);
+            return Ok(());
+        }
+        let port = self
+            .side_port(call, to)
+            .ok_or(crate::control::ControlError::MediaNotAnchored)?;
+        self.out.push_back(Output::Media(MediaCommand::SendDigits {
+            port,
+            digits: digits.to_ascii_uppercase(),
+            duration_ms: DEFAULT_MS,
+            inband,
+        }));
+        Ok(())
+    }
+
+    /// Sends the next key waiting for an INFO, unless one is still waiting for its response
+    /// (keys go one INFO at a time, so they arrive in order).
+    fn next_info_digit(&mut self, now: Instant, call: u64) {
+        let Some(c) = self.calls.get_mut(&call) else {
+            return;
+        };
+        while c.info_pending.is_none() {
+            let Some((to, key, ms)) = c.info_queue.pop_front() else {
+                break;
+            };
+            let Some(digit) = Digit::from_char(key) else {
+                continue;
+            };
+            let Some(s) = c.session_mut(to, None) else {
+                continue;
+            };
+            let Ok(mut info) = s.create_request(Method::Info) else {
+                continue;
+            };
+            let body = format_dtmf_relay(digit, ms).into_bytes();
+            if info.set_body(Some(DTMF_RELAY), body).is_ok() && s.send_request(now, info).is_ok() {
+                c.info_pending = Some(to);
+            }
+        }
+        self.pump(now, call);
+    }
+
+    /// A final response to a request Tether sent the party on `side` (or its transaction
+    /// failed): the next INFO key, if any, may go.
+    pub(super) fn info_answered(&mut self, now: Instant, call: u64, side: Side) {
+        let Some(c) = self.calls.get_mut(&call) else {
+            return;
+        };
+        if c.info_pending == Some(side) {
+            c.info_pending = None;
+            self.next_info_digit(now, call);
         }
     }
 
@@ -91,28 +148,9 @@ impl Engine {
         let Some(c) = self.calls.get_mut(&call) else {
             return;
         };
-        let uses_info = match to {
-            Side::A => c.a.uses_info,
-            Side::B(i) => c.b.get(i).is_some_and(|l| l.uses_info),
-        };
-        if uses_info {
-            let session = match to {
-                Side::A => c.a.session.as_mut(),
-                Side::B(i) => {
-                    c.b.get_mut(i)
-                        .and_then(|l| l.set.as_mut())
-                        .and_then(|s| s.accepted_mut())
-                }
-            };
-            if let Some(s) = session {
-                if let Ok(mut info) = s.create_request(Method::Info) {
-                    let body = format_dtmf_relay(digit, ms).into_bytes();
-                    if info.set_body(Some(DTMF_RELAY), body).is_ok() {
-                        let _ = s.send_request(now, info);
-                    }
-                }
-            }
-            self.pump(now, call);
+        if c.uses_info(to) {
+            c.info_queue.push_back((to, digit.to_char(), ms));
+            self.next_info_digit(now, call);
             return;
         }
         if !via_media {
@@ -127,6 +165,7 @@ impl Engine {
                 port,
                 digits: digit.to_char().to_string(),
                 duration_ms: ms,
+                inband: false,
             }));
         }
     }

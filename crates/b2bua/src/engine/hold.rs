@@ -73,15 +73,7 @@ impl Engine {
         let body = bytes::Bytes::from(offer.to_bytes());
         m.pending_offer = Some((party, offer));
         m.held_party = if hold { Some((party, true)) } else { None };
-        let session = match party {
-            Side::A => c.a.session.as_mut(),
-            Side::B(i) => {
-                c.b.get_mut(i)
-                    .and_then(|l| l.set.as_mut())
-                    .and_then(|s| s.accepted_mut())
-            }
-        };
-        let s = session.ok_or(HoldError::NoCall)?;
+        let s = c.session_mut(party, None).ok_or(HoldError::NoCall)?;
         let mut req = s
             .create_request(Method::Invite)
             .map_err(|_| HoldError::Busy)?;
@@ -112,23 +104,20 @@ impl Engine {
         let Some(c) = self.calls.get_mut(&call) else {
             return;
         };
-        let session = match party {
-            Side::A => c.a.session.as_mut(),
-            Side::B(i) => {
-                c.b.get_mut(i)
-                    .and_then(|l| l.set.as_mut())
-                    .and_then(|s| s.accepted_mut())
-            }
-        };
-        if let Some(s) = session {
+        if let Some(s) = c.session_mut(party, None) {
             let _ = s.handle_response(now, resp);
         }
-        let is_invite = resp.cseq().is_some_and(|c| c.method == Method::Invite);
+        let method = resp.cseq().map(|c| c.method.clone());
         let code = resp.status().unwrap_or(0);
-        if is_invite && code >= 200 {
+        // CTI's hold or retrieve that the party accepted, for the devices' events.
+        let mut done: Option<(Side, bool)> = None;
+        if method == Some(Method::Info) && code >= 200 {
+            self.info_answered(now, call, party);
+        } else if method == Some(Method::Invite) && code >= 200 {
             if let Some(m) = c.media.as_mut() {
                 if let Some((side, offer)) = m.pending_offer.take() {
                     if (200..300).contains(&code) {
+                        done = Some((side, m.held_party.is_some_and(|(s, _)| s == side)));
                         let answer = SessionDescription::parse(resp.body()).ok();
                         let n = answer
                             .and_then(|a| process_answer(&offer, &a).ok())
@@ -174,6 +163,9 @@ impl Engine {
                     }
                 }
             }
+        }
+        if let Some((side, held)) = done {
+            self.tether_held(call, side, held);
         }
         self.pump(now, call);
     }

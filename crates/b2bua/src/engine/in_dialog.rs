@@ -27,15 +27,9 @@ impl Engine {
             let Some(c) = self.calls.get_mut(&call) else {
                 return;
             };
-            let session = match side {
-                Side::A => c.a.session.as_mut(),
-                Side::B(i) => {
-                    c.b.get_mut(i)
-                        .and_then(|l| l.set.as_mut())
-                        .and_then(|s| s.session_mut(&id))
-                }
+            let Some(s) = c.session_mut(side, Some(&id)) else {
+                return;
             };
-            let Some(s) = session else { return };
             s.handle_request(now, &req)
         };
         self.pump(now, call);
@@ -109,15 +103,7 @@ impl Engine {
         sdp: Option<bytes::Bytes>,
     ) {
         if let Some(c) = self.calls.get_mut(&call) {
-            let session = match side {
-                Side::A => c.a.session.as_mut(),
-                Side::B(i) => {
-                    c.b.get_mut(i)
-                        .and_then(|l| l.set.as_mut())
-                        .and_then(|s| s.session_mut(id))
-                }
-            };
-            if let Some(s) = session {
+            if let Some(s) = c.session_mut(side, Some(id)) {
                 if let Ok(mut r) = s.create_response(req, code) {
                     if let Some(body) = sdp {
                         let _ = r.set_body(Some("application/sdp"), body);
@@ -136,21 +122,20 @@ impl Engine {
         let Some(&(call, side)) = self.by_dialog.get(&id) else {
             return;
         };
-        if side == Side::A && !ack.body().is_empty() {
+        let inbound_a = side == Side::A
+            && self
+                .calls
+                .get(&call)
+                .is_some_and(|c| c.a.inbound().is_some());
+        if inbound_a && !ack.body().is_empty() {
             self.a_media_ack(call, &ack);
         }
-        if let Some(c) = self.calls.get_mut(&call) {
-            let session = match side {
-                Side::A => c.a.session.as_mut(),
-                Side::B(i) => {
-                    c.b.get_mut(i)
-                        .and_then(|l| l.set.as_mut())
-                        .and_then(|s| s.session_mut(&id))
-                }
-            };
-            if let Some(s) = session {
-                let _ = s.handle_request(now, &ack);
-            }
+        if let Some(s) = self
+            .calls
+            .get_mut(&call)
+            .and_then(|c| c.session_mut(side, Some(&id)))
+        {
+            let _ = s.handle_request(now, &ack);
         }
         self.pump(now, call);
     }
@@ -162,12 +147,14 @@ impl Engine {
         let Some(c) = self.calls.get_mut(&call) else {
             return;
         };
-        if c.a.final_sent {
+        let Some(a) = c.a.inbound_mut() else { return };
+        if a.final_sent {
             return;
         }
-        c.a.final_sent = true;
-        let mut r = Message::response_to(&c.a.invite, 487, "Request Terminated", Some(&c.a.tag));
+        a.final_sent = true;
+        let mut r = Message::response_to(&a.invite, 487, "Request Terminated", Some(&a.tag));
         let _ = r.push_header(HeaderName::Reason, "Q.850;cause=16");
+        c.released_by.get_or_insert(Side::A);
         let legs: Vec<(usize, Option<TxnId>, LegState)> =
             c.b.iter()
                 .enumerate()
@@ -185,10 +172,9 @@ impl Engine {
 
     pub(super) fn a_txn_ended(&mut self, now: Instant, call: u64) {
         // The INVITE server transaction is gone; a call still waiting for A's ACK never gets it.
-        let waiting = self
-            .calls
-            .get(&call)
-            .is_some_and(|c| c.state == CallState::Proceeding && c.a.final_sent);
+        let waiting = self.calls.get(&call).is_some_and(|c| {
+            c.state == CallState::Proceeding && c.a.inbound().is_some_and(|a| a.final_sent)
+        });
         if waiting {
             self.finish(now, call, 16);
         }
@@ -206,36 +192,69 @@ impl Engine {
             Some(Side::A) => c.cdr.orig_cause_value = cause,
             _ => c.cdr.dest_cause_value = cause,
         }
-        if by != Some(Side::A) {
-            if let Some(s) = c.a.session.as_mut() {
-                if !s.is_terminated() {
-                    let _ = s.bye(now);
-                }
-            }
+        if let Some(by) = by {
+            c.released_by.get_or_insert(by);
         }
-        if let Some(w) = c.winner {
-            if by != Some(Side::B(w)) {
-                if let Some(s) =
-                    c.b.get_mut(w)
-                        .and_then(|l| l.set.as_mut())
-                        .and_then(|s| s.accepted_mut())
-                {
-                    if !s.is_terminated() {
-                        let _ = s.bye(now);
-                    }
-                }
-            }
-        }
+        let winner = c.winner;
         let legs: Vec<(usize, Option<TxnId>, LegState)> =
             c.b.iter()
                 .enumerate()
                 .map(|(i, l)| (i, l.txn, l.state))
                 .collect();
+        if by != Some(Side::A) {
+            self.release_a(now, call, cause);
+        }
+        if let Some(w) = winner {
+            if by != Some(Side::B(w)) {
+                self.release_b(now, call, w, cause);
+            }
+        }
         self.pump(now, call);
         for (i, txn, state) in legs {
             self.drop_leg(now, call, i, txn, state);
         }
         self.finish(now, call, cause);
+    }
+
+    /// Hangs the A party up, saying why (RFC 3326): BYE once its dialog exists; a MakeCall leg
+    /// still ringing is cancelled.
+    pub(super) fn release_a(&mut self, now: Instant, call: u64, cause: u8) {
+        let reason = q850_reason(cause);
+        let Some(c) = self.calls.get_mut(&call) else {
+            return;
+        };
+        let ringing = match &mut c.a {
+            ALeg::Inbound(a) => {
+                if let Some(s) = a.session.as_mut() {
+                    bye_with_reason(s, now, &reason);
+                }
+                None
+            }
+            ALeg::Placed(l) if l.state.is_live() => Some((l.txn, l.state)),
+            ALeg::Placed(l) => {
+                if let Some(s) = l.set.as_mut().and_then(|s| s.accepted_mut()) {
+                    bye_with_reason(s, now, &reason);
+                }
+                None
+            }
+        };
+        if let Some((txn, state)) = ringing {
+            self.drop_placed(now, call, Side::A, txn, state, Some(&reason));
+        }
+        self.pump(now, call);
+    }
+
+    /// Hangs up B leg `leg`, which answered, saying why.
+    pub(super) fn release_b(&mut self, now: Instant, call: u64, leg: usize, cause: u8) {
+        let reason = q850_reason(cause);
+        if let Some(s) = self
+            .calls
+            .get_mut(&call)
+            .and_then(|c| c.session_mut(Side::B(leg), None))
+        {
+            bye_with_reason(s, now, &reason);
+        }
+        self.pump(now, call);
     }
 
     /// The call is over for good: release channels, write the CDR, forget it.
@@ -245,7 +264,7 @@ impl Engine {
             return;
         };
         c.state = CallState::Ended;
-        if let Some(t) = c.a.trunk.take() {
+        if let Some(t) = c.a.take_trunk() {
             self.channels.release(&t);
         }
         for l in &mut c.b {
@@ -274,8 +293,33 @@ impl Engine {
         // transaction layer on their own and their responses are ignored.
         self.by_dialog.retain(|_, v| v.0 != call);
         self.by_txn.retain(|_, v| v.0 != call);
+        self.call_cleared(&c, cause);
         self.out
             .push_back(Output::Event(CallEvent::Released { call, answered }));
         self.out.push_back(Output::Cdr(Box::new(c.cdr)));
+    }
+}
+
+/// A Reason header value (RFC 3326) for a Q.850 cause.
+pub(super) fn q850_reason(cause: u8) -> String {
+    let mut v = String::with_capacity(16);
+    v.push_str("Q.850;cause=");
+    push_decimal(&mut v, u64::from(cause));
+    v
+}
+
+/// Sends BYE on `s` with a Reason header, unless the dialog is over.
+pub(super) fn bye_with_reason(s: &mut Session, now: Instant, reason: &str) {
+    if s.is_terminated() {
+        return;
+    }
+    match s.create_request(Method::Bye) {
+        Ok(mut bye) => {
+            let _ = bye.push_header(HeaderName::Reason, reason);
+            let _ = s.send_request(now, bye);
+        }
+        Err(_) => {
+            let _ = s.bye(now);
+        }
     }
 }

@@ -4,14 +4,17 @@
 //! `handle_timeout(now)` at `poll_timeout()`, `handle_transport_error(now, failure)`, and
 //! `set_snapshot` when provisioning changes. Outputs: `poll_output()`.
 //!
-//! Rooms: this file (inputs, dispatch, new calls), [`b_legs`] (starting the legs Tether places
-//! and their responses), [`in_dialog`] (requests inside calls, CANCEL, the end of a
-//! call and its CDR) and [`plumbing`] (moving dialog output to the transaction layer).
+//! Rooms: this file (inputs, dispatch, new calls), [`place`] (where legs go and the INVITEs
+//! Tether sends), [`b_legs`] (the responses of the legs Tether placed), [`in_dialog`] (requests
+//! inside calls, CANCEL, the end of a call and its CDR), [`plumbing`] (moving dialog output to
+//! the transaction layer), [`anchor`] and [`hold`] (anchored media), [`digits`] (DTMF), and the
+//! CTI side: [`control`] (requests and snapshots), [`make_call`], [`clear`], [`deflect`] and
+//! [`device_events`] (the events each device sees).
 
 use foldhash::HashMap;
 use std::collections::VecDeque;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use tether_sip::dialog::{
     DialogId, DialogSet, Inbound, Output as DialogOut, SeededRandom, Session,
@@ -25,11 +28,12 @@ use tether_sip::transaction::{
 use tether_sip::{HeaderName, Message, Method, Uri};
 use tether_store::Snapshot;
 
-use crate::call::{ALeg, BLeg, Call, CallState, LegState, LegTarget, Side};
+use crate::call::{ALeg, Call, CallState, Connection, InboundLeg, LegState, PlacedLeg, Role, Side};
 use crate::callerid;
 use crate::cdr::Cdr;
 use crate::channels::{self, Channels};
 use crate::config::EngineConfig;
+use crate::control::DivertCause;
 use crate::output::{CallEvent, Output};
 use crate::registrar::Registrar;
 use crate::route::{self, Destination, Refusal};
@@ -37,13 +41,19 @@ use crate::timers::{TimerKind, TimerQueue};
 
 mod anchor;
 mod b_legs;
+mod clear;
 mod control;
+mod deflect;
+mod device_events;
 mod digits;
 mod hold;
+mod in_dialog;
+mod make_call;
+mod place;
+mod plumbing;
 
 pub use hold::HoldError;
-mod in_dialog;
-mod plumbing;
+use place::Targets;
 
 /// Who made a call attempt and what they dialed, for the CDR of a refused attempt.
 struct Attempt<'a> {
@@ -334,7 +344,7 @@ impl Engine {
         while let Some(kind) = self.timers.pop_due(now) {
             match kind {
                 TimerKind::StartLeg { call, leg } => self.start_leg(now, call, leg),
-                TimerKind::AnswerTooLate { call, leg } => self.answer_too_late(now, call, leg),
+                TimerKind::AnswerTooLate { call, side } => self.answer_too_late(now, call, side),
                 TimerKind::Dialogs { call } => self.dialog_timers(now, call),
                 TimerKind::Bindings => {
                     if let Some(next) = self.registrar.expire(now) {
@@ -559,7 +569,7 @@ impl Engine {
             span: source_trunk.as_ref().map(|t| t.name.as_str()),
             device: &orig_device,
         };
-        let (dest, redirected_from) = match route::route(&snap, &css, &presented.number, &called) {
+        let (dest, forwarded) = match route::route(&snap, &css, &presented.number, &called) {
             Ok(d) => d,
             Err(r) => {
                 release_inbound(self);
@@ -567,78 +577,22 @@ impl Engine {
             }
         };
 
-        let mut targets = Vec::new();
-        let mut fork = false;
-        let mut dest_device = String::new();
-        let final_called;
-        match &dest {
-            Destination::RemoteDestinations {
-                device,
-                line,
-                targets: rds,
-                fork: f,
-            } => {
-                fork = *f;
-                dest_device = device.clone();
-                final_called = line.dn.clone();
-                for t in rds {
-                    targets.push(LegTarget {
-                        user: t.dialed.clone(),
-                        trunks: t.trunks.clone(),
-                        contact: None,
-                        rd: Some(t.rd.clone()),
-                        rd_number: Some(t.number.clone()),
-                        delay: t.delay_before_ringing,
-                        answer_too_soon: if *f {
-                            t.answer_too_soon
-                        } else {
-                            Duration::ZERO
-                        },
-                        answer_too_late: Some(t.answer_too_late),
-                    });
-                }
+        let Targets {
+            targets,
+            fork,
+            dest_device,
+            final_called,
+        } = match self.targets_for(now, &dest, forwarded.as_ref()) {
+            Ok(t) => t,
+            Err(r) => {
+                release_inbound(self);
+                return self.refuse_attempt(now, txn, &invite, &r, &who);
             }
-            Destination::Phone { device, line } => {
-                dest_device = device.clone();
-                final_called = line.dn.clone();
-                for b in self.registrar.bindings(device, now) {
-                    targets.push(LegTarget {
-                        user: b.contact.user().unwrap_or(&line.dn).to_owned(),
-                        trunks: Vec::new(),
-                        contact: Some((b.contact.clone(), b.peer)),
-                        rd: None,
-                        rd_number: None,
-                        delay: Duration::ZERO,
-                        answer_too_soon: Duration::ZERO,
-                        answer_too_late: None,
-                    });
-                }
-                if targets.is_empty() {
-                    release_inbound(self);
-                    let r = Refusal::new(
-                        480,
-                        "Temporarily Unavailable",
-                        20,
-                        format!("{device} is not registered"),
-                    );
-                    return self.refuse_attempt(now, txn, &invite, &r, &who);
-                }
-                fork = targets.len() > 1;
-            }
-            Destination::Trunk { called: c, trunks } => {
-                final_called = c.clone();
-                targets.push(LegTarget {
-                    user: c.clone(),
-                    trunks: trunks.clone(),
-                    contact: None,
-                    rd: None,
-                    rd_number: None,
-                    delay: Duration::ZERO,
-                    answer_too_soon: Duration::ZERO,
-                    answer_too_late: None,
-                });
-            }
-        }
+        };
+        let dest_line = matches!(
+            dest,
+            Destination::RemoteDestinations { .. } | Destination::Phone { .. }
+        );
 
         let id = self.next_call;
         let Ok(media) = self.open_call_media(id, a_offer) else {
@@ -656,9 +610,9 @@ impl Engine {
             calling_party_number: presented.number.clone(),
             original_called_party_number: called.clone(),
             final_called_party_number: final_called,
-            last_redirect_dn: redirected_from.unwrap_or_default(),
-            orig_device_name: orig_device,
-            dest_device_name: dest_device,
+            last_redirect_dn: forwarded.as_ref().map(|f| f.dn.clone()).unwrap_or_default(),
+            orig_device_name: orig_device.clone(),
+            dest_device_name: dest_device.clone(),
             orig_span: source_trunk
                 .as_ref()
                 .map(|t| t.name.clone())
@@ -670,9 +624,31 @@ impl Engine {
                 .unwrap_or_default(),
             ..Cdr::default()
         };
+        // The devices on the call: the one it is for, and the caller when it is a device (a
+        // registered phone, or a remote destination recognised by its number).
+        let mut conns = Vec::with_capacity(2);
+        let calling_device = if orig_device.is_empty() {
+            presented.device.clone()
+        } else {
+            Some(orig_device)
+        };
+        if let Some(device) = calling_device {
+            conns.push(Connection {
+                device,
+                dn: presented.number.clone(),
+                role: Role::Calling,
+            });
+        }
+        if dest_line {
+            conns.push(Connection {
+                device: dest_device,
+                dn: cdr.final_called_party_number.clone(),
+                role: Role::Called,
+            });
+        }
         let call = Call {
             id,
-            a: ALeg {
+            a: ALeg::Inbound(InboundLeg {
                 txn,
                 invite,
                 from,
@@ -682,22 +658,8 @@ impl Engine {
                 trunk: source_trunk.map(|t| t.name),
                 relayed_18x: Vec::new(),
                 uses_info: false,
-            },
-            b: targets
-                .into_iter()
-                .map(|target| BLeg {
-                    target,
-                    state: LegState::Waiting,
-                    peer: None,
-                    txn: None,
-                    set: None,
-                    trunk: None,
-                    started_at: None,
-                    cause: None,
-                    no_answer: false,
-                    uses_info: false,
-                })
-                .collect(),
+            }),
+            b: targets.into_iter().map(PlacedLeg::new).collect(),
             state: CallState::Proceeding,
             winner: None,
             fork,
@@ -707,25 +669,28 @@ impl Engine {
             presented_display: presented.display,
             cdr,
             media,
+            conns,
+            delivered: false,
+            network_reached: false,
+            released_by: None,
+            make_call: None,
+            info_queue: VecDeque::new(),
+            info_pending: None,
         };
-        let delays: Vec<Duration> = call.b.iter().map(|l| l.target.delay).collect();
         self.by_txn.insert(txn, (id, Side::A));
         self.calls.insert(id, call);
         self.out
             .push_back(Output::Event(CallEvent::Offered { call: id }));
         // 100 Trying at once: the B side may take a while.
-        if let Some(c) = self.calls.get(&id) {
-            let trying = Message::response_to(&c.a.invite, 100, "Trying", None);
+        if let Some(a) = self.calls.get(&id).and_then(|c| c.a.inbound()) {
+            let trying = Message::response_to(&a.invite, 100, "Trying", None);
             self.respond(now, txn, trying);
         }
-        for (i, d) in delays.into_iter().enumerate() {
-            if d.is_zero() {
-                self.start_leg(now, id, i);
-            } else {
-                self.timers
-                    .arm(now + d, TimerKind::StartLeg { call: id, leg: i });
-            }
+        self.call_originated(id);
+        if let Some(f) = &forwarded {
+            self.forwarded(id, f);
         }
+        self.start_legs(now, id, 0);
         self.check_all_failed(now, id);
     }
 

@@ -17,15 +17,27 @@ impl Engine {
     pub(super) fn pump(&mut self, now: Instant, call: u64) {
         let mut sends: Vec<(Side, DialogOut)> = Vec::new();
         let mut next: Option<Instant> = None;
-        let (a_peer, b_peers): (Peer, Vec<Option<Peer>>) = {
+        let (a_peer, b_peers): (Option<Peer>, Vec<Option<Peer>>) = {
             let Some(c) = self.calls.get_mut(&call) else {
                 return;
             };
-            if let Some(s) = c.a.session.as_mut() {
-                while let Some(o) = s.poll_output() {
-                    sends.push((Side::A, o));
+            match &mut c.a {
+                ALeg::Inbound(a) => {
+                    if let Some(s) = a.session.as_mut() {
+                        while let Some(o) = s.poll_output() {
+                            sends.push((Side::A, o));
+                        }
+                        next = min_opt(next, s.poll_timeout());
+                    }
                 }
-                next = min_opt(next, s.poll_timeout());
+                ALeg::Placed(l) => {
+                    if let Some(set) = l.set.as_mut() {
+                        while let Some(o) = set.poll_output() {
+                            sends.push((Side::A, o));
+                        }
+                        next = min_opt(next, set.poll_timeout());
+                    }
+                }
             }
             for (i, l) in c.b.iter_mut().enumerate() {
                 if let Some(set) = l.set.as_mut() {
@@ -35,11 +47,11 @@ impl Engine {
                     next = min_opt(next, set.poll_timeout());
                 }
             }
-            (c.a.from, c.b.iter().map(|l| l.peer).collect())
+            (c.a.peer(), c.b.iter().map(|l| l.peer).collect())
         };
         for (side, o) in sends {
             let peer = match side {
-                Side::A => Some(a_peer),
+                Side::A => a_peer,
                 Side::B(i) => b_peers.get(i).copied().flatten(),
             };
             let Some(peer) = peer else { continue };
@@ -47,7 +59,11 @@ impl Engine {
                 DialogOut::Response(r) => {
                     let txn = key_of(&r).and_then(|k| self.server_txns.get(&k).copied());
                     let a_invite = match side {
-                        Side::A => self.calls.get(&call).map(|c| c.a.txn),
+                        Side::A => self
+                            .calls
+                            .get(&call)
+                            .and_then(|c| c.a.inbound())
+                            .map(|a| a.txn),
                         Side::B(_) => None,
                     };
                     // The request's own server transaction (a re-INVITE has its own); the
@@ -99,9 +115,20 @@ impl Engine {
         let Some(c) = self.calls.get_mut(&call) else {
             return;
         };
-        if let Some(s) = c.a.session.as_mut() {
-            if s.poll_timeout().is_some_and(|t| t <= now) {
-                let _ = s.handle_timeout(now);
+        match &mut c.a {
+            ALeg::Inbound(a) => {
+                if let Some(s) = a.session.as_mut() {
+                    if s.poll_timeout().is_some_and(|t| t <= now) {
+                        let _ = s.handle_timeout(now);
+                    }
+                }
+            }
+            ALeg::Placed(l) => {
+                if let Some(set) = l.set.as_mut() {
+                    if set.poll_timeout().is_some_and(|t| t <= now) {
+                        let _ = set.handle_timeout(now);
+                    }
+                }
             }
         }
         for l in &mut c.b {

@@ -326,7 +326,8 @@ fn a_dtmf_info_is_reported_and_played_on_the_other_leg() {
             MediaCommand::SendDigits {
                 port: 30_002,
                 digits: "5".into(),
-                duration_ms: 160
+                duration_ms: 160,
+                inband: false
             }
         ]
     );
