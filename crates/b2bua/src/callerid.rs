@@ -33,3 +33,14 @@ pub fn present(snap: &Snapshot, calling: &str) -> Presentation {
         device: None,
     }
 }
+
+/// The name a device's calls show: its display name, else its first line's.
+pub fn device_display(snap: &Snapshot, device: &str) -> Option<String> {
+    let line = snap.lines_of(device).min_by_key(|l| l.position);
+    snap.device(device)
+        .map(|d| d.display_name.as_str())
+        .into_iter()
+        .chain(line.map(|l| l.display_name.as_str()))
+        .find(|d| !d.is_empty())
+        .map(str::to_owned)
+}

@@ -72,10 +72,7 @@ impl Engine {
             .map_err(|()| ControlError::ResourceBusy)?;
         self.next_call += 1;
         self.stats.attempts += 1;
-        let display = [dev.display_name.as_str(), line.display_name.as_str()]
-            .into_iter()
-            .find(|d| !d.is_empty())
-            .map(str::to_owned);
+        let display = callerid::device_display(&snap, device);
         let cdr = Cdr {
             global_call_id: id,
             date_time_origination: self.epoch(now),

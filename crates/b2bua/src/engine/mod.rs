@@ -515,7 +515,7 @@ impl Engine {
             let css = d.and_then(|d| d.css.clone()).unwrap_or_default();
             let dn = snap
                 .lines_of(&dev)
-                .next()
+                .min_by_key(|l| l.position)
                 .map(|l| l.dn.clone())
                 .unwrap_or(received_calling.clone());
             (css, dn, None, dev)
@@ -561,7 +561,11 @@ impl Engine {
             }
         };
 
-        let presented = callerid::present(&snap, &calling);
+        let mut presented = callerid::present(&snap, &calling);
+        if !orig_device.is_empty() {
+            // A phone's calls show its name.
+            presented.display = callerid::device_display(&snap, &orig_device);
+        }
         // Who is calling, for the CDR of an attempt refused from here on.
         let who = Attempt {
             calling: &presented.number,

@@ -193,6 +193,29 @@ pub fn provisioning(channels: Option<u32>) -> Provisioning {
     p
 }
 
+/// A bench whose engine anchors media on ports 30,000–30,009 (5 pairs).
+pub fn anchored_bench(p: Provisioning) -> Bench {
+    Bench::with_config(p, |c| {
+        c.media = Some(crate::media::MediaConfig {
+            address: "10.0.0.1".parse().expect("ip"),
+            port_min: 30_000,
+            port_max: 30_009,
+        });
+    })
+}
+
+/// Whether `needle` occurs anywhere in the message as sent.
+pub fn contains(m: &Message, needle: &str) -> bool {
+    m.to_bytes()
+        .windows(needle.len())
+        .any(|w| w == needle.as_bytes())
+}
+
+/// The `user` part of `m`'s Request-URI.
+pub fn ruri_user(m: &Message) -> Option<String> {
+    m.request_uri().and_then(|u| u.user().map(str::to_owned))
+}
+
 pub fn snapshot(p: Provisioning) -> Arc<Snapshot> {
     Arc::new(Snapshot::build(p, NumberingPlan::north_american(), 1).expect("valid provisioning"))
 }
@@ -263,6 +286,24 @@ impl Bench {
             self.collect();
         }
         self.now = end;
+    }
+
+    /// Removes and returns the CTI events `device` got so far (the others stay).
+    pub fn events_of(&mut self, device: &str) -> Vec<crate::control::DeviceEventKind> {
+        let (mine, rest): (Vec<_>, Vec<_>) = self
+            .device_events
+            .drain(..)
+            .partition(|e| e.device == device);
+        self.device_events = rest;
+        mine.into_iter().map(|e| e.kind).collect()
+    }
+
+    /// Removes and returns the requests with `method` sent to `to` (others to `to` are dropped).
+    pub fn requests_to(&mut self, to: &str, method: Method) -> Vec<Message> {
+        self.take_to(to)
+            .into_iter()
+            .filter(|m| m.method() == Some(&method))
+            .collect()
     }
 
     /// Removes and returns the messages sent to `to` so far.

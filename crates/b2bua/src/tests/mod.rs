@@ -1,8 +1,10 @@
 //! Call flows through the engine in virtual time, with the far ends played by the test.
 
 mod caller;
+mod device_events;
 mod features;
 mod flows;
 mod harness;
+mod make_call;
 mod media;
 mod sim;
