@@ -171,6 +171,9 @@ impl Engine {
         // Relay each provisional code once; with several legs ringing, relay 180 without media.
         let relay_code = if fork { 180 } else { code };
         if a.relayed_18x.contains(&relay_code) && resp.body().is_empty() {
+            // The caller heard it already (from this destination or one before a deflection);
+            // the device ringing now may not have been told.
+            self.delivered(call);
             return;
         }
         a.relayed_18x.push(relay_code);
