@@ -1,9 +1,11 @@
 //! The deterministic simulation (issue 4): the engine, the PSTN simulator behind its outbound
 //! trunk and a scripted caller behind its inbound trunk, joined by a network that drops,
 //! duplicates and reorders datagrams, in virtual time. Thousands of seeded random calls; each
-//! run is reproducible from its seed. Checks: every call ends for the caller, nothing leaks in
-//! any node (calls, legs, transactions, dialogs, channels, timers), one CDR per call attempt,
-//! and the counters of the three nodes agree.
+//! run is reproducible from its seed; one in ten is a CTI MakeCall (Dial Via Office reverse)
+//! that a CTI client clears after a while. Checks: every call ends for the caller, every
+//! MakeCall ends with one CallCleared, nothing leaks in any node (calls, legs, transactions,
+//! dialogs, channels, timers, RTP ports), one CDR per call attempt, no RD number in any CTI
+//! event, and the counters of the three nodes agree.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
@@ -144,7 +146,8 @@ fn provisioning() -> Provisioning {
             owner: Some(user),
             description: String::new(),
             display_name: String::new(),
-            css: None,
+            // MakeCall dials out through the PSTN route.
+            css: Some("Reroute-CSS".into()),
             reroute_css: Some("Reroute-CSS".into()),
             route_to_all_rds_when_none_active: fork,
             sip_username: None,
@@ -244,8 +247,21 @@ impl Net {
     }
 }
 
+/// MakeCall targets: what the PSTN simulator does for each (none is an RD number).
+const DVO_TARGETS: &[&str] = &[
+    "+14155550111", // answers at once
+    "+14155550222", // answers after 2 s
+    "+14155550333", // busy
+    "+14155550555", // unallocated
+    "+14155550888", // answers, hangs up after 3 s
+    "+14155551777", // rings 1 s, answers
+];
+
 struct Report {
     attempts: usize,
+    /// MakeCalls and those whose target answered.
+    make_calls: usize,
+    dvo_answered: usize,
     outcomes: HashMap<Outcome, usize>,
     cdrs: Vec<Cdr>,
     lost: u64,
@@ -297,6 +313,11 @@ fn run(seed: u64, calls: usize) -> Report {
     starts.reverse();
     let mut dns: Vec<&str> = TARGETS.iter().map(|(dn, _)| *dn).collect();
     dns.extend(["3020", "3030", "3999"]);
+    // CTI: MakeCall requests placed, ClearConnection requests due, calls cleared.
+    let mut inbound = 0;
+    let mut make_calls: Vec<(u64, String)> = Vec::new();
+    let mut clears: Vec<(Instant, u64, String)> = Vec::new();
+    let mut call_cleared: HashMap<u64, usize> = HashMap::new();
 
     let deadline = start + Duration::from_millis(50 * calls as u64) + Duration::from_secs(600);
     loop {
@@ -305,7 +326,17 @@ fn run(seed: u64, calls: usize) -> Report {
             match o {
                 Output::Transmit { to, message } => net.send(now, peer(TETHER), to, &message),
                 Output::Cdr(c) => cdrs.push(*c),
-                Output::Event(_) | Output::Device(_) => {}
+                Output::Event(_) => {}
+                Output::Device(e) => {
+                    let text = format!("{e:?}");
+                    assert!(
+                        !TARGETS.iter().any(|(_, rd)| text.contains(rd)),
+                        "seed {seed}: an RD number in a CTI event: {text}"
+                    );
+                    if matches!(e.kind, crate::control::DeviceEventKind::CallCleared { .. }) {
+                        *call_cleared.entry(e.call).or_default() += 1;
+                    }
+                }
                 Output::Media(MediaCommand::Open { port }) => {
                     assert!(open_ports.insert(port), "port {port} opened twice");
                 }
@@ -328,6 +359,7 @@ fn run(seed: u64, calls: usize) -> Report {
             pstn.poll_timeout(),
             caller.poll_timeout(),
             starts.last().map(|(t, _)| *t),
+            clears.iter().map(|(t, _, _)| *t).min(),
         ]
         .into_iter()
         .flatten()
@@ -349,8 +381,46 @@ fn run(seed: u64, calls: usize) -> Report {
             }
             continue;
         }
+        if let Some(k) = clears.iter().position(|(t, _, _)| *t <= now) {
+            let (_, call, device) = clears.swap_remove(k);
+            // The call may have ended already (a failure, the far end hanging up).
+            let r = engine.control(
+                now,
+                crate::control::Control::ClearConnection { call, device },
+            );
+            assert!(
+                matches!(
+                    r,
+                    Ok(crate::control::ControlOk::Done)
+                        | Err(crate::control::ControlError::InvalidCallId)
+                ),
+                "seed {seed}: {r:?}"
+            );
+            continue;
+        }
         if starts.last().is_some_and(|(t, _)| *t <= now) {
             let (_, i) = starts.pop().expect("a start");
+            if rng.chance(10) {
+                // A CTI client's MakeCall from a device with an active RD, cleared later.
+                let (dn, _) = TARGETS[rng.below(TARGETS.len() as u64) as usize];
+                let device = format!("CTRIDu{dn}");
+                let to = DVO_TARGETS[rng.below(DVO_TARGETS.len() as u64) as usize];
+                let r = engine.control(
+                    now,
+                    crate::control::Control::MakeCall {
+                        device: device.clone(),
+                        to: to.into(),
+                    },
+                );
+                let Ok(crate::control::ControlOk::Call(call)) = r else {
+                    panic!("seed {seed}: MakeCall refused: {r:?}");
+                };
+                let after = Duration::from_millis(500 + rng.below(20_000));
+                clears.push((now + after, call, device.clone()));
+                make_calls.push((call, device));
+                continue;
+            }
+            inbound += 1;
             let dn = dns[rng.below(dns.len() as u64) as usize];
             let cancel = rng
                 .chance(20)
@@ -365,7 +435,22 @@ fn run(seed: u64, calls: usize) -> Report {
     }
 
     // Every call ended for the caller and every node is empty.
-    assert_eq!(caller.outcomes.len(), calls, "seed {seed}: every call ends");
+    assert_eq!(
+        caller.outcomes.len(),
+        inbound,
+        "seed {seed}: every call ends"
+    );
+    for (call, device) in &make_calls {
+        assert_eq!(
+            call_cleared.get(call),
+            Some(&1),
+            "seed {seed}: MakeCall {call} ends with one CallCleared"
+        );
+        assert!(
+            engine.device_calls(device).is_empty(),
+            "seed {seed}: {device} still has calls"
+        );
+    }
     assert_eq!(caller.footprint(), (0, 0), "seed {seed}: caller leaks");
     assert_eq!(engine.active_calls(), 0, "seed {seed}: engine calls leak");
     assert_eq!(
@@ -430,8 +515,13 @@ fn run(seed: u64, calls: usize) -> Report {
             .get(&Outcome::AnsweredTheyHungUp)
             .copied()
             .unwrap_or(0);
+    let dvo_answered = cdrs
+        .iter()
+        .filter(|c| !c.orig_device_name.is_empty() && c.date_time_connect > 0)
+        .count() as u64;
     assert_eq!(
-        caller_answered as u64, stats.answered,
+        caller_answered as u64 + dvo_answered,
+        stats.answered,
         "seed {seed}: the caller saw every answer: {outcomes:?}"
     );
     assert_eq!(
@@ -441,6 +531,8 @@ fn run(seed: u64, calls: usize) -> Report {
     );
     Report {
         attempts: stats.attempts as usize,
+        make_calls: make_calls.len(),
+        dvo_answered: dvo_answered as usize,
         outcomes,
         cdrs,
         lost: net.lost,
@@ -456,9 +548,12 @@ fn ten_thousand_random_calls_end_cleanly_on_a_lossy_network() {
     let mut lost = 0;
     let mut answered = 0;
     let mut all: HashMap<Outcome, usize> = HashMap::new();
+    let (mut make_calls, mut dvo_answered) = (0, 0);
     for seed in 1..=10u64 {
         let r = run(seed, 1000);
         total += r.attempts;
+        make_calls += r.make_calls;
+        dvo_answered += r.dvo_answered;
         lost += r.lost;
         answered += r
             .outcomes
@@ -475,7 +570,14 @@ fn ten_thousand_random_calls_end_cleanly_on_a_lossy_network() {
         }
         assert!(!r.cdrs.is_empty());
     }
-    eprintln!("outcomes of 10,000 calls: {all:?}; datagrams lost: {lost}");
+    eprintln!(
+        "outcomes of 10,000 calls: {all:?}; MakeCalls: {make_calls} ({dvo_answered} \
+         answered); datagrams lost: {lost}"
+    );
+    assert!(
+        make_calls > 500 && dvo_answered > 100,
+        "MakeCalls ran: {make_calls}, answered {dvo_answered}"
+    );
     assert_eq!(total, 10_000, "every call was an attempt with a CDR");
     // Every kind of ending happened.
     for code in [486, 404, 480, 503, 487] {
