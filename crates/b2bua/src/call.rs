@@ -178,13 +178,6 @@ impl ALeg {
             ALeg::Placed(l) => l.trunk.take(),
         }
     }
-    /// The A party has answered (a placed leg) or been answered (an inbound one).
-    pub fn is_up(&self) -> bool {
-        match self {
-            ALeg::Inbound(a) => a.final_sent && a.session.is_some(),
-            ALeg::Placed(l) => l.state == LegState::Answered,
-        }
-    }
 }
 
 /// Which end of a call a device's connection is.

@@ -21,13 +21,18 @@ pub enum Control {
     /// Make Call = Dial Via Office reverse (SPEC §2.3, RFC 3725): call the device's active RD
     /// showing `Voice Connect` and the trunk's DID; once it answers, call `to` showing the
     /// device's display name and DN, and bridge them. `to` is dialed through the device's
-    /// calling search space (after application dial rules).
+    /// calling search space (after application dial rules); a number that cannot be routed is
+    /// refused at once. Needs anchored media (Tether offers on both legs and relays them).
+    /// Events: ServiceInitiated at once; nothing while the RD rings; Originated when it
+    /// answers; NetworkReached when the target's leg leaves on a trunk; Delivered (Far) when
+    /// the target rings; Established on its answer.
     MakeCall { device: String, to: String },
     /// Ends the device's connection: CANCEL before an answer, BYE after, with a Reason header
     /// (Q.850 16, normal clearing). In a two-party call this ends the call.
     ClearConnection { call: u64, device: String },
     /// The device's user holds the call: Tether re-INVITEs the far party `sendonly` (or
-    /// `inactive`, RFC 6337) and plays it music on hold (SPEC §2.5).
+    /// `inactive`, RFC 6337) and plays it music on hold (SPEC §2.5). `Held` is reported when
+    /// the party accepts the re-INVITE.
     Hold { call: u64, device: String },
     /// Retrieves a call [`Control::Hold`] held: `sendrecv` re-INVITE, the music stops.
     Retrieve { call: u64, device: String },
@@ -74,7 +79,8 @@ pub enum ControlError {
     /// The number cannot be routed from the device (digit analysis found nothing, or the
     /// route is blocked).
     InvalidDestination(String),
-    /// Media is not anchored, so Tether cannot play music or digits into the call.
+    /// Media is not anchored, so Tether cannot play music or digits into the call, nor bridge
+    /// the two legs of a MakeCall.
     MediaNotAnchored,
     /// An earlier request on this call is still waiting for the far end (a re-INVITE).
     RequestInProgress,

@@ -9,8 +9,9 @@
 //! Rooms: [`config`], [`output`] (what leaves), [`cdr`] (call records), [`timers`] (deadline
 //! queue), [`channels`] (trunk channel accounting), [`route`] (where a call goes: digit
 //! analysis over the provisioning snapshot), [`registrar`] (REGISTER and bindings),
-//! [`callerid`] (what each party is shown), [`call`] (the state of one call and its legs) and
-//! [`engine`] (the dispatch that ties them together).
+//! [`callerid`] (what each party is shown), [`call`] (the state of one call and its legs),
+//! [`control`] (what CTI asks and the events each device sees) and [`engine`] (the dispatch
+//! that ties them together).
 
 pub mod call;
 pub mod callerid;

@@ -115,9 +115,13 @@ impl Engine {
             });
         match side {
             Side::B(leg) if setup_live => self.b_failed(now, call, leg, code, None),
-            Side::B(_) => {}
             Side::A if setup_live => self.placed_a_failed(now, call, code, None),
-            Side::A => self.end_call(now, call, Some(Side::A), 41),
+            // A request inside the dialog got no answer: keys waiting for INFO go on.
+            Side::B(_) => self.info_answered(now, call, side),
+            Side::A => {
+                self.info_answered(now, call, side);
+                self.end_call(now, call, Some(Side::A), 41);
+            }
         }
     }
 

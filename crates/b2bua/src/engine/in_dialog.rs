@@ -210,8 +210,11 @@ impl Engine {
             }
         }
         self.pump(now, call);
+        // Legs still ringing (MakeCall's target when the remote destination hangs up) are
+        // cancelled saying why.
+        let reason = q850_reason(cause);
         for (i, txn, state) in legs {
-            self.drop_leg(now, call, i, txn, state);
+            self.drop_placed(now, call, Side::B(i), txn, state, Some(&reason));
         }
         self.finish(now, call, cause);
     }

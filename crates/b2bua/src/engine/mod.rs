@@ -66,7 +66,7 @@ struct Attempt<'a> {
 /// Counters for metrics.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Stats {
-    /// Call attempts accepted for routing (the BHCA numerator).
+    /// Call attempts accepted for routing, and MakeCalls accepted (one CDR each).
     pub attempts: u64,
     pub answered: u64,
     /// Calls refused or failed before an answer.
@@ -79,7 +79,8 @@ pub struct Stats {
     /// New INVITEs refused 503 while draining (see [`Engine::set_draining`]).
     pub refused_draining: u64,
     /// Calls Tether placed (B-leg INVITEs sent): the seed's BHCA rule adds 1 for each outbound
-    /// call, so an extended call counts 1, a fork to two remote destinations 2.
+    /// call, so an extended call counts 1, a fork to two remote destinations 2, a MakeCall 2
+    /// (its leg to the remote destination and the leg to the target).
     pub outbound_attempts: u64,
 }
 

@@ -458,3 +458,46 @@ fn make_call_to_an_internal_phone() {
     assert_eq!(b.cdrs.len(), 0);
     assert_eq!(b.engine.calls()[0].device, "SIPdave");
 }
+
+/// The user hangs up at the RD while the target still rings: the target is cancelled, saying
+/// why, and both connections are cleared.
+#[test]
+fn the_rd_hanging_up_while_the_target_rings_cancels_the_target() {
+    let mut b = anchored_bench(with_did(None));
+    make_call(&mut b, TARGET).expect("accepted");
+    let rd_leg = b.expect_request(PSTN, Method::Invite);
+    let target = rd_answers(&mut b, &rd_leg);
+    b.deliver(&answer(&target, 180, "tg", false), PSTN);
+    b.events_of(ALICE);
+    let ok_rd = answer(&rd_leg, 200, "rd", true);
+    b.deliver(
+        &far_in_dialog(&rd_leg, &ok_rd, Method::Bye, 2, "rdbye"),
+        PSTN,
+    );
+    let cancel = b.expect_request(PSTN, Method::Cancel);
+    assert_eq!(cancel.call_id(), target.call_id());
+    assert_eq!(
+        cancel.header_value(&HeaderName::Reason),
+        Some("Q.850;cause=16")
+    );
+    assert_eq!(
+        b.events_of(ALICE),
+        vec![
+            K::ConnectionCleared {
+                party: Party::Device,
+                cause: 16
+            },
+            K::ConnectionCleared {
+                party: Party::Far,
+                cause: 16
+            },
+            K::CallCleared { cause: 16 }
+        ]
+    );
+    b.deliver(&Message::response_to(&cancel, 200, "OK", None), PSTN);
+    b.deliver(&answer(&target, 487, "tg", false), PSTN);
+    b.advance(Duration::from_secs(64));
+    assert_eq!((b.engine.active_calls(), b.engine.transactions()), (0, 0));
+    assert_eq!(b.engine.bookkeeping(), (0, 0, 0));
+    assert_eq!(b.cdrs[0].orig_cause_value, 16);
+}
