@@ -324,11 +324,17 @@ impl Driver {
                 port,
                 digits,
                 duration_ms,
+                inband,
             } => {
                 if let Some(leg) = self.legs.get(&port) {
-                    if let Err(e) =
-                        self.engine
-                            .send_digits(now, leg.id, &digits, duration_ms, SendHow::Auto)
+                    let how = if inband {
+                        SendHow::InBand
+                    } else {
+                        SendHow::Auto
+                    };
+                    if let Err(e) = self
+                        .engine
+                        .send_digits(now, leg.id, &digits, duration_ms, how)
                     {
                         tracing::warn!(port, %digits, error = %e, "DTMF not played");
                     }
