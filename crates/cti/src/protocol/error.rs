@@ -116,9 +116,10 @@ impl CtiError {
     /// The first violation's code; every violation's message.
     pub fn store(e: &StoreError) -> CtiError {
         let violations = e.violations();
+        let message: Vec<&str> = violations.iter().map(|v| v.message.as_str()).collect();
         CtiError {
             code: ErrorCode::Store(e.code()),
-            message: e.to_string(),
+            message: message.join("; "),
             field: violations.first().and_then(|v| v.field.clone()),
         }
     }
