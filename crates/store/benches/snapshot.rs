@@ -95,6 +95,7 @@ fn data_set(users: usize) -> Vec<Change> {
             cti_enabled: true,
             max_remote_destinations: 4,
             admin: false,
+            associated_devices: Vec::new(),
             password: None,
         })));
         c.push(Change::Create(Object::Device(Device {

@@ -54,6 +54,7 @@ pub fn columns(kind: Kind) -> Option<&'static [&'static str]> {
             "max_remote_destinations",
             "admin",
             "password",
+            "associated_devices",
         ],
         Kind::Device => &[
             "name",
@@ -117,6 +118,15 @@ pub fn export(store: &Store, kind: Kind) -> Result<String, StoreError> {
             .map(|c| match value.get(*c) {
                 None | Some(serde_json::Value::Null) => String::new(),
                 Some(serde_json::Value::String(s)) => s.clone(),
+                // Lists (a user's associated devices) as one cell, `;` between items.
+                Some(serde_json::Value::Array(items)) => items
+                    .iter()
+                    .map(|i| match i {
+                        serde_json::Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    })
+                    .collect::<Vec<_>>()
+                    .join(";"),
                 Some(other) => other.to_string(),
             })
             .collect();
@@ -150,6 +160,19 @@ fn cell_value(kind: Kind, column: &str, cell: &str) -> Result<serde_json::Value,
             | "delay_before_ringing_ms"
     );
     let _ = kind;
+    if column == "associated_devices" {
+        let items: Vec<Value> = cell
+            .split(';')
+            .map(str::trim)
+            .filter(|i| !i.is_empty())
+            .map(|i| Value::String(i.to_owned()))
+            .collect();
+        return Ok(if items.is_empty() {
+            Value::Null
+        } else {
+            Value::Array(items)
+        });
+    }
     if boolean {
         return match cell.to_ascii_lowercase().as_str() {
             "true" | "t" | "yes" | "y" | "1" => Ok(Value::Bool(true)),

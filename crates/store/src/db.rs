@@ -49,10 +49,10 @@ macro_rules! migrations {
 fn migrator(backend: Backend) -> Migrator {
     let list = match backend {
         Backend::Sqlite => {
-            migrations!(1 "common" "0001" "provisioning", 2 "sqlite" "0002" "cdr", 3 "common" "0003" "version")
+            migrations!(1 "common" "0001" "provisioning", 2 "sqlite" "0002" "cdr", 3 "common" "0003" "version", 4 "common" "0004" "user_devices")
         }
         Backend::Postgres => {
-            migrations!(1 "common" "0001" "provisioning", 2 "postgres" "0002" "cdr", 3 "common" "0003" "version")
+            migrations!(1 "common" "0001" "provisioning", 2 "postgres" "0002" "cdr", 3 "common" "0003" "version", 4 "common" "0004" "user_devices")
         }
     };
     Migrator {
@@ -168,12 +168,27 @@ impl Db {
                 cti_enabled: b(&r, "cti_enabled")?,
                 max_remote_destinations: u(&r, "max_remote_destinations")?,
                 admin: b(&r, "admin")?,
+                associated_devices: Vec::new(),
                 password: None,
             };
             if let Some(h) = os(&r, "password_hash")? {
                 std::sync::Arc::make_mut(&mut p.password_hashes).insert(user.id.clone(), h);
             }
             p.put(Object::User(user));
+        }
+        for r in sqlx::query("SELECT user_id, device FROM user_devices ORDER BY user_id, position")
+            .fetch_all(&mut *pool)
+            .await?
+        {
+            let id = s(&r, "user_id")?;
+            match std::sync::Arc::make_mut(&mut p.users).get_mut(&id) {
+                Some(u) => u.associated_devices.push(s(&r, "device")?),
+                None => {
+                    return Err(StoreError::Corrupt(format!(
+                        "user_devices names unknown user {id}"
+                    )))
+                }
+            }
         }
         for r in sqlx::query("SELECT name, description FROM partitions")
             .fetch_all(&mut *pool)
@@ -426,7 +441,10 @@ async fn delete(tx: &mut Tx<'_>, kind: Kind, key: &Key) -> Result<(), StoreError
     let a = parts.first().copied().unwrap_or("").to_owned();
     let b = parts.get(1).copied().unwrap_or("").to_owned();
     let (sql, children): (&str, &[&str]) = match kind {
-        Kind::User => ("DELETE FROM users WHERE id = $1", &[]),
+        Kind::User => (
+            "DELETE FROM users WHERE id = $1",
+            &["DELETE FROM user_devices WHERE user_id = $1"],
+        ),
         Kind::Partition => ("DELETE FROM partitions WHERE name = $1", &[]),
         Kind::Css => (
             "DELETE FROM css WHERE name = $1",
@@ -475,8 +493,14 @@ fn bo(v: bool) -> i64 {
 
 async fn insert(tx: &mut Tx<'_>, obj: &Object, extra: &Extra) -> Result<(), StoreError> {
     match obj {
-        Object::User(o) => exec(tx, sqlx::query("INSERT INTO users (id, name, mobility_enabled, cti_enabled, max_remote_destinations, admin, password_hash) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-            .bind(o.id.clone()).bind(o.name.clone()).bind(bo(o.mobility_enabled)).bind(bo(o.cti_enabled)).bind(i(o.max_remote_destinations)).bind(bo(o.admin)).bind(extra.password_hash.clone())).await,
+        Object::User(o) => {
+            exec(tx, sqlx::query("INSERT INTO users (id, name, mobility_enabled, cti_enabled, max_remote_destinations, admin, password_hash) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                .bind(o.id.clone()).bind(o.name.clone()).bind(bo(o.mobility_enabled)).bind(bo(o.cti_enabled)).bind(i(o.max_remote_destinations)).bind(bo(o.admin)).bind(extra.password_hash.clone())).await?;
+            for (n, d) in o.associated_devices.iter().enumerate() {
+                exec(tx, sqlx::query("INSERT INTO user_devices (user_id, position, device) VALUES ($1, $2, $3)").bind(o.id.clone()).bind(n as i64).bind(d.clone())).await?;
+            }
+            Ok(())
+        }
         Object::Partition(o) => exec(tx, sqlx::query("INSERT INTO partitions (name, description) VALUES ($1, $2)").bind(o.name.clone()).bind(o.description.clone())).await,
         Object::Css(o) => {
             exec(tx, sqlx::query("INSERT INTO css (name, description) VALUES ($1, $2)").bind(o.name.clone()).bind(o.description.clone())).await?;

@@ -143,6 +143,10 @@ pub struct User {
     /// May use the admin REST API with their own credentials.
     #[serde(default)]
     pub admin: bool,
+    /// Devices the user does not own but may monitor and control through CTI (and whose remote
+    /// destinations they may manage), e.g. a shared agent device. Each must exist.
+    #[serde(default)]
+    pub associated_devices: Vec<String>,
     /// Write-only: set to change the password; never returned.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password: Option<String>,

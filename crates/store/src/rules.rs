@@ -111,6 +111,23 @@ pub fn check_objects(data: &Provisioning, numbering: &NumberingPlan, v: &mut Vec
                 .on(what.to_string()),
             );
         }
+        for (n, d) in u.associated_devices.iter().enumerate() {
+            if !data.devices.contains_key(d) {
+                v.push(
+                    missing(Code::UnknownReference, "associated_devices", "device", d)
+                        .on(what.to_string()),
+                );
+            } else if u.associated_devices[..n].contains(d) {
+                v.push(
+                    Violation::new(
+                        Code::InvalidField,
+                        Some("associated_devices"),
+                        format!("device {d} is listed twice"),
+                    )
+                    .on(what.to_string()),
+                );
+            }
+        }
     }
     for p in data.partitions.values() {
         check_name("name", &p.name, &Obj("partition", &p.name, None), v);

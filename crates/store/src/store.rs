@@ -271,6 +271,17 @@ impl Store {
                 | Change::Update(Object::RemoteDestination(rd))
                 | Change::Upsert(Object::RemoteDestination(rd)) = c
                 {
+                    // Verification is for numbers being added: an RD whose number did not
+                    // change (only its active flag or timers did) is not verified again, so a
+                    // user can always deactivate an RD a later dial-plan change made unreachable.
+                    let unchanged = before
+                        .data()
+                        .remote_destinations
+                        .get(&(rd.device.clone(), rd.name.clone()))
+                        .is_some_and(|old| old.number == rd.number);
+                    if unchanged {
+                        continue;
+                    }
                     if let Err(v) = rules::check_reachable(&after, rd) {
                         violations.push(v);
                     }
@@ -351,7 +362,8 @@ fn hash_password(pw: &str) -> Result<String, StoreError> {
         })
 }
 
-/// End users may only manage the remote destinations of CTI remote devices they own.
+/// End users may only manage the remote destinations of CTI remote devices they own or are
+/// associated with.
 fn end_user_may(
     data: &crate::provisioning::Provisioning,
     uid: &str,
@@ -372,8 +384,16 @@ fn end_user_may(
             ))
         }
     };
+    let associated = |d: &crate::model::Device| {
+        data.users
+            .get(uid)
+            .is_some_and(|u| u.associated_devices.contains(&d.name))
+    };
     match data.devices.get(&device) {
-        Some(d) if d.owner.as_deref() == Some(uid) && d.kind == DeviceKind::CtiRemoteDevice => {
+        Some(d)
+            if (d.owner.as_deref() == Some(uid) || associated(d))
+                && d.kind == DeviceKind::CtiRemoteDevice =>
+        {
             Ok(())
         }
         Some(_) => Err(Violation::new(
@@ -449,6 +469,13 @@ fn in_use(
             }
         }
         Kind::Device => {
+            if let Some(u) = data
+                .users
+                .values()
+                .find(|u| u.associated_devices.iter().any(|d| d == name))
+            {
+                return used(format!("user {} (associated_devices)", u.id));
+            }
             if let Some(l) = data.lines.values().find(|l| l.device == name) {
                 return used(format!("line {}/{}", l.partition, l.dn));
             }

@@ -1,0 +1,91 @@
+//! Call-control requests → the engine's [`Control`] (SPEC §2), and its answer → the response.
+//!
+//! [`engine_request`] is the one place that says which CSTA call-control request the engine
+//! carries out. AnswerCall, ConsultationCall, TransferCall and ConferenceCall have no engine
+//! support yet and are answered `OPERATION_NOT_SUPPORTED`; wiring one is one arm here.
+
+use serde_json::{json, Map, Value};
+use tether_b2bua::control::DeviceCall;
+use tether_b2bua::{Control, ControlOk};
+
+use crate::protocol::error::{CtiError, ErrorCode};
+use crate::protocol::event::connection;
+use crate::protocol::request::Request;
+
+/// The engine request for a call-control request whose devices are resolved and authorized
+/// (`device`: the device of the request's connection, or MakeCall's calling device).
+pub fn engine_request(req: &Request, device: String) -> Result<Control, CtiError> {
+    let not_yet = |what: &str| {
+        Err(CtiError::new(
+            ErrorCode::OperationNotSupported,
+            format!("{what} is not available yet: the call engine does not carry it out"),
+        ))
+    };
+    match req {
+        Request::MakeCall { to, .. } => Ok(Control::MakeCall {
+            device,
+            to: to.clone(),
+        }),
+        Request::ClearConnection(c) => Ok(Control::ClearConnection {
+            call: c.call,
+            device,
+        }),
+        Request::HoldCall(c) => Ok(Control::Hold {
+            call: c.call,
+            device,
+        }),
+        Request::RetrieveCall(c) => Ok(Control::Retrieve {
+            call: c.call,
+            device,
+        }),
+        Request::DeflectCall { conn, to } => Ok(Control::Deflect {
+            call: conn.call,
+            device,
+            to: to.clone(),
+        }),
+        Request::GenerateDigits {
+            conn,
+            digits,
+            inband,
+        } => Ok(Control::GenerateDigits {
+            call: conn.call,
+            device,
+            digits: digits.clone(),
+            inband: *inband,
+        }),
+        Request::AnswerCall(_) => {
+            not_yet("AnswerCall (the remote destination answers on the remote phone)")
+        }
+        Request::ConsultationCall { .. } => not_yet("ConsultationCall"),
+        Request::TransferCall { .. } => not_yet("TransferCall"),
+        Request::ConferenceCall { .. } => not_yet("ConferenceCall"),
+        _ => Err(CtiError::new(
+            ErrorCode::UnknownRequest,
+            "not a call-control request",
+        )),
+    }
+}
+
+/// The positive response's fields.
+pub fn ok_fields(ok: ControlOk, device: &str) -> Map<String, Value> {
+    match ok {
+        ControlOk::Call(call) => json_map(json!({
+            "callId": call, "connection": connection(call, device)
+        })),
+        ControlOk::Done => Map::new(),
+    }
+}
+
+/// A call in a device snapshot.
+pub fn call_json(device: &str, c: &DeviceCall) -> Value {
+    json!({ "connection": connection(c.call, device), "callId": c.call, "dn": c.dn,
+            "state": c.state.as_str(), "otherParty": c.other,
+            "direction": if c.outgoing { "outgoing" } else { "incoming" } })
+}
+
+pub fn json_map(v: Value) -> Map<String, Value> {
+    match v {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    }
+}
