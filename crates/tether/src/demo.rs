@@ -134,6 +134,7 @@ pub fn changes(pstn: SocketAddr) -> Vec<Change> {
             cti_enabled: true,
             max_remote_destinations: 4,
             admin: false,
+            associated_devices: Vec::new(),
             password: Some(ALICE_PASSWORD.into()),
         }),
         Object::User(User {
@@ -143,6 +144,7 @@ pub fn changes(pstn: SocketAddr) -> Vec<Change> {
             cti_enabled: true,
             max_remote_destinations: 4,
             admin: false,
+            associated_devices: Vec::new(),
             password: Some(BOB_PASSWORD.into()),
         }),
         Object::Device(Device {

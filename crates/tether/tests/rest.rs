@@ -1009,7 +1009,7 @@ fn bulk_csv_round_trip(backend: Backend) {
     let mut lines = users.body.lines();
     assert_eq!(
         lines.next(),
-        Some("id,name,mobility_enabled,cti_enabled,max_remote_destinations,admin,password")
+        Some("id,name,mobility_enabled,cti_enabled,max_remote_destinations,admin,password,associated_devices")
     );
     let rows: Vec<&str> = lines.collect();
     assert_eq!(rows.len(), 3, "alice, bob and the scenario devices' owner");

@@ -94,6 +94,7 @@ fn snapshot() -> Arc<Snapshot> {
             cti_enabled: true,
             max_remote_destinations: 4,
             admin: false,
+            associated_devices: Vec::new(),
             password: None,
         }),
         Object::Device(Device {

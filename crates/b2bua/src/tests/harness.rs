@@ -127,6 +127,7 @@ pub fn provisioning(channels: Option<u32>) -> Provisioning {
             cti_enabled: true,
             max_remote_destinations: 4,
             admin: false,
+            associated_devices: Vec::new(),
             password: None,
         }));
         let dev = format!("CTRID{user}");
@@ -161,6 +162,7 @@ pub fn provisioning(channels: Option<u32>) -> Provisioning {
         cti_enabled: false,
         max_remote_destinations: 4,
         admin: false,
+        associated_devices: Vec::new(),
         password: None,
     }));
     p.put(Object::Device(Device {

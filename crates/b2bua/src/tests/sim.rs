@@ -138,6 +138,7 @@ fn provisioning() -> Provisioning {
             cti_enabled: true,
             max_remote_destinations: 4,
             admin: false,
+            associated_devices: Vec::new(),
             password: None,
         }));
         p.put(Object::Device(Device {

@@ -167,6 +167,7 @@ pub fn objects(pstn: &str) -> Vec<Object> {
             cti_enabled: false,
             max_remote_destinations: 4,
             admin: false,
+            associated_devices: Vec::new(),
             password: None,
         }),
     ];
