@@ -8,6 +8,7 @@ mod api;
 mod cdr_writer;
 mod cli;
 mod config;
+mod cti;
 mod ctl;
 mod demo;
 mod media;

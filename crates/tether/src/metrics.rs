@@ -147,6 +147,8 @@ pub struct MetricsSnapshot {
     pub refused_draining: u64,
     pub draining: bool,
     pub registrations: u64,
+    /// CTI WebSocket sessions open.
+    pub cti_sessions: u64,
     pub sip_transactions: u64,
     pub trunks: Vec<TrunkLine>,
     pub setup: Histogram,
@@ -277,6 +279,13 @@ pub fn render(m: &MetricsSnapshot) -> String {
         "gauge",
         "Registered phone bindings.",
         m.registrations,
+    );
+    one(
+        &mut o,
+        "tether_cti_sessions",
+        "gauge",
+        "CTI WebSocket sessions open.",
+        m.cti_sessions,
     );
     one(
         &mut o,
@@ -507,6 +516,7 @@ mod tests {
             "tether_call_setup_seconds_bucket{le=\"+Inf\"} 4",
             "tether_call_setup_seconds_count 4",
             "tether_registrations 0",
+            "tether_cti_sessions 0",
             "tether_sip_transactions 0",
         ] {
             assert!(text.lines().any(|l| l == line), "{line} missing in\n{text}");

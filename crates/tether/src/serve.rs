@@ -14,7 +14,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant, SystemTime};
 
 use tether_store::db::Backend;
 use tether_store::{Store, StoreError};
@@ -24,6 +24,7 @@ use crate::admin_token::{self, Provenance, TokenError};
 use crate::api::{self, auth::Auth, AppState};
 use crate::cdr_writer;
 use crate::config::{AdminToken, Config};
+use crate::cti::CtiHandle;
 use crate::demo;
 use crate::media;
 use crate::metrics::CdrCounters;
@@ -277,6 +278,20 @@ pub async fn run(settings: Settings) -> Result<(), ServeError> {
     let (failures_tx, failures_rx) = mpsc::channel(1024);
     let (sip_stop, sip_stop_rx) = watch::channel(Stop::Run);
     let transport = bound.transport.clone();
+    // The CTI core runs in the driver's task, beside the engine it drives.
+    let (cti_handle, cti_clients) = CtiHandle::new();
+    let cti_core = tether_cti::Cti::new(
+        tether_cti::CtiConfig {
+            heartbeat_interval: Duration::from_secs(config.cti.heartbeat_seconds),
+            heartbeat_timeout: Duration::from_secs(3 * config.cti.heartbeat_seconds),
+            admin_token: Some(token.as_str().to_owned()),
+            ..tether_cti::CtiConfig::default()
+        },
+        store.snapshot(),
+        Instant::now(),
+        tether_b2bua::cdr::epoch_ms(SystemTime::now()),
+    );
+    let (cti_runner, cti_done) = crate::cti::runner::Runner::new(cti_core, Arc::clone(&store));
     let io = driver::Io {
         inbound: bound.inbound,
         sender: Sender::new(bound.transport, failures_tx, bound.udp_tcp_threshold),
@@ -290,6 +305,11 @@ pub async fn run(settings: Settings) -> Result<(), ServeError> {
         media_report: media.as_ref().map(|(h, _, _)| h.report.clone()),
         media_notices: notices_rx,
         calls: calls_rx,
+        cti: Some(driver::CtiIo {
+            runner: cti_runner,
+            clients: cti_clients,
+            done: cti_done,
+        }),
     };
     let mut sip_task = tokio::spawn(driver::run(engine, Arc::clone(&store), io));
     let (pstn_stop, pstn_stop_rx) = watch::channel(false);
@@ -303,6 +323,7 @@ pub async fn run(settings: Settings) -> Result<(), ServeError> {
         store: Arc::clone(&store),
         auth: Arc::new(Auth::new(token)),
         sip: Some(sip_handle),
+        cti: Some(cti_handle),
     };
     tracing::info!(address = %http_addr, "admin API listening on http://{http_addr}/api/v1; metrics on http://{http_addr}/metrics");
     // One machine-readable line on stdout, for scripts and tests started with port 0.

@@ -46,6 +46,8 @@ pub struct AppState {
     pub auth: Arc<Auth>,
     /// The running SIP driver (metrics); None when SIP is not running.
     pub sip: Option<crate::sip::SipHandle>,
+    /// The CTI core in the driver (`GET /cti`); None when SIP is not running.
+    pub cti: Option<crate::cti::CtiHandle>,
 }
 
 /// A router that remembers what it routes.
@@ -187,6 +189,11 @@ pub fn routes() -> Routes {
 pub fn router(state: AppState) -> Router {
     routes()
         .router
+        // A WebSocket, so not in the OpenAPI document: docs/cti.md describes it.
+        .route(
+            crate::cti::socket::PATH,
+            axum::routing::get(crate::cti::socket::upgrade),
+        )
         .fallback(|| async { ApiError::not_found("no such endpoint; see /api/v1/openapi.json") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(

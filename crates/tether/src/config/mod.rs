@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+mod cti;
 mod media;
+pub use cti::Cti;
 pub use media::Media;
 use tether_store::NumberingPlan;
 use tether_trunk::pstn;
@@ -69,6 +71,11 @@ pub const REFERENCE: &str = r#"CONFIGURATION (TOML, every key optional; unknown 
   music_on_hold = "moh.wav"       # played to held parties (WAV, any common rate/format,
                                   # at most 5 min); default: a built-in tune
 
+  [cti]
+  heartbeat_seconds = 15          # the CTI WebSocket (/cti on the HTTP port) pings each
+                                  # client this often; silent for three of them = gone (a
+                                  # controller's device is then deactivated)
+
   [pstn]
   enabled = true                  # run the built-in PSTN simulator behind the demo's trunks
   listen = "127.0.0.1:5070"       # its SIP address (UDP and TCP)
@@ -117,6 +124,8 @@ pub struct Config {
     pub pstn: Pstn,
     #[serde(default)]
     pub media: Media,
+    #[serde(default)]
+    pub cti: Cti,
     #[serde(default)]
     pub log: Log,
 }
@@ -513,6 +522,19 @@ impl Config {
                 column: None,
                 key: Some("media.port_min".to_owned()),
                 message: format!("the RTP port range: {message}"),
+            });
+        }
+        if let Err(message) = config.cti.check() {
+            let line = text
+                .lines()
+                .position(|l| l.trim_start().starts_with("heartbeat_seconds"))
+                .map(|i| i + 1);
+            return Err(ConfigError::Invalid {
+                file: file.to_owned(),
+                line,
+                column: None,
+                key: Some("cti.heartbeat_seconds".to_owned()),
+                message,
             });
         }
         if let Err(e) = config.pstn.check() {

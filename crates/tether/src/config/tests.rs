@@ -133,6 +133,8 @@ fn example_file_parses() {
         "[demo]",
         "[sip]",
         "[pstn]",
+        "[media]",
+        "[cti]",
         "[log]",
     ] {
         assert!(text.contains(section), "{section} is documented");
@@ -192,4 +194,18 @@ fn unknown_table_and_syntax_error() {
 fn columns_count_characters() {
     assert_eq!(line_column("ab\nc€d", 7), (2, 3));
     assert_eq!(line_column("x", 99), (1, 2));
+}
+
+#[test]
+fn cti_heartbeat_is_checked_with_its_line() {
+    let c = parse("[cti]\nheartbeat_seconds = 5\n").expect("cti");
+    assert_eq!(c.cti.heartbeat_seconds, 5);
+    assert_eq!(Config::default().cti.heartbeat_seconds, 15);
+    let s = parse("[demo]\nseed = true\n[cti]\nheartbeat_seconds = 0\n")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        s.contains("line 4") && s.contains("cti.heartbeat_seconds"),
+        "{s}"
+    );
 }

@@ -29,7 +29,8 @@ Examples:
   tether ctl rd activate CTRIDalice Mobile
   tether ctl analyze --device CTRIDalice 91234
   tether ctl import users users.csv --dry-run
-  tether ctl export remote-destinations -o rds.csv";
+  tether ctl export remote-destinations -o rds.csv
+  tether ctl --user alice --password alice cti   (then: MonitorStart device=CTRIDalice)";
 
 #[derive(Debug, Args)]
 #[command(after_long_help = CTL_HELP)]
@@ -103,6 +104,11 @@ pub enum CtlCommand {
     Export(ExportArgs),
     /// Whether the server is up: version, database, snapshot version (no credentials needed).
     Health,
+    /// An interactive console on the CTI WebSocket: type requests (`MonitorStart
+    /// device=CTRIDalice`, `MakeCall device=CTRIDalice calledDirectoryNumber=+14155550100`,
+    /// `help`), watch events arrive.
+    /// Logs in with the credentials given, if any (else type `login USER PASSWORD`).
+    Cti,
 }
 
 impl CtlCommand {

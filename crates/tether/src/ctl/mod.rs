@@ -10,6 +10,7 @@ pub mod analyze;
 pub mod args;
 pub mod bulk;
 pub mod client;
+pub mod cti;
 pub mod error;
 pub mod objects;
 pub mod rd;
@@ -44,8 +45,13 @@ pub fn run(args: CtlArgs) -> ExitCode {
 fn dispatch(args: &CtlArgs) -> Result<(), CtlError> {
     let credentials = match args.command {
         CtlCommand::Health => Credentials::Anonymous,
+        // The console can log in later, by hand.
+        CtlCommand::Cti => Credentials::resolve(&args.connection).unwrap_or(Credentials::Anonymous),
         _ => Credentials::resolve(&args.connection)?,
     };
+    if let CtlCommand::Cti = args.command {
+        return cti::run(&args.connection, &credentials);
+    }
     let ctx = Ctx {
         client: Client::new(&args.connection.url, credentials)?,
         json: args.json,

@@ -24,6 +24,8 @@ use tokio::sync::{mpsc, oneshot, watch};
 
 use super::sender::Sender;
 use crate::cdr_writer;
+use crate::cti::runner::{Done, Runner};
+use crate::cti::FromClient;
 use crate::metrics::{CallMetrics, CdrCounters, MetricsSnapshot, TrunkLine};
 
 /// A `/metrics` request: the driver answers with a snapshot.
@@ -84,19 +86,35 @@ pub struct Io {
     pub calls: mpsc::Receiver<CallsRequest>,
     /// What the media task reports (a silent far end ends its call).
     pub media_notices: mpsc::Receiver<MediaNotice>,
+    /// The CTI core and what feeds it: client frames, and its tasks' results.
+    pub cti: Option<CtiIo>,
+}
+
+/// The CTI side of the driver.
+pub struct CtiIo {
+    pub runner: Runner,
+    pub clients: mpsc::Receiver<FromClient>,
+    pub done: mpsc::UnboundedReceiver<Done>,
 }
 
 struct Driver {
     engine: Engine,
+    /// The CTI core (None: CTI not served).
+    cti: Option<Runner>,
     store: Arc<Store>,
     io: Io,
     metrics: CallMetrics,
 }
 
 /// Runs the engine until it is stopped and drained (or the transports close).
-pub async fn run(engine: Engine, store: Arc<Store>, io: Io) -> Ended {
+pub async fn run(engine: Engine, store: Arc<Store>, mut io: Io) -> Ended {
+    let (cti, mut cti_clients, mut cti_done) = match io.cti.take() {
+        Some(c) => (Some(c.runner), Some(c.clients), Some(c.done)),
+        None => (None, None, None),
+    };
     let mut d = Driver {
         engine,
+        cti,
         store,
         io,
         metrics: CallMetrics::new(Instant::now()),
@@ -111,6 +129,9 @@ pub async fn run(engine: Engine, store: Arc<Store>, io: Io) -> Ended {
     let mut watching_snapshots = true;
     let mut waiting_logged = false;
     let mut serving_metrics = true;
+    // The CTI core's deadlines (heartbeats) are seconds apart: a coarse tick serves them.
+    let mut cti_tick = tokio::time::interval(CTI_TICK);
+    cti_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     // One timer for the engine's deadline, moved when the deadline moves: a new timer per turn
     // of the loop would be registered and cancelled in tokio's timer wheel for every message.
     let timer = tokio::time::sleep_until(tokio::time::Instant::now());
@@ -145,7 +166,10 @@ pub async fn run(engine: Engine, store: Arc<Store>, io: Io) -> Ended {
                 Ok(()) => {
                     let snap = d.store.snapshot();
                     tracing::debug!(version = snap.version(), "provisioning changed; engine updated");
-                    d.engine.set_snapshot(snap);
+                    d.engine.set_snapshot(Arc::clone(&snap));
+                    if let Some(c) = &mut d.cti {
+                        c.on_snapshot(Instant::now(), snap);
+                    }
                 }
                 Err(_) => watching_snapshots = false,
             },
@@ -154,6 +178,24 @@ pub async fn run(engine: Engine, store: Arc<Store>, io: Io) -> Ended {
             }
             Some(peer) = d.io.failures.recv() => {
                 d.engine.handle_transport_error(Instant::now(), TransportFailure::Peer(peer));
+            }
+            Some(msg) = recv_opt(&mut cti_clients) => {
+                if let Some(c) = &mut d.cti {
+                    c.on_client(Instant::now(), msg, &mut d.engine);
+                }
+            }
+            Some(done) = recv_opt_unbounded(&mut cti_done) => {
+                if let Some(c) = &mut d.cti {
+                    c.on_done(Instant::now(), done, &mut d.engine);
+                }
+            }
+            _ = cti_tick.tick(), if d.cti.is_some() => {
+                if let Some(c) = &mut d.cti {
+                    let now = Instant::now();
+                    if c.poll_timeout().is_some_and(|t| t <= now) {
+                        c.on_timeout(now);
+                    }
+                }
             }
             Some(reply) = d.io.calls.recv() => {
                 let _ = reply.send(d.calls());
@@ -202,6 +244,9 @@ pub async fn run(engine: Engine, store: Arc<Store>, io: Io) -> Ended {
     };
     // Whatever the engine still had to say (final responses, CDRs) goes out before the end.
     d.flush().await;
+    if let Some(c) = &mut d.cti {
+        c.close_all("server stopping");
+    }
     d.io.sender.close(SEND_CLOSE).await;
     ended
 }
@@ -210,6 +255,23 @@ pub async fn run(engine: Engine, store: Arc<Store>, io: Io) -> Ended {
 const SEND_CLOSE: Duration = Duration::from_secs(2);
 /// Most inbound messages handled before the engine's outputs are flushed.
 const INBOUND_BATCH: usize = 32;
+/// How often the CTI core's deadlines are checked.
+const CTI_TICK: Duration = Duration::from_millis(250);
+
+/// The next message of an optional queue; never, without one.
+async fn recv_opt<T>(rx: &mut Option<mpsc::Receiver<T>>) -> Option<T> {
+    match rx {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn recv_opt_unbounded<T>(rx: &mut Option<mpsc::UnboundedReceiver<T>>) -> Option<T> {
+    match rx {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
 
 async fn sleep_until_opt(at: Option<tokio::time::Instant>) {
     match at {
@@ -249,6 +311,11 @@ impl Driver {
                     }
                 }
                 Output::Event(ev) => self.on_event(ev),
+                Output::Device(ev) => {
+                    if let Some(c) = &mut self.cti {
+                        c.on_device_event(Instant::now(), ev);
+                    }
+                }
                 Output::Media(cmd) => {
                     if let Some(m) = &self.io.media {
                         if m.send(cmd).is_err() {
@@ -354,6 +421,7 @@ impl Driver {
             refused_draining: s.refused_draining,
             draining: self.engine.is_draining(),
             registrations: self.engine.registrations() as u64,
+            cti_sessions: self.cti.as_ref().map_or(0, |c| c.sessions() as u64),
             sip_transactions: self.engine.transactions() as u64,
             trunks,
             setup: self.metrics.setup.clone(),

@@ -9,6 +9,7 @@
 #![allow(dead_code)] // each test crate uses a different part
 
 pub mod capture;
+pub mod cti;
 pub mod sipp;
 
 use std::io::{BufRead, BufReader};

@@ -208,3 +208,106 @@ fn tail(text: &str, lines: usize) -> String {
     let all: Vec<&str> = text.lines().collect();
     all[all.len().saturating_sub(lines)..].join("\n")
 }
+
+/// A SIPp running in the background (a UAS playing the far parties while a test drives
+/// Tether over CTI).
+pub struct Running {
+    child: std::process::Child,
+    started: Instant,
+    stats: PathBuf,
+    stdout: PathBuf,
+    errors: PathBuf,
+    messages: PathBuf,
+}
+
+/// Starts SIPp's built-in UAS (`-sn uas`: 180, 200 with SDP, then waits for the ACK and the
+/// BYE) on `127.0.0.1:port`, to take `calls` calls, in `dir`.
+pub fn start_uas(dir: &Path, port: u16, calls: u32) -> Running {
+    let n = NEXT_RUN.fetch_add(1, Ordering::Relaxed);
+    let tag = format!("uas-{n}");
+    let stats = dir.join(format!("sipp-{tag}-stats.csv"));
+    let stdout = dir.join(format!("sipp-{tag}.out"));
+    let errors = dir.join(format!("sipp-{tag}-errors.log"));
+    let messages = dir.join(format!("sipp-{tag}-messages.log"));
+    let out = std::fs::File::create(&stdout).expect("SIPp output file");
+    let err = out.try_clone().expect("SIPp output file");
+    let child = Command::new("sipp")
+        .args(["-sn", "uas"])
+        .args(["-i", "127.0.0.1", "-p", &port.to_string(), "-t", "u1"])
+        .args(["-m", &calls.to_string()])
+        .args(["-nostdin", "-trace_stat", "-stf"])
+        .arg(&stats)
+        .args(["-trace_err", "-error_file"])
+        .arg(&errors)
+        .args(["-trace_msg", "-message_file"])
+        .arg(&messages)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(out)
+        .stderr(err)
+        .spawn()
+        .expect("start sipp");
+    Running {
+        child,
+        started: Instant::now(),
+        stats,
+        stdout,
+        errors,
+        messages,
+    }
+}
+
+impl Running {
+    /// The message trace so far (every message SIPp sent and received).
+    pub fn messages(&self) -> String {
+        std::fs::read_to_string(&self.messages).unwrap_or_default()
+    }
+
+    /// Polls the message trace until `needle` shows up `count` times or `limit` passes.
+    pub fn wait_for(&self, needle: &str, count: usize, limit: Duration) -> bool {
+        let deadline = Instant::now() + limit;
+        loop {
+            if self.messages().matches(needle).count() >= count {
+                return true;
+            }
+            if Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Waits for SIPp to end (killed at `limit`) and reads its outcome.
+    pub fn wait(mut self, limit: Duration) -> Outcome {
+        let deadline = Instant::now() + limit;
+        let (exit, timed_out) = loop {
+            if let Some(status) = self.child.try_wait().expect("wait for sipp") {
+                break (status.code(), false);
+            }
+            if Instant::now() >= deadline {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                break (None, true);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        Outcome {
+            exit,
+            timed_out,
+            counters: last_counters(&self.stats),
+            wall: self.started.elapsed(),
+            stdout: self.stdout.clone(),
+            errors: self.errors.clone(),
+            messages: self.messages.clone(),
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
