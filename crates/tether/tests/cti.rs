@@ -369,3 +369,84 @@ fn ctl_cti_runs_a_script_and_prints_responses_and_events() {
     let r = server.get("/api/v1/lines/Internal/2000", &Auth::Admin);
     assert_eq!(r.json()["dnd"], true, "{}", r.body);
 }
+
+/// A call from the PSTN (SIPp's UAC on the inbound trunk) to alice's DN rings her active RD
+/// (SIPp's UAS): the monitoring client sees Delivered, Established and the clearing; then Do
+/// Not Disturb set over CTI turns the next call away busy.
+#[test]
+fn an_incoming_call_is_reported_and_dnd_set_over_cti_busies_the_next() {
+    if !sipp::available() {
+        return;
+    }
+    let port = free_udp_port();
+    let env = Env::with_config(
+        Backend::Sqlite,
+        true,
+        true,
+        &format!("[pstn]\nenabled = false\nlisten = \"127.0.0.1:{port}\"\n"),
+    )
+    .expect("SQLite needs no setup");
+    let server = env.start();
+    let uas = sipp::start_uas(env.path(), port, 1);
+    let (mut c, _) = CtiClient::login(&server.base, "alice", "alice");
+    let r = c.request("MonitorStart", json!({"dn": "2000"}));
+    assert_eq!(r["type"], "MonitorStartResponse", "{r}");
+
+    let target = server.sip_udp.expect("tether printed its UDP address");
+    sipp::Run {
+        scenario: "call-answered",
+        service: "2000",
+        target,
+        local_ip: "127.0.0.1",
+        calls: 1,
+        extra: &[],
+        limit: Duration::from_secs(20),
+    }
+    .run(env.path())
+    .assert_clean(1);
+    uas.wait(EVENT_WAIT).assert_clean(1);
+    let ev = c.events_until("CallCleared", EVENT_WAIT);
+    assert_eq!(
+        types(&ev),
+        [
+            "Delivered",
+            "Established",
+            "ConnectionCleared",
+            "ConnectionCleared",
+            "CallCleared"
+        ],
+        "{ev:#?}"
+    );
+    assert_eq!(ev[0]["party"], "device", "{}", ev[0]);
+    assert_eq!(ev[0]["calledDevice"], "2000", "{}", ev[0]);
+    assert_eq!(ev[0]["device"], "CTRIDalice", "{}", ev[0]);
+    let call = ev[0]["connection"]["callId"].clone();
+    assert!(ev.iter().all(|e| e["connection"]["callId"] == call), "{ev:#?}");
+    assert!(
+        ev.iter().all(|e| !e.to_string().contains("4157777777")),
+        "no RD number in any event: {ev:#?}"
+    );
+    // The caller hung up first (SIPp's BYE): its clearing comes first, normal clearing.
+    assert_eq!(ev[2]["party"], "far", "{}", ev[2]);
+    assert_eq!(ev[4]["q850Cause"], 16, "{}", ev[4]);
+
+    // Do Not Disturb over CTI: written, announced, and the next call is refused busy.
+    let r = c.request(
+        "SetDoNotDisturb",
+        json!({"dn": "2000", "doNotDisturbOn": true}),
+    );
+    assert_eq!(r["type"], "SetDoNotDisturbResponse", "{r}");
+    let ev = c.events_until("DoNotDisturb", EVENT_WAIT);
+    assert_eq!(ev.last().map(|e| e["doNotDisturbOn"].clone()), Some(json!(true)));
+    sipp::Run {
+        scenario: "busy",
+        service: "2000",
+        target,
+        local_ip: "127.0.0.1",
+        calls: 1,
+        extra: &[],
+        limit: Duration::from_secs(20),
+    }
+    .run(env.path())
+    .assert_clean(1);
+}
