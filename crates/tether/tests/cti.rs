@@ -31,6 +31,14 @@ fn free_udp_port() -> u16 {
     s.local_addr().expect("addr").port()
 }
 
+/// The messages of a SIPp message trace, each with its "UDP message received/sent" line.
+fn messages(trace: &str) -> Vec<&str> {
+    trace
+        .split("-----------------------------------------------")
+        .filter(|m| !m.trim().is_empty())
+        .collect()
+}
+
 fn types(events: &[Value]) -> Vec<String> {
     CtiClient::types(events)
 }
@@ -260,9 +268,9 @@ fn make_call_is_dial_via_office_reverse_with_its_events_and_sip() {
     );
     assert!(uas.wait_for("INVITE sip:", 2, EVENT_WAIT));
     let trace = uas.messages();
-    let invites: Vec<&str> = trace
-        .split("\n\n")
-        .filter(|m| m.contains("INVITE sip:"))
+    let invites: Vec<&str> = messages(&trace)
+        .into_iter()
+        .filter(|m| m.contains("\nINVITE sip:"))
         .collect();
     let rd_leg = invites
         .iter()
@@ -421,7 +429,10 @@ fn an_incoming_call_is_reported_and_dnd_set_over_cti_busies_the_next() {
     assert_eq!(ev[0]["calledDevice"], "2000", "{}", ev[0]);
     assert_eq!(ev[0]["device"], "CTRIDalice", "{}", ev[0]);
     let call = ev[0]["connection"]["callId"].clone();
-    assert!(ev.iter().all(|e| e["connection"]["callId"] == call), "{ev:#?}");
+    assert!(
+        ev.iter().all(|e| e["connection"]["callId"] == call),
+        "{ev:#?}"
+    );
     assert!(
         ev.iter().all(|e| !e.to_string().contains("4157777777")),
         "no RD number in any event: {ev:#?}"
@@ -437,7 +448,10 @@ fn an_incoming_call_is_reported_and_dnd_set_over_cti_busies_the_next() {
     );
     assert_eq!(r["type"], "SetDoNotDisturbResponse", "{r}");
     let ev = c.events_until("DoNotDisturb", EVENT_WAIT);
-    assert_eq!(ev.last().map(|e| e["doNotDisturbOn"].clone()), Some(json!(true)));
+    assert_eq!(
+        ev.last().map(|e| e["doNotDisturbOn"].clone()),
+        Some(json!(true))
+    );
     sipp::Run {
         scenario: "busy",
         service: "2000",
@@ -449,4 +463,78 @@ fn an_incoming_call_is_reported_and_dnd_set_over_cti_busies_the_next() {
     }
     .run(env.path())
     .assert_clean(1);
+}
+
+/// Hold and retrieve over CTI on a Make Call: Tether re-INVITEs the far party (SIPp playing
+/// `sip-scenarios/uas-far-party.xml`) `sendonly`, then `sendrecv`; the client sees Held and
+/// Retrieved; the RD leg gets no re-INVITE at all.
+#[test]
+fn hold_and_retrieve_over_cti_reinvite_the_far_party() {
+    if !sipp::available() {
+        return;
+    }
+    let port = free_udp_port();
+    let env = Env::with_config(
+        Backend::Sqlite,
+        true,
+        true,
+        &format!("[pstn]\nenabled = false\nlisten = \"127.0.0.1:{port}\"\n"),
+    )
+    .expect("SQLite needs no setup");
+    let server = env.start();
+    let uas = sipp::start_uas_scenario(env.path(), port, 2, "uas-far-party");
+    let (mut c, _) = CtiClient::login(&server.base, "alice", "alice");
+    c.request("MonitorStart", json!({"device": "CTRIDalice"}));
+    let r = c.request(
+        "MakeCall",
+        json!({"device": "CTRIDalice", "calledDirectoryNumber": "+14155550123"}),
+    );
+    let call = r["callId"].clone();
+    c.events_until("Established", EVENT_WAIT);
+    let conn = json!({"callId": call, "deviceId": "CTRIDalice"});
+
+    let r = c.request("HoldCall", json!({ "connection": conn }));
+    assert_eq!(r["type"], "HoldCallResponse", "{r}");
+    let ev = c.events_until("Held", EVENT_WAIT);
+    assert_eq!(types(&ev), ["Held"], "{ev:#?}");
+    // Holding twice is a state error, named.
+    let r = c.request("HoldCall", json!({ "connection": conn }));
+    assert_eq!(r["code"], "INVALID_CALL_STATE", "{r}");
+    let r = c.request("SnapshotDevice", json!({"device": "CTRIDalice"}));
+    assert_eq!(r["device"]["calls"][0]["state"], "held", "{r}");
+
+    let r = c.request("RetrieveCall", json!({ "connection": conn }));
+    assert_eq!(r["type"], "RetrieveCallResponse", "{r}");
+    c.events_until("Retrieved", EVENT_WAIT);
+    c.request("ClearConnection", json!({ "connection": conn }));
+    c.events_until("CallCleared", EVENT_WAIT);
+    let outcome = uas.wait(EVENT_WAIT);
+    outcome.assert_clean(2);
+
+    // The trace: two re-INVITEs, both to the target's dialog, sendonly then sendrecv.
+    let trace = std::fs::read_to_string(
+        std::fs::read_dir(env.path())
+            .expect("dir")
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .find(|p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with("sipp-uas") && n.ends_with("-messages.log"))
+            })
+            .expect("SIPp's message trace"),
+    )
+    .expect("read trace");
+    let reinvites: Vec<&str> = messages(&trace)
+        .into_iter()
+        .filter(|m| m.contains("message received") && m.contains("\nINVITE sip:"))
+        .filter(|m| !m.contains("CSeq: 1 INVITE"))
+        .collect();
+    assert_eq!(reinvites.len(), 2, "{trace}");
+    assert!(reinvites[0].contains("a=sendonly"), "{}", reinvites[0]);
+    assert!(reinvites[1].contains("a=sendrecv"), "{}", reinvites[1]);
+    assert!(
+        reinvites.iter().all(|m| m.contains("+14155550123")),
+        "only the far party is re-INVITEd: {reinvites:#?}"
+    );
 }

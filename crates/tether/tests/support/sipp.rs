@@ -223,6 +223,15 @@ pub struct Running {
 /// Starts SIPp's built-in UAS (`-sn uas`: 180, 200 with SDP, then waits for the ACK and the
 /// BYE) on `127.0.0.1:port`, to take `calls` calls, in `dir`.
 pub fn start_uas(dir: &Path, port: u16, calls: u32) -> Running {
+    start_server(dir, port, calls, None)
+}
+
+/// Starts `scenario` of `sip-scenarios/` as a UAS on `127.0.0.1:port` (see [`start_uas`]).
+pub fn start_uas_scenario(dir: &Path, port: u16, calls: u32, scenario: &str) -> Running {
+    start_server(dir, port, calls, Some(scenario))
+}
+
+fn start_server(dir: &Path, port: u16, calls: u32, file: Option<&str>) -> Running {
     let n = NEXT_RUN.fetch_add(1, Ordering::Relaxed);
     let tag = format!("uas-{n}");
     let stats = dir.join(format!("sipp-{tag}-stats.csv"));
@@ -231,8 +240,12 @@ pub fn start_uas(dir: &Path, port: u16, calls: u32) -> Running {
     let messages = dir.join(format!("sipp-{tag}-messages.log"));
     let out = std::fs::File::create(&stdout).expect("SIPp output file");
     let err = out.try_clone().expect("SIPp output file");
-    let child = Command::new("sipp")
-        .args(["-sn", "uas"])
+    let mut cmd = Command::new("sipp");
+    match file {
+        Some(f) => cmd.arg("-sf").arg(scenario(f)),
+        None => cmd.args(["-sn", "uas"]),
+    };
+    let child = cmd
         .args(["-i", "127.0.0.1", "-p", &port.to_string(), "-t", "u1"])
         .args(["-m", &calls.to_string()])
         .args(["-nostdin", "-trace_stat", "-stf"])
