@@ -538,3 +538,80 @@ fn hold_and_retrieve_over_cti_reinvite_the_far_party() {
         "only the far party is re-INVITEd: {reinvites:#?}"
     );
 }
+
+/// Call Forward All set over CTI: announced as Forwarding, and the next call to the DN goes
+/// to the forward number (with a Diversion header naming the DN, never the RD) while the
+/// device sees Diverted; the RD is not called. Remote destinations a user adds over CTI are
+/// verified against the device's reroute CSS.
+#[test]
+fn forward_all_over_cti_diverts_the_next_call_and_user_rds_are_verified() {
+    if !sipp::available() {
+        return;
+    }
+    let port = free_udp_port();
+    let env = Env::with_config(
+        Backend::Sqlite,
+        true,
+        true,
+        &format!("[pstn]\nenabled = false\nlisten = \"127.0.0.1:{port}\"\n"),
+    )
+    .expect("SQLite needs no setup");
+    let server = env.start();
+    let uas = sipp::start_uas(env.path(), port, 1);
+    let (mut c, _) = CtiClient::login(&server.base, "alice", "alice");
+    c.request("MonitorStart", json!({"device": "CTRIDalice"}));
+
+    // RDs added by the user are verified: the reroute CSS routes \+1! and 9.! only.
+    let r = c.request(
+        "AddRemoteDestination",
+        json!({"device": "CTRIDalice", "name": "Lab", "number": "81000"}),
+    );
+    assert_eq!(r["code"], "RD_NOT_REACHABLE", "{r}");
+    let r = c.request(
+        "AddRemoteDestination",
+        json!({"device": "CTRIDalice", "name": "Desk", "number": "914085550111"}),
+    );
+    assert_eq!(r["type"], "AddRemoteDestinationResponse", "{r}");
+    let ev = c.events_until("RemoteDestinationChanged", EVENT_WAIT);
+    let changed = ev.last().expect("RemoteDestinationChanged");
+    assert_eq!(changed["change"], "added", "{changed}");
+    assert_eq!(changed["isMine"], true, "{changed}");
+
+    let r = c.request(
+        "SetForwarding",
+        json!({"dn": "2000", "activateForward": true, "forwardDN": "+14155550199"}),
+    );
+    assert_eq!(r["type"], "SetForwardingResponse", "{r}");
+    let ev = c.events_until("Forwarding", EVENT_WAIT);
+    let fwd = ev.last().expect("Forwarding");
+    assert_eq!(fwd["forwardStatus"], true, "{fwd}");
+    assert_eq!(fwd["forwardDN"], "+14155550199", "{fwd}");
+
+    let target = server.sip_udp.expect("tether printed its UDP address");
+    sipp::Run {
+        scenario: "call-answered",
+        service: "2000",
+        target,
+        local_ip: "127.0.0.1",
+        calls: 1,
+        extra: &[],
+        limit: Duration::from_secs(20),
+    }
+    .run(env.path())
+    .assert_clean(1);
+    let ev = c.events_until("Diverted", EVENT_WAIT);
+    let div = ev.last().expect("Diverted");
+    assert_eq!(div["newDestination"], "+14155550199", "{div}");
+    assert_eq!(div["cause"], "callForwardImmediate", "{div}");
+    let outcome = uas.wait(EVENT_WAIT);
+    outcome.assert_clean(1);
+    let trace = outcome.report();
+    let invite = messages(&trace)
+        .into_iter()
+        .find(|m| m.contains("\nINVITE sip:"))
+        .unwrap_or_else(|| panic!("no INVITE reached the PSTN side\n{trace}"))
+        .to_owned();
+    assert!(invite.contains("INVITE sip:+14155550199@"), "{invite}");
+    assert!(invite.contains("Diversion: <sip:2000@"), "{invite}");
+    assert!(!invite.contains("4157777777"), "{invite}");
+}
