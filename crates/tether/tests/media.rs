@@ -14,7 +14,9 @@ use std::collections::HashSet;
 use std::path::Path;
 use std::time::Duration;
 
+use serde_json::json;
 use support::capture::{self, Capture};
+use support::cti::CtiClient;
 use support::sipp::{self, Run};
 use support::{metric, Auth, Backend, Env};
 
@@ -49,6 +51,13 @@ fn an_echo_call_gets_its_audio_and_digit_back_through_tether() {
     for f in ["g711a.pcap", "dtmf_2833_1.pcap"] {
         std::os::unix::fs::symlink(Path::new(PCAPS).join(f), pcap_dir.join(f)).expect("link");
     }
+
+    // A CTI application watches the echo device: the digit is reported from each party.
+    let mut cti = CtiClient::connect(&server.base);
+    let r = cti.request("Authenticate", json!({"token": support::ADMIN_TOKEN}));
+    assert_eq!(r["type"], "AuthenticateResponse", "{r}");
+    let r = cti.request("MonitorStart", json!({"dn": "2107"}));
+    assert_eq!(r["type"], "MonitorStartResponse", "{r}");
 
     let capture = Capture::start(env.path(), MEDIA_PORT);
     let port = MEDIA_PORT.to_string();
@@ -113,6 +122,23 @@ fn an_echo_call_gets_its_audio_and_digit_back_through_tether() {
         !back_events.is_empty() && back_events.iter().all(|r| r.payload.first() == Some(&1)),
         "the digit 1 came back as RFC 4733 events: {back_events:?}"
     );
+
+    // DigitsDetected over CTI: key 1 from the caller (the far party of the echo device) and
+    // again from the device's own leg when the echo sent it back, both as RFC 4733.
+    let ev = cti.events_until("CallCleared", Duration::from_secs(20));
+    let digits: Vec<(String, String, String)> = ev
+        .iter()
+        .filter(|e| e["type"] == "DigitsDetected")
+        .map(|e| {
+            (
+                e["party"].as_str().unwrap_or_default().to_owned(),
+                e["digits"].as_str().unwrap_or_default().to_owned(),
+                e["method"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    let want = |party: &str| (party.to_owned(), "1".to_owned(), "rfc4733".to_owned());
+    assert_eq!(digits, [want("far"), want("device")], "{ev:#?}");
 
     // The call on record, and the media engine's counters.
     let cdr = server.wait_cdrs("called=2107", 1, Duration::from_secs(20));
