@@ -331,6 +331,13 @@ pub async fn run(settings: Settings) -> Result<(), ServeError> {
     let mut http = tokio::spawn({
         let shutdown = Shutdown(stop_rx.clone());
         let app = api::router(state);
+        // No Nagle: CTI events and REST answers are small writes that must leave at once
+        // (with Nagle they wait for the client's delayed ACK, milliseconds per event).
+        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::debug!(error = %e, "TCP_NODELAY not set on an HTTP connection");
+            }
+        });
         async move {
             axum::serve(listener, app)
                 .with_graceful_shutdown(shutdown.wait())

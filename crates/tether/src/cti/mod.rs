@@ -11,9 +11,9 @@ pub mod socket;
 use tether_cti::SessionId;
 use tokio::sync::{mpsc, oneshot};
 
-/// Most frames queued towards one client; a client that does not read them is dropped (a
-/// slow consumer must not hold up the call engine).
-pub const CLIENT_QUEUE: usize = 1024;
+/// Most frames queued towards one client (about 800 calls' worth of events); a client that
+/// does not read them is dropped (a slow consumer must not hold up the call engine).
+pub const CLIENT_QUEUE: usize = 8192;
 /// Most client frames queued towards the driver.
 pub const DRIVER_QUEUE: usize = 4096;
 /// Largest text frame a client may send.

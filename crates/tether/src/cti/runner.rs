@@ -187,12 +187,17 @@ impl Runner {
         let Some(tx) = self.clients.get(&session) else {
             return;
         };
-        if tx.try_send(frame).is_err() {
-            tracing::warn!(?session, "CTI client dropped: it does not read its events");
-            if let Some(tx) = self.clients.remove(&session) {
-                let _ = tx.try_send(ToClient::Close("too slow".into()));
+        match tx.try_send(frame) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                tracing::warn!(?session, "CTI client dropped: it does not read its events");
+                if let Some(tx) = self.clients.remove(&session) {
+                    let _ = tx.try_send(ToClient::Close("too slow".into()));
+                }
+                self.core.disconnect(now, session);
             }
-            self.core.disconnect(now, session);
+            // The connection's task has ended; its Closed notice is on its way.
+            Err(mpsc::error::TrySendError::Closed(_)) => {}
         }
     }
 }
