@@ -52,6 +52,35 @@ pub enum Control {
         digits: String,
         inband: bool,
     },
+    /// Consult transfer, first step (SPEC §2.8): the device's far party in `call` is held
+    /// (as [`Control::Hold`]: a `sendonly` re-INVITE and music on hold, `Held` on `call` once
+    /// it accepts), and Tether calls `to` — through the device's calling search space after
+    /// the application dial rules, showing the device's display name and DN — over the
+    /// device's *same* leg (no new call to its remote destination): the device's leg hears
+    /// the target as soon as it sends media. Returns the new call's global call id; its events
+    /// are MakeCall's second half: ServiceInitiated, Originated, NetworkReached (on a trunk),
+    /// Delivered (Far), Established. Clearing the consultation call ends the target's leg
+    /// only: `call` stays held until [`Control::Retrieve`], which connects the device's leg
+    /// to its far party again. While the consultation lasts `call` cannot be retrieved, and
+    /// neither call can start another consultation.
+    ConsultationCall {
+        call: u64,
+        device: String,
+        to: String,
+    },
+    /// Consult transfer, last step: joins the far party of `held_call` with the consulted
+    /// party of `active_call` (the consultation call `held_call` lent its device leg to,
+    /// answered). The held party is retrieved (`sendrecv` re-INVITE, the music stops), the two
+    /// parties' legs are relayed to each other, and the device's leg is hung up
+    /// (`Reason: Q.850;cause=16`). Neither far party gets a new INVITE. The joined call goes on
+    /// as `active_call`; `held_call` ends. Events: `Transferred` to each device on the two
+    /// calls (the transferring one first), then `ConnectionCleared` (Device, 16) for the
+    /// transferring device on `held_call` and on `active_call`.
+    TransferCall {
+        held_call: u64,
+        active_call: u64,
+        device: String,
+    },
 }
 
 /// What a successful [`Control`] gives back.
@@ -210,6 +239,15 @@ pub enum DeviceEventKind {
     /// The whole call ended (always after the `ConnectionCleared` events).
     CallCleared {
         cause: u8,
+    },
+    /// TransferCall: the device joined its held party (`transferred`, as the device saw it)
+    /// with the party it consulted (`to`); the two go on talking on `resulting_call`. Sent on
+    /// the held call to the transferring device and to the held party's device, on the
+    /// consultation call to the consulted party's device.
+    Transferred {
+        transferred: String,
+        to: String,
+        resulting_call: u64,
     },
     /// A DTMF key from `party`.
     DigitsDetected {

@@ -124,6 +124,15 @@ pub struct CallMedia {
     pub held_party: Option<(crate::call::Side, bool)>,
     /// Tether's re-offer to a party, until the answer comes.
     pub pending_offer: Option<(crate::call::Side, SessionDescription)>,
+    /// The pending re-offer moved here with its leg from another call (a transfer retrieving
+    /// the held party): its answer is reported to no device, the one that asked having left.
+    pub pending_quiet: bool,
+    /// The A port is not this call's: a consultation call using another call's device leg,
+    /// or a leg moved to another call. It is neither closed nor given back with this call.
+    pub a_elsewhere: bool,
+    /// The relay between the two parties was taken apart (the device's leg went to a
+    /// consultation): retrieving the held party connects them again.
+    pub relay_broken: bool,
 }
 
 /// The media of one leg Tether placed.

@@ -131,6 +131,9 @@ impl Engine {
             held_by: None,
             held_party: None,
             pending_offer: None,
+            pending_quiet: false,
+            a_elsewhere: false,
+            relay_broken: false,
         }))
     }
 
@@ -436,7 +439,8 @@ impl Engine {
     /// Releases every port of a call that is over.
     pub(super) fn close_call_media(&mut self, media: Option<CallMedia>) {
         let Some(m) = media else { return };
-        let ports = std::iter::once(m.a_port).chain(m.b.iter().flatten().map(|b| b.port));
+        let a = (!m.a_elsewhere).then_some(m.a_port);
+        let ports = a.into_iter().chain(m.b.iter().flatten().map(|b| b.port));
         for port in ports {
             self.by_port.remove(&port);
             if let Some(pool) = self.ports.as_mut() {
@@ -466,6 +470,15 @@ impl Engine {
         let Some(&call) = self.by_port.get(&port) else {
             return;
         };
+        // A consultation's borrowed leg failing is its owner's leg failing: the owner ends
+        // for that leg, and the consultation with it.
+        let borrowed = self.calls.get(&call).and_then(|c| {
+            let m = c.media.as_ref()?;
+            c.a.borrowed().filter(|_| m.a_port == port)
+        });
+        if let Some((owner, side)) = borrowed {
+            return self.end_call(now, owner, Some(side), cause);
+        }
         let answered = self
             .calls
             .get(&call)

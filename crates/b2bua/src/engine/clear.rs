@@ -25,6 +25,9 @@ impl Engine {
             Role::Called => c.winner.map_or(Side::B(0), Side::B),
         };
         if c.state == CallState::Answered {
+            // A held call whose device leg serves a consultation: that leg goes on in the
+            // consultation, the held party is hung up.
+            self.end_loan(now, call, None);
             // Both parties hang up: the device's own leg first, then the other one.
             match own {
                 Side::A => self.release_a(now, call, NORMAL),

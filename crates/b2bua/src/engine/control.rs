@@ -25,7 +25,12 @@ impl Engine {
             }
             Control::Retrieve { call, device } => {
                 let far = self.far_side_of(call, &device)?;
+                if self.calls.get(&call).is_some_and(|c| c.lent.is_some()) {
+                    // The device's leg serves a consultation: clear or transfer it first.
+                    return Err(ControlError::InvalidCallState);
+                }
                 self.retrieve(now, call, far).map_err(hold_error)?;
+                self.reconnect(call);
                 Ok(ControlOk::Done)
             }
             Control::Deflect { call, device, to } => self.deflect(now, call, &device, &to),
@@ -48,6 +53,14 @@ impl Engine {
                 self.generate_digits(now, call, far, &digits, inband)?;
                 Ok(ControlOk::Done)
             }
+            Control::ConsultationCall { call, device, to } => {
+                self.consultation_call(now, call, &device, &to)
+            }
+            Control::TransferCall {
+                held_call,
+                active_call,
+                device,
+            } => self.transfer_call(now, held_call, active_call, &device),
         };
         self.drain(now);
         r
@@ -61,6 +74,26 @@ impl Engine {
         match conn.role {
             Role::Called => Ok(Side::A),
             Role::Calling => c.winner.map(Side::B).ok_or(ControlError::InvalidCallState),
+        }
+    }
+
+    /// A held call whose relay a consultation took apart: its two parties are relayed to each
+    /// other again (the held party was just retrieved).
+    fn reconnect(&mut self, call: u64) {
+        let Some(m) = self.calls.get_mut(&call).and_then(|c| c.media.as_mut()) else {
+            return;
+        };
+        if !std::mem::replace(&mut m.relay_broken, false) {
+            return;
+        }
+        let b = m
+            .connected
+            .and_then(|i| m.b.get(i))
+            .and_then(Option::as_ref);
+        if let (Some(b), false) = (b, m.a_elsewhere) {
+            let (a, b) = (m.a_port, b.port);
+            self.out
+                .push_back(Output::Media(crate::media::MediaCommand::Connect { a, b }));
         }
     }
 
@@ -119,7 +152,7 @@ fn device_call(c: &Call, conn: &Connection) -> DeviceCall {
     }
 }
 
-fn hold_error(e: HoldError) -> ControlError {
+pub(super) fn hold_error(e: HoldError) -> ControlError {
     match e {
         HoldError::NoCall => ControlError::InvalidCallState,
         HoldError::NotAnchored => ControlError::MediaNotAnchored,

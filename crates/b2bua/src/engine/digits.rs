@@ -29,6 +29,8 @@ impl Engine {
             // A flash (hook flash) has no meaning across a B2BUA call: taken, not passed on.
             return 200;
         };
+        // A device leg lent to a consultation: its keys are for the consulted party.
+        let (call, side) = self.user_of(call, side);
         let first = self
             .calls
             .get_mut(&call)

@@ -182,6 +182,8 @@ impl Engine {
 
     /// One side hung up (or failed after the answer): BYE the other side and finish.
     pub(super) fn end_call(&mut self, now: Instant, call: u64, by: Option<Side>, cause: u8) {
+        // A device leg lent to a consultation outlives the call when its far party went.
+        self.end_loan(now, call, by);
         let Some(c) = self.calls.get_mut(&call) else {
             return;
         };
@@ -240,6 +242,9 @@ impl Engine {
                 }
                 None
             }
+
+            // A borrowed leg is its owner's to hang up; a moved one is gone from here.
+            ALeg::Borrowed { .. } | ALeg::Moved => None,
         };
         if let Some((txn, state)) = ringing {
             self.drop_placed(now, call, Side::A, txn, state, Some(&reason));
@@ -267,6 +272,7 @@ impl Engine {
             return;
         };
         c.state = CallState::Ended;
+        self.return_loan(&c);
         if let Some(t) = c.a.take_trunk() {
             self.channels.release(&t);
         }
@@ -299,7 +305,12 @@ impl Engine {
         self.call_cleared(&c, cause);
         self.out
             .push_back(Output::Event(CallEvent::Released { call, answered }));
+        let lent = c.lent.take();
         self.out.push_back(Output::Cdr(Box::new(c.cdr)));
+        if let Some(l) = lent {
+            // The device's leg ended with this call: so does the consultation over it.
+            self.end_call(now, l.to, Some(Side::A), cause);
+        }
     }
 }
 

@@ -122,6 +122,7 @@ impl Engine {
             }),
             info_queue: VecDeque::new(),
             info_pending: None,
+            lent: None,
         };
         self.calls.insert(id, call);
         self.out

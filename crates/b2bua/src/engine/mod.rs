@@ -8,8 +8,9 @@
 //! Tether sends), [`b_legs`] (the responses of the legs Tether placed), [`in_dialog`] (requests
 //! inside calls, CANCEL, the end of a call and its CDR), [`plumbing`] (moving dialog output to
 //! the transaction layer), [`anchor`] and [`hold`] (anchored media), [`digits`] (DTMF), and the
-//! CTI side: [`control`] (requests and snapshots), [`make_call`], [`clear`], [`deflect`] and
-//! [`device_events`] (the events each device sees).
+//! CTI side: [`control`] (requests and snapshots), [`make_call`], [`clear`], [`deflect`],
+//! [`consult`] and [`transfer`] (consult transfer, over [`handover`], which moves a leg from one
+//! call to another) and [`device_events`] (the events each device sees).
 
 use foldhash::HashMap;
 use std::collections::VecDeque;
@@ -42,15 +43,18 @@ use crate::timers::{TimerKind, TimerQueue};
 mod anchor;
 mod b_legs;
 mod clear;
+mod consult;
 mod control;
 mod deflect;
 mod device_events;
 mod digits;
+mod handover;
 mod hold;
 mod in_dialog;
 mod make_call;
 mod place;
 mod plumbing;
+mod transfer;
 
 pub use hold::HoldError;
 use place::Targets;
@@ -681,6 +685,7 @@ impl Engine {
             make_call: None,
             info_queue: VecDeque::new(),
             info_pending: None,
+            lent: None,
         };
         self.by_txn.insert(txn, (id, Side::A));
         self.calls.insert(id, call);

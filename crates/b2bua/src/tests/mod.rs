@@ -1,6 +1,7 @@
 //! Call flows through the engine in virtual time, with the far ends played by the test.
 
 mod caller;
+mod consult;
 mod cti_requests;
 mod device_events;
 mod features;
@@ -9,3 +10,4 @@ mod harness;
 mod make_call;
 mod media;
 mod sim;
+mod transfer;
