@@ -209,6 +209,24 @@ impl ALeg {
     }
 }
 
+/// A conference (SPEC §2.8): three or more parties of one call, mixed by the media engine.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Conference {
+    /// The parties, in joining order.
+    pub members: Vec<Member>,
+}
+
+/// One party of a conference.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Member {
+    /// Its leg in the call.
+    pub side: Side,
+    /// The number it is presented as (a device's DN, never an RD number).
+    pub number: String,
+    /// The device whose leg it is, if it is one.
+    pub device: Option<String>,
+}
+
 /// A call's device leg lent to a consultation call (see the module comment).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Lent {
@@ -290,6 +308,11 @@ pub struct Call {
     pub info_pending: Option<Side>,
     /// The device's leg is lent to a consultation call (see the module comment).
     pub lent: Option<Lent>,
+    /// The call is a conference: its parties are mixed rather than relayed in pairs.
+    pub conference: Option<Conference>,
+    /// The number the B party is shown as when it is not the one dialed (what is left of a
+    /// conference after the others left).
+    pub shown_called: Option<String>,
 }
 
 /// What is shown of a call in progress (the admin API's call list, CTI snapshots).
@@ -423,7 +446,17 @@ impl Call {
     pub fn other_number(&self, conn: &Connection) -> String {
         match conn.role {
             Role::Called => self.presented_calling.clone(),
-            Role::Calling => self.cdr.original_called_party_number.clone(),
+            Role::Calling => self
+                .shown_called
+                .clone()
+                .unwrap_or_else(|| self.cdr.original_called_party_number.clone()),
         }
+    }
+
+    /// The conference party on `side`, if the call is a conference.
+    pub fn member(&self, side: Side) -> Option<&Member> {
+        self.conference
+            .as_ref()
+            .and_then(|c| c.members.iter().find(|m| m.side == side))
     }
 }

@@ -81,6 +81,27 @@ pub enum Control {
         active_call: u64,
         device: String,
     },
+    /// Conference (SPEC §2.8): like [`Control::TransferCall`] (same calls, same checks) but
+    /// the device stays: the held party is retrieved and the three legs — the device's, the
+    /// held party's, the consulted party's — are mixed by the media engine, each party hearing
+    /// the others. The conference goes on as `active_call`; `held_call` ends. Events:
+    /// `Conferenced` to each device on the two calls. A party leaving (hanging up, dropped by
+    /// [`Control::DropParty`], or its device clearing its connection) is unmixed and the others
+    /// go on; with two parties left the call is an ordinary two-party call again — also when
+    /// the device that set the conference up is the one that left.
+    ConferenceCall {
+        held_call: u64,
+        active_call: u64,
+        device: String,
+    },
+    /// Drops one party of a conference, named by the number it is presented as (as in
+    /// `Conferenced`): its leg is hung up (`Reason: Q.850;cause=16`). `device` must be on the
+    /// call. Dropping the device's own number is leaving the conference.
+    DropParty {
+        call: u64,
+        device: String,
+        party: String,
+    },
 }
 
 /// What a successful [`Control`] gives back.
@@ -117,6 +138,8 @@ pub enum ControlError {
     InvalidDigits,
     /// No call capacity, trunk channel or RTP port is left.
     ResourceBusy,
+    /// No party of the conference is presented as that number.
+    InvalidParty(String),
 }
 
 impl ControlError {
@@ -132,6 +155,7 @@ impl ControlError {
             ControlError::RequestInProgress => "REQUEST_IN_PROGRESS",
             ControlError::InvalidDigits => "INVALID_DIGITS",
             ControlError::ResourceBusy => "RESOURCE_BUSY",
+            ControlError::InvalidParty(_) => "INVALID_PARTY",
         }
     }
 }
@@ -154,6 +178,7 @@ impl std::fmt::Display for ControlError {
             }
             ControlError::InvalidDigits => f.write_str("digits must be 1 or more of 0-9 * # A-D"),
             ControlError::ResourceBusy => f.write_str("no call, channel or media port is free"),
+            ControlError::InvalidParty(p) => write!(f, "no party {p} in the conference"),
         }
     }
 }
@@ -247,6 +272,13 @@ pub enum DeviceEventKind {
     Transferred {
         transferred: String,
         to: String,
+        resulting_call: u64,
+    },
+    /// ConferenceCall: the device's held call and its consultation became one conference,
+    /// `resulting_call`, of `parties` (each as it is presented: the devices' DNs, the far
+    /// parties' numbers). Sent as `Transferred` is.
+    Conferenced {
+        parties: Vec<String>,
         resulting_call: u64,
     },
     /// A DTMF key from `party`.

@@ -48,6 +48,12 @@ pub enum MediaCommand {
     Connect { a: u16, b: u16 },
     /// Stop relaying into and out of the leg.
     Disconnect { port: u16 },
+    /// The leg joins conference `room` (a call's global call id): it stops relaying; what it
+    /// receives feeds the room's mixer and it is sent the mix of every other leg of the room,
+    /// one 20 ms frame at a time.
+    Mix { room: u64, port: u16 },
+    /// The leg leaves its conference (a `Connect` may follow to relay it again).
+    Unmix { port: u16 },
     /// Release the leg and its ports.
     Close { port: u16 },
     /// Play a recording into the leg (only that party hears it), instead of what is relayed

@@ -348,6 +348,10 @@ impl Engine {
         let Some(addr) = self.media_address() else {
             return Ok(None);
         };
+        let conference = self
+            .calls
+            .get(&call)
+            .is_some_and(|c| c.conference.is_some());
         let Some(m) = self.calls.get_mut(&call).and_then(|c| c.media.as_mut()) else {
             return Ok(None);
         };
@@ -402,6 +406,10 @@ impl Engine {
             codecs: codec_map(&n),
             hold: holds,
         }));
+        if conference {
+            // A conference party holding: the others just stop hearing it.
+            return Ok(Some(body));
+        }
         // Hold (SPEC §2.5): the party left on hold hears music until the holder resumes.
         let other = match side {
             Side::A => m
@@ -478,6 +486,15 @@ impl Engine {
         });
         if let Some((owner, side)) = borrowed {
             return self.end_call(now, owner, Some(side), cause);
+        }
+        // A conference party's leg failing: that party leaves, the others go on.
+        let member = self
+            .calls
+            .get(&call)
+            .filter(|c| c.conference.is_some())
+            .and_then(|_| self.side_of_port(call, port));
+        if let Some(side) = member {
+            return self.leave_conference(now, call, side, cause, true);
         }
         let answered = self
             .calls

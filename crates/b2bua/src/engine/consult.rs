@@ -179,6 +179,8 @@ impl Engine {
             info_queue: VecDeque::new(),
             info_pending: None,
             lent: None,
+            conference: None,
+            shown_called: None,
         };
         self.calls.insert(id, consult);
         self.out

@@ -15,6 +15,18 @@ impl Engine {
     /// Carries out a CTI request. Progress after the request is accepted arrives as
     /// [`Output::Device`] events.
     pub fn control(&mut self, now: Instant, req: Control) -> Result<ControlOk, ControlError> {
+        // A conference takes only its own requests (and ClearConnection).
+        let on_call = match &req {
+            Control::Hold { call, .. }
+            | Control::Retrieve { call, .. }
+            | Control::Deflect { call, .. }
+            | Control::GenerateDigits { call, .. }
+            | Control::ConsultationCall { call, .. } => Some(*call),
+            _ => None,
+        };
+        if on_call.is_some_and(|c| self.calls.get(&c).is_some_and(|c| c.conference.is_some())) {
+            return Err(ControlError::InvalidCallState);
+        }
         let r = match req {
             Control::MakeCall { device, to } => self.make_call(now, &device, &to),
             Control::ClearConnection { call, device } => self.clear_connection(now, call, &device),
@@ -61,6 +73,16 @@ impl Engine {
                 active_call,
                 device,
             } => self.transfer_call(now, held_call, active_call, &device),
+            Control::ConferenceCall {
+                held_call,
+                active_call,
+                device,
+            } => self.conference_call(now, held_call, active_call, &device),
+            Control::DropParty {
+                call,
+                device,
+                party,
+            } => self.drop_party(now, call, &device, &party),
         };
         self.drain(now);
         r
@@ -140,7 +162,7 @@ fn device_call(c: &Call, conn: &Connection) -> DeviceCall {
                 ALeg::Placed(l) if l.state != LegState::Answered => ConnectionState::Initiated,
                 _ => up(true),
             },
-            c.cdr.original_called_party_number.clone(),
+            c.other_number(conn),
         ),
     };
     DeviceCall {

@@ -8,7 +8,9 @@
 //! - `ServiceInitiated` at once for MakeCall; `Originated` when its remote destination answers,
 //!   or at once when a device (a phone, an RD recognised by its number) places a call; both at
 //!   once for ConsultationCall (its device leg is up already).
-//! - `Transferred` to every device on the two calls of a TransferCall (`transfer.rs`).
+//! - `Transferred` to every device on the two calls of a TransferCall (`transfer.rs`),
+//!   `Conferenced` likewise for a ConferenceCall; a party leaving a conference: its device's
+//!   connection cleared, the others see the far connection cleared (`conference.rs`).
 //! - `NetworkReached` to the calling device when a B leg leaves on a trunk (once).
 //! - `Delivered` when the B side first alerts (a 18x from any of its legs), or just before
 //!   `Established` when the leg answered without one; `Established` on the answer.
@@ -54,6 +56,11 @@ fn event(conn: &Connection, call: u64, kind: DeviceEventKind) -> Output {
 }
 
 impl Engine {
+    /// Emits `kind` to `conn`'s device on `call`.
+    pub(super) fn emit(&mut self, conn: &Connection, call: u64, kind: DeviceEventKind) {
+        self.out.push_back(event(conn, call, kind));
+    }
+
     /// Emits what `kind` gives for each connection of `call`, in connection order.
     fn each(
         &mut self,

@@ -46,6 +46,8 @@ impl Detached {
 pub(super) enum Slot {
     /// The call's A side, which must not hold a leg of its own (borrowed or moved away).
     A,
+    /// A new B leg (only a leg Tether placed can be one).
+    NewB,
 }
 
 impl Engine {
@@ -133,6 +135,7 @@ impl Engine {
         };
         let side = match (slot, &d.leg) {
             (Slot::A, ALeg::Inbound(_) | ALeg::Placed(_)) if !c.a.is_own() => Side::A,
+            (Slot::NewB, ALeg::Placed(_)) => Side::B(c.b.len()),
             _ => return Err(Box::new(d)),
         };
         let Detached {

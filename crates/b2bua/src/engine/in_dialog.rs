@@ -184,6 +184,10 @@ impl Engine {
     pub(super) fn end_call(&mut self, now: Instant, call: u64, by: Option<Side>, cause: u8) {
         // A device leg lent to a consultation outlives the call when its far party went.
         self.end_loan(now, call, by);
+        // In a conference the party that went leaves; the others go on.
+        if self.conference_ended_by(now, call, by, cause) {
+            return;
+        }
         let Some(c) = self.calls.get_mut(&call) else {
             return;
         };

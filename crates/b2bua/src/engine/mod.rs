@@ -9,8 +9,9 @@
 //! inside calls, CANCEL, the end of a call and its CDR), [`plumbing`] (moving dialog output to
 //! the transaction layer), [`anchor`] and [`hold`] (anchored media), [`digits`] (DTMF), and the
 //! CTI side: [`control`] (requests and snapshots), [`make_call`], [`clear`], [`deflect`],
-//! [`consult`] and [`transfer`] (consult transfer, over [`handover`], which moves a leg from one
-//! call to another) and [`device_events`] (the events each device sees).
+//! [`consult`], [`transfer`] and [`conference`] (consult transfer and conference, over
+//! [`handover`], which moves a leg from one call to another) and [`device_events`] (the events
+//! each device sees).
 
 use foldhash::HashMap;
 use std::collections::VecDeque;
@@ -43,6 +44,7 @@ use crate::timers::{TimerKind, TimerQueue};
 mod anchor;
 mod b_legs;
 mod clear;
+mod conference;
 mod consult;
 mod control;
 mod deflect;
@@ -686,6 +688,8 @@ impl Engine {
             info_queue: VecDeque::new(),
             info_pending: None,
             lent: None,
+            conference: None,
+            shown_called: None,
         };
         self.by_txn.insert(txn, (id, Side::A));
         self.calls.insert(id, call);

@@ -14,20 +14,47 @@
 
 use super::handover::Slot;
 use super::*;
-use crate::control::{ControlError, ControlOk, DeviceEvent, DeviceEventKind, Party};
+use crate::call::Lent;
+use crate::control::{ControlError, ControlOk, DeviceEventKind, Party};
 use crate::media::MediaCommand;
 
 /// Q.850 16: normal call clearing.
 const NORMAL: u8 = 16;
 
+/// What joining a held call's far party with its consultation's needs, checked.
+pub(super) struct Join {
+    /// The device's connections to the held call and to the consultation.
+    pub hconn: Connection,
+    pub cconn: Connection,
+    /// The device's leg in the held call.
+    pub lent: Lent,
+    /// The held party's side in the held call, and whether Tether holds it.
+    pub x_side: Side,
+    pub x_held: bool,
+    /// The consulted party's B leg and port.
+    pub y: usize,
+    pub y_port: Option<u16>,
+    /// The two parties as the device saw them.
+    pub x_number: String,
+    pub y_number: String,
+    pub x_display: Option<String>,
+    /// The held party's leg id and span (its CDR identity).
+    pub x_leg_id: String,
+    pub x_span: String,
+    /// The other devices: the held party's (now calling the joined call) and the consulted
+    /// party's.
+    pub x_conns: Vec<Connection>,
+    pub y_conns: Vec<Connection>,
+}
+
 impl Engine {
-    pub(super) fn transfer_call(
-        &mut self,
-        now: Instant,
+    /// Checks that `active` is the answered, active consultation over `held`'s device leg.
+    pub(super) fn joinable(
+        &self,
         held: u64,
         active: u64,
         device: &str,
-    ) -> Result<ControlOk, ControlError> {
+    ) -> Result<Join, ControlError> {
         let h = self.calls.get(&held).ok_or(ControlError::InvalidCallId)?;
         let hconn = h
             .connection(device)
@@ -38,7 +65,6 @@ impl Engine {
             .connection(device)
             .ok_or(ControlError::InvalidCallId)?
             .clone();
-        // `active` must be the answered consultation over `held`'s device leg.
         let lent = h
             .lent
             .filter(|l| l.to == active)
@@ -59,15 +85,6 @@ impl Engine {
             // The consultation must be the active call.
             return Err(ControlError::InvalidCallState);
         }
-        let x_held = hm.held_party == Some((x_side, false));
-        let y_port = cm.b.get(y).and_then(Option::as_ref).map(|b| b.port);
-        let transferred = h.other_number(&hconn);
-        let to = c.other_number(&cconn);
-        let x_display = if x_side == Side::A {
-            h.presented_display.clone()
-        } else {
-            None
-        };
         let (x_leg_id, x_span) = match x_side {
             Side::A => (
                 h.cdr.orig_leg_call_identifier.clone(),
@@ -75,22 +92,64 @@ impl Engine {
             ),
             Side::B(_) => (h.cdr.dest_leg_identifier.clone(), h.cdr.dest_span.clone()),
         };
-        // The other devices: X's (if X is a device) moves to the joined call as its caller.
-        let x_conns: Vec<Connection> = h
-            .conns
-            .iter()
-            .filter(|k| k.device != device)
-            .map(|k| Connection {
-                role: Role::Calling,
-                ..k.clone()
-            })
-            .collect();
-        let y_conns: Vec<Connection> = c
-            .conns
-            .iter()
-            .filter(|k| k.device != device)
-            .cloned()
-            .collect();
+        Ok(Join {
+            x_held: hm.held_party == Some((x_side, false)),
+            y_port: cm.b.get(y).and_then(Option::as_ref).map(|b| b.port),
+            x_number: h.other_number(&hconn),
+            y_number: c.other_number(&cconn),
+            x_display: if x_side == Side::A {
+                h.presented_display.clone()
+            } else {
+                None
+            },
+            x_conns: h
+                .conns
+                .iter()
+                .filter(|k| k.device != device)
+                .map(|k| Connection {
+                    role: Role::Calling,
+                    ..k.clone()
+                })
+                .collect(),
+            y_conns: c
+                .conns
+                .iter()
+                .filter(|k| k.device != device)
+                .cloned()
+                .collect(),
+            hconn,
+            cconn,
+            lent,
+            x_side,
+            y,
+            x_leg_id,
+            x_span,
+        })
+    }
+
+    pub(super) fn transfer_call(
+        &mut self,
+        now: Instant,
+        held: u64,
+        active: u64,
+        device: &str,
+    ) -> Result<ControlOk, ControlError> {
+        let Join {
+            hconn,
+            cconn,
+            lent,
+            x_side,
+            x_held,
+            y: _,
+            y_port,
+            x_number: transferred,
+            y_number: to,
+            x_display,
+            x_leg_id,
+            x_span,
+            x_conns,
+            y_conns,
+        } = self.joinable(held, active, device)?;
 
         // 1. X is retrieved: sendrecv re-INVITE, the music stops.
         if x_held {
@@ -124,27 +183,19 @@ impl Engine {
             to,
             resulting_call: active,
         };
-        let ev = |conn: &Connection, call: u64, kind: DeviceEventKind| {
-            Output::Device(DeviceEvent {
-                device: conn.device.clone(),
-                dn: conn.dn.clone(),
-                call,
-                kind,
-            })
-        };
-        self.out.push_back(ev(&hconn, held, kind.clone()));
+        self.emit(&hconn, held, kind.clone());
         for k in &x_conns {
-            self.out.push_back(ev(k, held, kind.clone()));
+            self.emit(k, held, kind.clone());
         }
         for k in &y_conns {
-            self.out.push_back(ev(k, active, kind.clone()));
+            self.emit(k, active, kind.clone());
         }
         let cleared = DeviceEventKind::ConnectionCleared {
             party: Party::Device,
             cause: NORMAL,
         };
-        self.out.push_back(ev(&hconn, held, cleared.clone()));
-        self.out.push_back(ev(&cconn, active, cleared));
+        self.emit(&hconn, held, cleared.clone());
+        self.emit(&cconn, active, cleared);
 
         // 5. The joined call names X as its caller; the held call ends.
         if let Some(c) = self.calls.get_mut(&active) {

@@ -1,6 +1,7 @@
 //! Call flows through the engine in virtual time, with the far ends played by the test.
 
 mod caller;
+mod conference;
 mod consult;
 mod cti_requests;
 mod device_events;

@@ -3,7 +3,8 @@
 //! duplicates and reorders datagrams, in virtual time. Thousands of seeded random calls; each
 //! run is reproducible from its seed; one in ten is a CTI MakeCall (Dial Via Office reverse)
 //! that a CTI client clears after a while, and half of those consult a third party (which hangs
-//! up after a while) over the same RD leg, then either transfer to it or clear the consultation.
+//! up after a while) over the same RD leg, then transfer to it, conference it (and leave the
+//! conference later) or clear the consultation.
 //! Checks: every call ends for the caller, every CTI call (MakeCall or consultation) ends for its
 //! device exactly once (one CallCleared, or its part in one Transfer), nothing leaks in any node
 //! (calls, legs, transactions, dialogs, channels, timers, RTP ports), one CDR per call attempt,
@@ -277,6 +278,11 @@ enum CtiAction {
         active: u64,
         device: String,
     },
+    Conference {
+        held: u64,
+        active: u64,
+        device: String,
+    },
 }
 
 struct Report {
@@ -287,6 +293,7 @@ struct Report {
     /// Consultations placed, and those transferred.
     consults: usize,
     transfers: usize,
+    conferences: usize,
     outcomes: HashMap<Outcome, usize>,
     cdrs: Vec<Cdr>,
     lost: u64,
@@ -344,7 +351,9 @@ fn run(seed: u64, calls: usize) -> Report {
     let mut make_calls: Vec<(u64, String)> = Vec::new();
     let mut actions: Vec<(Instant, CtiAction)> = Vec::new();
     let mut endings: HashMap<u64, usize> = HashMap::new();
-    let (mut consults, mut transfers) = (0, 0);
+    let (mut consults, mut transfers, mut conferences) = (0, 0, 0);
+    // Conferences: their device may leave them (no CallCleared) while they go on.
+    let mut conferenced = std::collections::HashSet::new();
 
     let deadline = start + Duration::from_millis(50 * calls as u64) + Duration::from_secs(600);
     loop {
@@ -369,6 +378,11 @@ fn run(seed: u64, calls: usize) -> Report {
                         {
                             *endings.entry(e.call).or_default() += 1;
                             *endings.entry(resulting_call).or_default() += 1;
+                        }
+                        crate::control::DeviceEventKind::Conferenced { .. }
+                            if e.device.starts_with("CTRID") =>
+                        {
+                            *endings.entry(e.call).or_default() += 1;
                         }
                         _ => {}
                     }
@@ -450,8 +464,15 @@ fn run(seed: u64, calls: usize) -> Report {
                             consults += 1;
                             make_calls.push((active, device.clone()));
                             let after = Duration::from_millis(300 + rng.below(3000));
-                            let next = if rng.chance(60) {
+                            let roll = rng.below(100);
+                            let next = if roll < 40 {
                                 CtiAction::Transfer {
+                                    held: call,
+                                    active,
+                                    device,
+                                }
+                            } else if roll < 70 {
+                                CtiAction::Conference {
                                     held: call,
                                     active,
                                     device,
@@ -471,6 +492,37 @@ fn run(seed: u64, calls: usize) -> Report {
                         )),
                         r => assert!(refused(&r), "seed {seed}: {r:?}"),
                     }
+                }
+                CtiAction::Conference {
+                    held,
+                    active,
+                    device,
+                } => {
+                    let r = engine.control(
+                        now,
+                        Control::ConferenceCall {
+                            held_call: held,
+                            active_call: active,
+                            device: device.clone(),
+                        },
+                    );
+                    // Once conferenced the device leaves after a while (or clears what is
+                    // left of it); otherwise it clears the consultation.
+                    let after = if r.is_ok() {
+                        conferences += 1;
+                        conferenced.insert(active);
+                        Duration::from_millis(500 + rng.below(6_000))
+                    } else {
+                        assert!(refused(&r), "seed {seed}: {r:?}");
+                        Duration::from_millis(500)
+                    };
+                    actions.push((
+                        now + after,
+                        CtiAction::Clear {
+                            call: active,
+                            device,
+                        },
+                    ));
                 }
                 CtiAction::Transfer {
                     held,
@@ -560,11 +612,18 @@ fn run(seed: u64, calls: usize) -> Report {
         "seed {seed}: every call ends"
     );
     for (call, device) in &make_calls {
-        assert_eq!(
-            endings.get(call),
-            Some(&1),
-            "seed {seed}: CTI call {call} ends once for its device"
-        );
+        if conferenced.contains(call) {
+            assert!(
+                endings.get(call).copied().unwrap_or(0) <= 1,
+                "seed {seed}: conference {call} ends at most once for its device"
+            );
+        } else {
+            assert_eq!(
+                endings.get(call),
+                Some(&1),
+                "seed {seed}: CTI call {call} ends once for its device"
+            );
+        }
         assert!(
             engine.device_calls(device).is_empty(),
             "seed {seed}: {device} still has calls"
@@ -655,6 +714,7 @@ fn run(seed: u64, calls: usize) -> Report {
         dvo_answered: dvo_answered as usize,
         consults,
         transfers,
+        conferences,
         outcomes,
         cdrs,
         lost: net.lost,
@@ -671,7 +731,7 @@ fn ten_thousand_random_calls_end_cleanly_on_a_lossy_network() {
     let mut answered = 0;
     let mut all: HashMap<Outcome, usize> = HashMap::new();
     let (mut make_calls, mut dvo_answered) = (0, 0);
-    let (mut consults, mut transfers) = (0, 0);
+    let (mut consults, mut transfers, mut conferences) = (0, 0, 0);
     for seed in 1..=10u64 {
         let r = run(seed, 1000);
         total += r.attempts;
@@ -679,6 +739,7 @@ fn ten_thousand_random_calls_end_cleanly_on_a_lossy_network() {
         dvo_answered += r.dvo_answered;
         consults += r.consults;
         transfers += r.transfers;
+        conferences += r.conferences;
         lost += r.lost;
         answered += r
             .outcomes
@@ -697,12 +758,12 @@ fn ten_thousand_random_calls_end_cleanly_on_a_lossy_network() {
     }
     eprintln!(
         "outcomes of 10,000 calls: {all:?}; CTI calls: {make_calls} ({dvo_answered} \
-         answered), of which {consults} consultations, {transfers} transferred; datagrams \
-         lost: {lost}"
+         answered), of which {consults} consultations, {transfers} transferred, \
+         {conferences} conferenced; datagrams lost: {lost}"
     );
     assert!(
-        consults > 80 && transfers > 25,
-        "consultations ran: {consults}, transferred {transfers}"
+        consults > 80 && transfers > 15 && conferences > 10,
+        "consultations ran: {consults}, transferred {transfers}, conferenced {conferences}"
     );
     assert!(
         make_calls > 500 && dvo_answered > 100,
