@@ -62,7 +62,10 @@ pub enum Control {
     /// Delivered (Far), Established. Clearing the consultation call ends the target's leg
     /// only: `call` stays held until [`Control::Retrieve`], which connects the device's leg
     /// to its far party again. While the consultation lasts `call` cannot be retrieved, and
-    /// neither call can start another consultation.
+    /// neither call can start another consultation. From a conference, the device's leg just
+    /// leaves the mix (the others go on talking) and no one is held; [`Control::ConferenceCall`]
+    /// with the conference as `held_call` then adds the consulted party, and
+    /// [`Control::Retrieve`] mixes the device's leg again after the consultation was cleared.
     ConsultationCall {
         call: u64,
         device: String,
@@ -88,7 +91,8 @@ pub enum Control {
     /// `Conferenced` to each device on the two calls. A party leaving (hanging up, dropped by
     /// [`Control::DropParty`], or its device clearing its connection) is unmixed and the others
     /// go on; with two parties left the call is an ordinary two-party call again — also when
-    /// the device that set the conference up is the one that left.
+    /// the device that set the conference up is the one that left. With a conference as
+    /// `held_call` (the device consulted from it), the consulted party joins it: four or more.
     ConferenceCall {
         held_call: u64,
         active_call: u64,

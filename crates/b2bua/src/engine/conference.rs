@@ -9,6 +9,13 @@
 //! ([`MediaCommand::Mix`]). The held call ends with its own CDR; the conference goes on as the
 //! consultation call, whose CDR covers it to its end.
 //!
+//! More parties: the device consults from the conference (ConsultationCall on it): its leg
+//! leaves the mix — the others go on talking — and is lent to the consultation as from any
+//! call; ConferenceCall with the conference as the held call then moves the consulted party's
+//! leg into the conference and mixes the device's leg again (RetrieveCall does the latter alone
+//! when the consultation was cleared instead). Two parties left while the device consults:
+//! the one left is held, as in any call lending its device leg.
+//!
 //! Parties leave by hanging up, by a media failure on their leg, by [`Control::DropParty`] or
 //! by their device clearing its connection: the leg is unmixed, closed and its channel freed
 //! at once, and the others go on. CUCM-like, whoever leaves — the device that set the
@@ -36,6 +43,13 @@ impl Engine {
         active: u64,
         device: &str,
     ) -> Result<ControlOk, ControlError> {
+        if self
+            .calls
+            .get(&held)
+            .is_some_and(|c| c.conference.is_some())
+        {
+            return self.add_party(now, held, active, device);
+        }
         let Join {
             hconn,
             cconn: _,
@@ -134,6 +148,134 @@ impl Engine {
         Ok(ControlOk::Done)
     }
 
+    /// A party the device consulted from conference `conf` (over the leg the conference lent
+    /// it) joins the conference; the device's leg is mixed again and the consultation ends.
+    fn add_party(
+        &mut self,
+        now: Instant,
+        conf: u64,
+        active: u64,
+        device: &str,
+    ) -> Result<ControlOk, ControlError> {
+        let c = self.calls.get(&conf).ok_or(ControlError::InvalidCallId)?;
+        c.connection(device).ok_or(ControlError::InvalidCallId)?;
+        let d = self.calls.get(&active).ok_or(ControlError::InvalidCallId)?;
+        let dconn = d
+            .connection(device)
+            .ok_or(ControlError::InvalidCallId)?
+            .clone();
+        let lent = c
+            .lent
+            .filter(|l| l.to == active)
+            .ok_or(ControlError::InvalidCallState)?;
+        if d.state != CallState::Answered || d.a.borrowed() != Some((conf, lent.side)) {
+            return Err(ControlError::InvalidCallState);
+        }
+        let y = d.winner.ok_or(ControlError::InvalidCallState)?;
+        let dm = d.media.as_ref().ok_or(ControlError::MediaNotAnchored)?;
+        if dm.pending_offer.is_some() {
+            return Err(ControlError::RequestInProgress);
+        }
+        if dm.held_party.is_some() || dm.held_by.is_some() {
+            return Err(ControlError::InvalidCallState);
+        }
+        let own_port = self.side_port(conf, lent.side);
+        let y_number = d.other_number(&dconn);
+        let y_conns: Vec<Connection> = d
+            .conns
+            .iter()
+            .filter(|k| k.device != device)
+            .cloned()
+            .collect();
+
+        // The consulted party's leg moves into the conference; the device's leg is mixed
+        // again; the consultation is over.
+        let Some(leg) = self.detach(active, Side::B(y)) else {
+            return Err(ControlError::InvalidCallState);
+        };
+        let y_port = leg.port();
+        let Ok(side) = self.attach(now, conf, Slot::NewB, leg) else {
+            return Err(ControlError::InvalidCallState);
+        };
+        for port in [own_port, y_port].into_iter().flatten() {
+            self.out
+                .push_back(Output::Media(MediaCommand::Mix { room: conf, port }));
+        }
+        if let Some(port) = own_port {
+            self.by_port.insert(port, conf);
+        }
+        let Some(c) = self.calls.get_mut(&conf) else {
+            return Ok(ControlOk::Done);
+        };
+        c.lent = None;
+        if let Some(m) = c.media.as_mut() {
+            m.relay_broken = false;
+        }
+        let Some(k) = c.conference.as_mut() else {
+            return Ok(ControlOk::Done);
+        };
+        k.members.push(Member {
+            side,
+            number: y_number,
+            device: y_conns.first().map(|k| k.device.clone()),
+        });
+        let kind = DeviceEventKind::Conferenced {
+            parties: k.members.iter().map(|m| m.number.clone()).collect(),
+            resulting_call: conf,
+        };
+        c.conns.extend(y_conns.iter().cloned());
+        set_roles(c);
+        let others: Vec<Connection> = c
+            .conns
+            .iter()
+            .filter(|k| k.device != device && !y_conns.contains(k))
+            .cloned()
+            .collect();
+        self.emit(&dconn, active, kind.clone());
+        for k in &y_conns {
+            self.emit(k, active, kind.clone());
+        }
+        for k in &others {
+            self.emit(k, conf, kind.clone());
+        }
+        if let Some(d) = self.calls.get_mut(&active) {
+            d.conns.clear();
+        }
+        self.finish(now, active, NORMAL);
+        Ok(ControlOk::Done)
+    }
+
+    /// RetrieveCall on a conference the device consulted from (the consultation is over): its
+    /// leg is mixed again.
+    pub(super) fn rejoin(&mut self, call: u64, device: &str) -> Result<ControlOk, ControlError> {
+        let c = self
+            .calls
+            .get_mut(&call)
+            .ok_or(ControlError::InvalidCallId)?;
+        let conn = c
+            .connection(device)
+            .ok_or(ControlError::InvalidCallId)?
+            .clone();
+        let side = c
+            .conference
+            .iter()
+            .flat_map(|k| &k.members)
+            .find(|m| m.device.as_deref() == Some(device))
+            .map(|m| m.side)
+            .ok_or(ControlError::InvalidCallId)?;
+        let m = c.media.as_mut().ok_or(ControlError::MediaNotAnchored)?;
+        if c.lent.is_some() || !m.relay_broken {
+            return Err(ControlError::InvalidCallState);
+        }
+        m.relay_broken = false;
+        if let Some(port) = self.side_port(call, side) {
+            self.out
+                .push_back(Output::Media(MediaCommand::Mix { room: call, port }));
+        }
+        self.emit(&conn, call, DeviceEventKind::Retrieved);
+        Ok(ControlOk::Done)
+    }
+
     pub(super) fn drop_party(
         &mut self,
         now: Instant,
@@ -212,6 +354,22 @@ impl Engine {
         let Some(conf) = c.conference.as_mut() else {
             return;
         };
+        if !conf.members.iter().any(|m| m.side == side) {
+            return;
+        }
+        // The device's leg serving a consultation: leaving by choice, the leg goes on in the
+        // consultation; gone, the consultation ends too (below).
+        let lent = c.lent.filter(|l| l.side == side);
+        if lent.is_some() && hang_up {
+            self.end_loan(now, call, None);
+        }
+        let Some(conf) = self
+            .calls
+            .get_mut(&call)
+            .and_then(|c| c.conference.as_mut())
+        else {
+            return;
+        };
         let Some(i) = conf.members.iter().position(|m| m.side == side) else {
             return;
         };
@@ -243,6 +401,12 @@ impl Engine {
                 cause,
             };
             self.emit(k, call, kind);
+        }
+        if let Some(l) = lent.filter(|_| !hang_up) {
+            if let Some(c) = self.calls.get_mut(&call) {
+                c.lent = None;
+            }
+            self.end_call(now, l.to, Some(Side::A), cause);
         }
         match left {
             0..=1 => {
@@ -307,6 +471,9 @@ impl Engine {
                     .push_back(Output::Media(MediaCommand::Unmix { port }));
             }
         }
+        // The device's leg may be lent to a consultation: it stays where it is.
+        let lent = self.calls.get(&call).and_then(|c| c.lent).map(|l| l.side);
+        let (p, q) = if lent == Some(p.side) { (q, p) } else { (p, q) };
         let (a, b) = if p.side == Side::A {
             (p, q)
         } else if q.side == Side::A {
@@ -345,6 +512,14 @@ impl Engine {
             return;
         };
         m.connected = Some(w);
+        if let Some(own) = lent {
+            // The device is consulting: the party left with it is held, as in any call whose
+            // device leg serves a consultation.
+            m.relay_broken = true;
+            let other = if own == Side::A { b.side } else { Side::A };
+            let _ = self.hold(now, call, other);
+            return;
+        }
         let b_port = m.b.get(w).and_then(Option::as_ref).map(|x| x.port);
         if let (false, Some(b)) = (m.a_elsewhere, b_port) {
             let a = m.a_port;

@@ -36,17 +36,35 @@ impl Engine {
         if c.state != CallState::Answered || !c.a.is_own() || c.lent.is_some() {
             return Err(ControlError::InvalidCallState);
         }
-        let own = c.own_side(&conn);
-        let far = c.other_side(own).ok_or(ControlError::InvalidCallState)?;
         if m.pending_offer.is_some() {
             return Err(ControlError::RequestInProgress);
         }
-        let hold_needed = match m.held_party {
-            None => true,
-            Some((s, false)) if s == far => false,
-            Some((_, true)) => return Err(ControlError::RequestInProgress),
-            Some(_) => return Err(ControlError::InvalidCallState),
+        // In a conference the device's leg just leaves the mix (the others go on talking);
+        // in a two-party call its far party is held.
+        let conference = c.conference.as_ref();
+        let (own, hold) = match conference {
+            Some(k) => {
+                let own = k
+                    .members
+                    .iter()
+                    .find(|m| m.device.as_deref() == Some(device))
+                    .map(|m| m.side)
+                    .ok_or(ControlError::InvalidCallId)?;
+                (own, None)
+            }
+            None => {
+                let own = c.own_side(&conn);
+                let far = c.other_side(own).ok_or(ControlError::InvalidCallState)?;
+                let hold = match m.held_party {
+                    None => Some(far),
+                    Some((s, false)) if s == far => None,
+                    Some((_, true)) => return Err(ControlError::RequestInProgress),
+                    Some(_) => return Err(ControlError::InvalidCallState),
+                };
+                (own, hold)
+            }
         };
+        let in_conference = conference.is_some();
         let (port, local, negotiated) = match own {
             Side::A => (m.a_port, m.a_local.clone(), m.a_negotiated),
             Side::B(i) => {
@@ -93,13 +111,16 @@ impl Engine {
             return Err(ControlError::ResourceBusy);
         }
 
-        // 1. The far party is held; the device's leg leaves the relay.
-        if hold_needed {
+        // 1. The far party is held; the device's leg leaves the relay (or the mix).
+        if let Some(far) = hold {
             self.hold(now, call, far)
                 .map_err(super::control::hold_error)?;
         }
-        self.out
-            .push_back(Output::Media(MediaCommand::Disconnect { port }));
+        self.out.push_back(Output::Media(if in_conference {
+            MediaCommand::Unmix { port }
+        } else {
+            MediaCommand::Disconnect { port }
+        }));
         let id = self.next_call;
         self.next_call += 1;
         self.stats.attempts += 1;

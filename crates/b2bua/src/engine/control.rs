@@ -18,10 +18,8 @@ impl Engine {
         // A conference takes only its own requests (and ClearConnection).
         let on_call = match &req {
             Control::Hold { call, .. }
-            | Control::Retrieve { call, .. }
             | Control::Deflect { call, .. }
-            | Control::GenerateDigits { call, .. }
-            | Control::ConsultationCall { call, .. } => Some(*call),
+            | Control::GenerateDigits { call, .. } => Some(*call),
             _ => None,
         };
         if on_call.is_some_and(|c| self.calls.get(&c).is_some_and(|c| c.conference.is_some())) {
@@ -34,6 +32,14 @@ impl Engine {
                 let far = self.far_side_of(call, &device)?;
                 self.hold(now, call, far).map_err(hold_error)?;
                 Ok(ControlOk::Done)
+            }
+            Control::Retrieve { call, device }
+                if self
+                    .calls
+                    .get(&call)
+                    .is_some_and(|c| c.conference.is_some()) =>
+            {
+                self.rejoin(call, &device)
             }
             Control::Retrieve { call, device } => {
                 let far = self.far_side_of(call, &device)?;

@@ -182,9 +182,17 @@ impl Engine {
 
     /// One side hung up (or failed after the answer): BYE the other side and finish.
     pub(super) fn end_call(&mut self, now: Instant, call: u64, by: Option<Side>, cause: u8) {
+        // In a conference the party that went leaves; the others go on.
+        let member = by.filter(|s| {
+            self.calls
+                .get(&call)
+                .is_some_and(|c| c.member(*s).is_some())
+        });
+        if let Some(side) = member {
+            return self.leave_conference(now, call, side, cause, false);
+        }
         // A device leg lent to a consultation outlives the call when its far party went.
         self.end_loan(now, call, by);
-        // In a conference the party that went leaves; the others go on.
         if self.conference_ended_by(now, call, by, cause) {
             return;
         }

@@ -69,7 +69,10 @@ impl Engine {
             .lent
             .filter(|l| l.to == active)
             .ok_or(ControlError::InvalidCallState)?;
-        if c.state != CallState::Answered || c.a.borrowed() != Some((held, lent.side)) {
+        if c.state != CallState::Answered
+            || c.a.borrowed() != Some((held, lent.side))
+            || h.conference.is_some()
+        {
             return Err(ControlError::InvalidCallState);
         }
         let x_side = h

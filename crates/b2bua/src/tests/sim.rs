@@ -511,6 +511,16 @@ fn run(seed: u64, calls: usize) -> Report {
                     let after = if r.is_ok() {
                         conferences += 1;
                         conferenced.insert(active);
+                        if rng.chance(50) {
+                            // A fourth party, consulted from the conference.
+                            actions.push((
+                                now + Duration::from_millis(300 + rng.below(2_000)),
+                                CtiAction::Consult {
+                                    call: active,
+                                    device: device.clone(),
+                                },
+                            ));
+                        }
                         Duration::from_millis(500 + rng.below(6_000))
                     } else {
                         assert!(refused(&r), "seed {seed}: {r:?}");
