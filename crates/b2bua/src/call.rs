@@ -313,6 +313,9 @@ pub struct Call {
     /// The number the B party is shown as when it is not the one dialed (what is left of a
     /// conference after the others left).
     pub shown_called: Option<String>,
+    /// A call a phone's REFER started (blind transfer): the call and side of the REFER's
+    /// dialog, told of this call's outcome in NOTIFYs (RFC 3515).
+    pub refer: Option<(u64, Side)>,
 }
 
 /// What is shown of a call in progress (the admin API's call list, CTI snapshots).

@@ -287,6 +287,10 @@ impl Engine {
         self.out
             .push_back(Output::Event(CallEvent::Answered { call, setup }));
         self.established(call);
+        // A transfer a REFER started reached its target: the transferor is told.
+        if let Some(r) = self.calls.get_mut(&call).and_then(|c| c.refer.take()) {
+            self.refer_outcome(now, r, 200);
+        }
         self.ensure_a_session(call);
         let Some(a) = self.calls.get_mut(&call).and_then(|c| c.a.inbound_mut()) else {
             self.pump(now, call);

@@ -330,7 +330,7 @@ impl Engine {
     }
 
     /// Hangs up the answered leg on `side` (BYE with the Q.850 cause).
-    fn release(&mut self, now: Instant, call: u64, side: Side, cause: u8) {
+    pub(super) fn release(&mut self, now: Instant, call: u64, side: Side, cause: u8) {
         match side {
             Side::A => self.release_a(now, call, cause),
             Side::B(i) => self.release_b(now, call, i, cause),

@@ -202,6 +202,7 @@ impl Engine {
             lent: None,
             conference: None,
             shown_called: None,
+            refer: None,
         };
         self.calls.insert(id, consult);
         self.out

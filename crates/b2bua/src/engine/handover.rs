@@ -205,3 +205,22 @@ impl Engine {
         Ok(side)
     }
 }
+
+impl Engine {
+    /// Lets go of a detached leg that goes nowhere (its BYE already sent): its trunk channel
+    /// and RTP port are given back.
+    pub(super) fn discard(&mut self, d: Detached) {
+        let Detached { mut leg, port, .. } = d;
+        if let Some(t) = leg.take_trunk() {
+            self.channels.release(&t);
+        }
+        if let Some(port) = port {
+            self.by_port.remove(&port);
+            if let Some(pool) = self.ports.as_mut() {
+                pool.release(port);
+            }
+            self.out
+                .push_back(Output::Media(crate::media::MediaCommand::Close { port }));
+        }
+    }
+}

@@ -69,6 +69,8 @@ impl Engine {
                 let code = self.info_digit(now, call, side, &req);
                 self.answer_in_dialog(now, call, side, &id, &req, code);
             }
+            // Transfers from phones are Tether's own business (RFC 3515, 5589).
+            Method::Refer => self.on_refer(now, call, side, &id, &req),
             Method::Info | Method::Notify | Method::Options => {
                 self.answer_in_dialog(now, call, side, &id, &req, 200);
             }
@@ -285,6 +287,8 @@ impl Engine {
         };
         c.state = CallState::Ended;
         self.return_loan(&c);
+        // A transfer a REFER started that never reached its target: the transferor is told.
+        let refer = c.refer.take().filter(|_| c.answered_at.is_none());
         if let Some(t) = c.a.take_trunk() {
             self.channels.release(&t);
         }
@@ -322,6 +326,12 @@ impl Engine {
         if let Some(l) = lent {
             // The device's leg ended with this call: so does the consultation over it.
             self.end_call(now, l.to, Some(Side::A), cause);
+        }
+        if let Some(r) = refer {
+            let status = tether_trunk::cause::Q850Cause::new(cause)
+                .and_then(tether_trunk::cause::rfc3398::q850_to_sip)
+                .unwrap_or(487);
+            self.refer_outcome(now, r, status);
         }
     }
 }

@@ -125,6 +125,7 @@ impl Engine {
             lent: None,
             conference: None,
             shown_called: None,
+            refer: None,
         };
         self.calls.insert(id, call);
         self.out

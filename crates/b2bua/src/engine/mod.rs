@@ -10,8 +10,8 @@
 //! the transaction layer), [`anchor`] and [`hold`] (anchored media), [`digits`] (DTMF), and the
 //! CTI side: [`control`] (requests and snapshots), [`make_call`], [`clear`], [`deflect`],
 //! [`consult`], [`transfer`] and [`conference`] (consult transfer and conference, over
-//! [`handover`], which moves a leg from one call to another) and [`device_events`] (the events
-//! each device sees).
+//! [`handover`], which moves a leg from one call to another), [`refer`] (transfers phones ask
+//! for) and [`device_events`] (the events each device sees).
 
 use foldhash::HashMap;
 use std::collections::VecDeque;
@@ -56,10 +56,18 @@ mod in_dialog;
 mod make_call;
 mod place;
 mod plumbing;
+mod refer;
 mod transfer;
 
 pub use hold::HoldError;
 use place::Targets;
+
+/// The methods Tether takes (REFER and NOTIFY: transfers phones ask for, `refer.rs`).
+pub(crate) const ALLOW: &str =
+    "INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER, INFO, UPDATE, REFER, NOTIFY";
+/// The extensions Tether supports beyond the session timer its dialogs add (`Replaces` in a
+/// REFER's Refer-To, RFC 3891).
+pub(crate) const SUPPORTED: &str = "replaces";
 
 /// Who made a call attempt and what they dialed, for the CDR of a refused attempt.
 struct Attempt<'a> {
@@ -432,10 +440,8 @@ impl Engine {
             }
             Method::Options => {
                 let mut r = Message::response_to(&req, 200, "OK", Some(&self.unique("o")));
-                let _ = r.push_header(
-                    HeaderName::Allow,
-                    "INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER, INFO, UPDATE",
-                );
+                let _ = r.push_header(HeaderName::Allow, ALLOW);
+                let _ = r.push_header(HeaderName::Supported, SUPPORTED);
                 self.respond(now, txn, r);
             }
             Method::Bye
@@ -449,10 +455,7 @@ impl Engine {
             }
             _ => {
                 let mut r = Message::response_to(&req, 405, "Method Not Allowed", None);
-                let _ = r.push_header(
-                    HeaderName::Allow,
-                    "INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER",
-                );
+                let _ = r.push_header(HeaderName::Allow, ALLOW);
                 self.respond(now, txn, r);
             }
         }
@@ -690,6 +693,7 @@ impl Engine {
             lent: None,
             conference: None,
             shown_called: None,
+            refer: None,
         };
         self.by_txn.insert(txn, (id, Side::A));
         self.calls.insert(id, call);

@@ -10,5 +10,6 @@ mod flows;
 mod harness;
 mod make_call;
 mod media;
+mod refer;
 mod sim;
 mod transfer;
