@@ -137,7 +137,7 @@ impl Engine {
         }))
     }
 
-    fn media_address(&self) -> Option<std::net::IpAddr> {
+    pub(super) fn media_address(&self) -> Option<std::net::IpAddr> {
         self.cfg.media.as_ref().map(|m| m.address)
     }
 

@@ -10,8 +10,9 @@
 //! the transaction layer), [`anchor`] and [`hold`] (anchored media), [`digits`] (DTMF), and the
 //! CTI side: [`control`] (requests and snapshots), [`make_call`], [`clear`], [`deflect`],
 //! [`consult`], [`transfer`] and [`conference`] (consult transfer and conference, over
-//! [`handover`], which moves a leg from one call to another), [`refer`] (transfers phones ask
-//! for) and [`device_events`] (the events each device sees).
+//! [`handover`], which moves a leg from one call to another), [`refer`] and [`replaces`]
+//! (transfers and replacements phones ask for) and [`device_events`] (the events each device
+//! sees).
 
 use foldhash::HashMap;
 use std::collections::VecDeque;
@@ -57,6 +58,7 @@ mod make_call;
 mod place;
 mod plumbing;
 mod refer;
+mod replaces;
 mod transfer;
 
 pub use hold::HoldError;
@@ -426,6 +428,10 @@ impl Engine {
             return self.in_dialog_request(now, txn, req, method);
         }
         match method {
+            // RFC 3891: a new leg taking the place of one of Tether's dialogs.
+            Method::Invite if req.header_value(&HeaderName::Replaces).is_some() => {
+                self.invite_replaces(now, txn, req, from)
+            }
             Method::Invite => self.new_call(now, txn, req, from),
             Method::Register => {
                 let snap = self.snap.clone();

@@ -11,5 +11,6 @@ mod harness;
 mod make_call;
 mod media;
 mod refer;
+mod replaces;
 mod sim;
 mod transfer;
