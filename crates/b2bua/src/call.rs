@@ -1,6 +1,16 @@
 //! The state of one call: its A side (the INVITE that arrived, or the leg Tether placed first for
 //! a CTI request), the B legs Tether started for it, the devices connected to it, and what the
 //! CDR needs. Plain data; the engine moves it along.
+//!
+//! Ownership of a device's leg shared by two calls (consult transfer, SPEC §2.8): a leg — its
+//! dialog, its transaction, its trunk channel and its RTP port — always belongs to exactly one
+//! call. When a device consults from call H, H keeps its device leg and *lends* it
+//! ([`Call::lent`]) to the consultation call C, whose A side is [`ALeg::Borrowed`]: C uses the
+//! leg's RTP port for media (relayed to the consultation target) and owns nothing of it. The
+//! loan ends when C ends (the leg stays with H, still holding its far party), or when H ends
+//! first: if the device's leg is what went away, C ends too; otherwise the leg is *handed over*
+//! to C, which owns it from then on. A leg moved out of a call (a hand-over, a transfer joining
+//! two far parties) leaves [`ALeg::Moved`] or a placeholder B leg behind.
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
@@ -137,31 +147,37 @@ pub enum ALeg {
     /// A leg Tether placed for a CTI request: MakeCall (Dial Via Office reverse) calls the
     /// device's active remote destination first, and the B legs once it answers.
     Placed(PlacedLeg),
+    /// A consultation call: the device's leg of call `owner` (its side `side`), lent to this
+    /// call for media only. The owner keeps the dialog, the trunk channel and the RTP port.
+    Borrowed { owner: u64, side: Side },
+    /// The leg moved to another call (handed over, or joined to another party by a transfer):
+    /// nothing of it is left here.
+    Moved,
 }
 
 impl ALeg {
     pub fn inbound(&self) -> Option<&InboundLeg> {
         match self {
             ALeg::Inbound(a) => Some(a),
-            ALeg::Placed(_) => None,
+            _ => None,
         }
     }
     pub fn inbound_mut(&mut self) -> Option<&mut InboundLeg> {
         match self {
             ALeg::Inbound(a) => Some(a),
-            ALeg::Placed(_) => None,
+            _ => None,
         }
     }
     pub fn placed(&self) -> Option<&PlacedLeg> {
         match self {
-            ALeg::Inbound(_) => None,
             ALeg::Placed(l) => Some(l),
+            _ => None,
         }
     }
     pub fn placed_mut(&mut self) -> Option<&mut PlacedLeg> {
         match self {
-            ALeg::Inbound(_) => None,
             ALeg::Placed(l) => Some(l),
+            _ => None,
         }
     }
     /// Where the A party's messages go.
@@ -169,6 +185,7 @@ impl ALeg {
         match self {
             ALeg::Inbound(a) => Some(a.from),
             ALeg::Placed(l) => l.peer,
+            ALeg::Borrowed { .. } | ALeg::Moved => None,
         }
     }
     /// The trunk whose channel the A side holds, handed back once.
@@ -176,8 +193,47 @@ impl ALeg {
         match self {
             ALeg::Inbound(a) => a.trunk.take(),
             ALeg::Placed(l) => l.trunk.take(),
+            ALeg::Borrowed { .. } | ALeg::Moved => None,
         }
     }
+    /// This call owns its A leg (it is neither borrowed nor moved away).
+    pub fn is_own(&self) -> bool {
+        matches!(self, ALeg::Inbound(_) | ALeg::Placed(_))
+    }
+    /// The call and side whose leg this consultation call borrows.
+    pub fn borrowed(&self) -> Option<(u64, Side)> {
+        match self {
+            ALeg::Borrowed { owner, side } => Some((*owner, *side)),
+            _ => None,
+        }
+    }
+}
+
+/// A conference (SPEC §2.8): three or more parties of one call, mixed by the media engine.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Conference {
+    /// The parties, in joining order.
+    pub members: Vec<Member>,
+}
+
+/// One party of a conference.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Member {
+    /// Its leg in the call.
+    pub side: Side,
+    /// The number it is presented as (a device's DN, never an RD number).
+    pub number: String,
+    /// The device whose leg it is, if it is one.
+    pub device: Option<String>,
+}
+
+/// A call's device leg lent to a consultation call (see the module comment).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Lent {
+    /// The consultation call using the leg.
+    pub to: u64,
+    /// The side of the lending call the leg is on.
+    pub side: Side,
 }
 
 /// Which end of a call a device's connection is.
@@ -250,6 +306,16 @@ pub struct Call {
     pub info_queue: VecDeque<(Side, char, u32)>,
     /// An INFO with a key is waiting for its response, per side.
     pub info_pending: Option<Side>,
+    /// The device's leg is lent to a consultation call (see the module comment).
+    pub lent: Option<Lent>,
+    /// The call is a conference: its parties are mixed rather than relayed in pairs.
+    pub conference: Option<Conference>,
+    /// The number the B party is shown as when it is not the one dialed (what is left of a
+    /// conference after the others left).
+    pub shown_called: Option<String>,
+    /// A call a phone's REFER started (blind transfer): the call and side of the REFER's
+    /// dialog, told of this call's outcome in NOTIFYs (RFC 3515).
+    pub refer: Option<(u64, Side)>,
 }
 
 /// What is shown of a call in progress (the admin API's call list, CTI snapshots).
@@ -325,6 +391,7 @@ impl Call {
         let set = match (&mut self.a, side) {
             (ALeg::Inbound(a), Side::A) => return a.session.as_mut(),
             (ALeg::Placed(l), Side::A) => l.set.as_mut(),
+            (ALeg::Borrowed { .. } | ALeg::Moved, Side::A) => None,
             (_, Side::B(i)) => self.b.get_mut(i).and_then(|l| l.set.as_mut()),
         }?;
         match id {
@@ -346,6 +413,7 @@ impl Call {
         let flag = match (&mut self.a, side) {
             (ALeg::Inbound(a), Side::A) => Some(&mut a.uses_info),
             (ALeg::Placed(l), Side::A) => Some(&mut l.uses_info),
+            (ALeg::Borrowed { .. } | ALeg::Moved, Side::A) => None,
             (_, Side::B(i)) => self.b.get_mut(i).map(|l| &mut l.uses_info),
         };
         match flag {
@@ -365,5 +433,33 @@ impl Call {
     /// `device`'s connection, if it has one.
     pub fn connection(&self, device: &str) -> Option<&Connection> {
         self.conns.iter().find(|c| c.device == device)
+    }
+
+    /// The side of `conn`'s own leg: the A side for the calling device, the B leg that
+    /// answered (else the first) for the called one.
+    pub fn own_side(&self, conn: &Connection) -> Side {
+        match conn.role {
+            Role::Calling => Side::A,
+            Role::Called => Side::B(self.winner.unwrap_or(0)),
+        }
+    }
+
+    /// The far party's number as `conn` sees it: the caller for the device the call is for,
+    /// the number called for the device that placed it.
+    pub fn other_number(&self, conn: &Connection) -> String {
+        match conn.role {
+            Role::Called => self.presented_calling.clone(),
+            Role::Calling => self
+                .shown_called
+                .clone()
+                .unwrap_or_else(|| self.cdr.original_called_party_number.clone()),
+        }
+    }
+
+    /// The conference party on `side`, if the call is a conference.
+    pub fn member(&self, side: Side) -> Option<&Member> {
+        self.conference
+            .as_ref()
+            .and_then(|c| c.members.iter().find(|m| m.side == side))
     }
 }

@@ -52,6 +52,60 @@ pub enum Control {
         digits: String,
         inband: bool,
     },
+    /// Consult transfer, first step (SPEC §2.8): the device's far party in `call` is held
+    /// (as [`Control::Hold`]: a `sendonly` re-INVITE and music on hold, `Held` on `call` once
+    /// it accepts), and Tether calls `to` — through the device's calling search space after
+    /// the application dial rules, showing the device's display name and DN — over the
+    /// device's *same* leg (no new call to its remote destination): the device's leg hears
+    /// the target as soon as it sends media. Returns the new call's global call id; its events
+    /// are MakeCall's second half: ServiceInitiated, Originated, NetworkReached (on a trunk),
+    /// Delivered (Far), Established. Clearing the consultation call ends the target's leg
+    /// only: `call` stays held until [`Control::Retrieve`], which connects the device's leg
+    /// to its far party again. While the consultation lasts `call` cannot be retrieved, and
+    /// neither call can start another consultation. From a conference, the device's leg just
+    /// leaves the mix (the others go on talking) and no one is held; [`Control::ConferenceCall`]
+    /// with the conference as `held_call` then adds the consulted party, and
+    /// [`Control::Retrieve`] mixes the device's leg again after the consultation was cleared.
+    ConsultationCall {
+        call: u64,
+        device: String,
+        to: String,
+    },
+    /// Consult transfer, last step: joins the far party of `held_call` with the consulted
+    /// party of `active_call` (the consultation call `held_call` lent its device leg to,
+    /// answered). The held party is retrieved (`sendrecv` re-INVITE, the music stops), the two
+    /// parties' legs are relayed to each other, and the device's leg is hung up
+    /// (`Reason: Q.850;cause=16`). Neither far party gets a new INVITE. The joined call goes on
+    /// as `active_call`; `held_call` ends. Events: `Transferred` to each device on the two
+    /// calls (the transferring one first), then `ConnectionCleared` (Device, 16) for the
+    /// transferring device on `held_call` and on `active_call`.
+    TransferCall {
+        held_call: u64,
+        active_call: u64,
+        device: String,
+    },
+    /// Conference (SPEC §2.8): like [`Control::TransferCall`] (same calls, same checks) but
+    /// the device stays: the held party is retrieved and the three legs — the device's, the
+    /// held party's, the consulted party's — are mixed by the media engine, each party hearing
+    /// the others. The conference goes on as `active_call`; `held_call` ends. Events:
+    /// `Conferenced` to each device on the two calls. A party leaving (hanging up, dropped by
+    /// [`Control::DropParty`], or its device clearing its connection) is unmixed and the others
+    /// go on; with two parties left the call is an ordinary two-party call again — also when
+    /// the device that set the conference up is the one that left. With a conference as
+    /// `held_call` (the device consulted from it), the consulted party joins it: four or more.
+    ConferenceCall {
+        held_call: u64,
+        active_call: u64,
+        device: String,
+    },
+    /// Drops one party of a conference, named by the number it is presented as (as in
+    /// `Conferenced`): its leg is hung up (`Reason: Q.850;cause=16`). `device` must be on the
+    /// call. Dropping the device's own number is leaving the conference.
+    DropParty {
+        call: u64,
+        device: String,
+        party: String,
+    },
 }
 
 /// What a successful [`Control`] gives back.
@@ -88,6 +142,8 @@ pub enum ControlError {
     InvalidDigits,
     /// No call capacity, trunk channel or RTP port is left.
     ResourceBusy,
+    /// No party of the conference is presented as that number.
+    InvalidParty(String),
 }
 
 impl ControlError {
@@ -103,6 +159,7 @@ impl ControlError {
             ControlError::RequestInProgress => "REQUEST_IN_PROGRESS",
             ControlError::InvalidDigits => "INVALID_DIGITS",
             ControlError::ResourceBusy => "RESOURCE_BUSY",
+            ControlError::InvalidParty(_) => "INVALID_PARTY",
         }
     }
 }
@@ -125,6 +182,7 @@ impl std::fmt::Display for ControlError {
             }
             ControlError::InvalidDigits => f.write_str("digits must be 1 or more of 0-9 * # A-D"),
             ControlError::ResourceBusy => f.write_str("no call, channel or media port is free"),
+            ControlError::InvalidParty(p) => write!(f, "no party {p} in the conference"),
         }
     }
 }
@@ -210,6 +268,22 @@ pub enum DeviceEventKind {
     /// The whole call ended (always after the `ConnectionCleared` events).
     CallCleared {
         cause: u8,
+    },
+    /// TransferCall: the device joined its held party (`transferred`, as the device saw it)
+    /// with the party it consulted (`to`); the two go on talking on `resulting_call`. Sent on
+    /// the held call to the transferring device and to the held party's device, on the
+    /// consultation call to the consulted party's device.
+    Transferred {
+        transferred: String,
+        to: String,
+        resulting_call: u64,
+    },
+    /// ConferenceCall: the device's held call and its consultation became one conference,
+    /// `resulting_call`, of `parties` (each as it is presented: the devices' DNs, the far
+    /// parties' numbers). Sent as `Transferred` is.
+    Conferenced {
+        parties: Vec<String>,
+        resulting_call: u64,
     },
     /// A DTMF key from `party`.
     DigitsDetected {

@@ -48,6 +48,12 @@ pub enum MediaCommand {
     Connect { a: u16, b: u16 },
     /// Stop relaying into and out of the leg.
     Disconnect { port: u16 },
+    /// The leg joins conference `room` (a call's global call id): it stops relaying; what it
+    /// receives feeds the room's mixer and it is sent the mix of every other leg of the room,
+    /// one 20 ms frame at a time.
+    Mix { room: u64, port: u16 },
+    /// The leg leaves its conference (a `Connect` may follow to relay it again).
+    Unmix { port: u16 },
     /// Release the leg and its ports.
     Close { port: u16 },
     /// Play a recording into the leg (only that party hears it), instead of what is relayed
@@ -124,6 +130,15 @@ pub struct CallMedia {
     pub held_party: Option<(crate::call::Side, bool)>,
     /// Tether's re-offer to a party, until the answer comes.
     pub pending_offer: Option<(crate::call::Side, SessionDescription)>,
+    /// The pending re-offer moved here with its leg from another call (a transfer retrieving
+    /// the held party): its answer is reported to no device, the one that asked having left.
+    pub pending_quiet: bool,
+    /// The A port is not this call's: a consultation call using another call's device leg,
+    /// or a leg moved to another call. It is neither closed nor given back with this call.
+    pub a_elsewhere: bool,
+    /// The relay between the two parties was taken apart (the device's leg went to a
+    /// consultation): retrieving the held party connects them again.
+    pub relay_broken: bool,
 }
 
 /// The media of one leg Tether placed.

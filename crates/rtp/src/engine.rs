@@ -142,6 +142,8 @@ pub struct MediaEngine {
     pub(crate) transmits: VecDeque<Transmit>,
     pub(crate) pool: Vec<Vec<u8>>,
     pub(crate) events: VecDeque<MediaEvent>,
+    /// Audio of tapped legs, waiting for the driver (`tap.rs`).
+    pub(crate) heard: VecDeque<crate::tap::Heard>,
     released: LegCounters,
     released_lost: i64,
     legs_created: u64,
@@ -174,6 +176,7 @@ impl MediaEngine {
             transmits: VecDeque::new(),
             pool: Vec::new(),
             events: VecDeque::new(),
+            heard: VecDeque::new(),
             released: LegCounters::default(),
             released_lost: 0,
             legs_created: 0,
@@ -407,6 +410,7 @@ impl MediaEngine {
             self.schedule(slot);
         }
         if let Some(accepted) = accepted {
+            self.tap_in(slot, &accepted, datagram);
             if self.digits_inspect(now, slot, &accepted, datagram) {
                 self.relay(now, slot, &accepted, datagram);
             }

@@ -88,6 +88,8 @@ pub(crate) struct MediaLeg {
     pub queued_at: Option<Instant>,
     /// DTMF receivers and generators (`digits.rs`), made on first use.
     pub digits: Option<Box<crate::digits::LegDigits>>,
+    /// What the leg receives is also handed out (`tap.rs`).
+    pub tap: bool,
     remote: Option<Remote>,
     latch: Latch,
     active_since: Option<Instant>,
@@ -119,6 +121,7 @@ impl MediaLeg {
             counters: LegCounters::default(),
             queued_at: None,
             digits: None,
+            tap: false,
             remote: None,
             latch: Latch::new(config.latching, config.relatch_after),
             active_since: None,

@@ -9,6 +9,11 @@
 //! paced at 20 ms by `tether_rtp::players` on the same clock; while one plays, what the relay
 //! would send to that leg is replaced, and relaying resumes when it stops or ends.
 //!
+//! Conferences ([`rooms`]): a leg told to `Mix` leaves the relay, its received audio (the
+//! engine's tap) feeds its room's mixer, and every 20 ms on the same clock it is sent the mix of
+//! the room's other legs; `Unmix` gives it back to the relay. A recording playing into a leg
+//! (or a peer holding) still takes precedence over the mix.
+//!
 //! One receiving task per socket moves datagrams onto a bounded queue; a full queue drops the
 //! datagram (RTP is loss-tolerant, a stalled relay is not). Sends never wait: a full socket
 //! buffer drops the packet.
@@ -32,6 +37,9 @@ use tokio::sync::{mpsc, watch};
 
 use crate::announcements::LibraryUpdate;
 use tokio::task::JoinHandle;
+
+mod rooms;
+use rooms::Rooms;
 
 /// Datagrams waiting for the media task beyond which new ones are dropped.
 const QUEUE: usize = 16_384;
@@ -81,6 +89,8 @@ struct Leg {
     playing: Option<PlaybackId>,
     /// The peer holds the call: nothing is sent to it.
     held: bool,
+    /// The conference room the leg is mixed in, if any.
+    room: Option<u64>,
     rtp: Arc<UdpSocket>,
     rtcp: Arc<UdpSocket>,
     readers: [JoinHandle<()>; 2],
@@ -162,6 +172,7 @@ struct Driver {
     notices: mpsc::Sender<MediaNotice>,
     library: AnnouncementLibrary,
     playbacks: Playbacks<u16>,
+    rooms: Rooms<u16>,
 }
 
 /// The media task's queues.
@@ -191,6 +202,7 @@ async fn run(engine: MediaEngine, library: AnnouncementLibrary, settings: Settin
         notices,
         library,
         playbacks: Playbacks::new(Instant::now()),
+        rooms: Rooms::default(),
     };
     let timer = tokio::time::sleep_until(tokio::time::Instant::now());
     tokio::pin!(timer);
@@ -198,10 +210,14 @@ async fn run(engine: MediaEngine, library: AnnouncementLibrary, settings: Settin
     let mut publish = tokio::time::interval(TOTALS_EVERY);
     publish.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        let next = match (d.engine.poll_timeout(), d.playbacks.poll_timeout()) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+        let next = [
+            d.engine.poll_timeout(),
+            d.playbacks.poll_timeout(),
+            d.rooms.poll_timeout(),
+        ]
+        .into_iter()
+        .flatten()
+        .min();
         if next != armed {
             if let Some(at) = next {
                 timer.as_mut().reset(at.into());
@@ -230,6 +246,8 @@ async fn run(engine: MediaEngine, library: AnnouncementLibrary, settings: Settin
                 d.engine.handle_timeout(now);
                 d.playbacks.handle_timeout(now);
                 d.play_out(now);
+                d.rooms.handle_timeout(now);
+                d.mix_out(now);
             }
             Some(update) = library_updates.recv() => match update {
                 LibraryUpdate::Insert(audio) => {
@@ -274,11 +292,14 @@ impl Driver {
                 };
                 let id = leg.id;
                 leg.law = codecs.send;
+                if leg.room.is_some() {
+                    self.rooms.set_law(now, port, codecs.send);
+                }
                 // A peer that holds the call does not want our media: nothing is sent to it
                 // (fed output with nothing fed) until it resumes.
                 if hold != leg.held {
                     leg.held = hold;
-                    let source = if hold || leg.playing.is_some() {
+                    let source = if hold || leg.playing.is_some() || leg.room.is_some() {
                         OutputSource::Fed
                     } else {
                         OutputSource::Relay
@@ -319,6 +340,8 @@ impl Driver {
                     let _ = self.engine.disconnect(l.id);
                 }
             }
+            MediaCommand::Mix { room, port } => self.mix(now, room, port),
+            MediaCommand::Unmix { port } => self.unmix(port),
             MediaCommand::Play { port, what, looped } => self.play(now, port, &what, looped),
             MediaCommand::SendDigits {
                 port,
@@ -355,6 +378,7 @@ impl Driver {
                 if let Some(pb) = self.legs.get_mut(&port).and_then(|l| l.playing.take()) {
                     self.playbacks.stop(pb);
                 }
+                self.rooms.leave(port);
                 if let Some(leg) = self.legs.remove(&port) {
                     self.by_id.remove(&leg.id);
                     if let Ok(stats) = self.engine.release_leg(now, leg.id) {
@@ -388,6 +412,7 @@ impl Driver {
                 law: Law::Ulaw,
                 playing: None,
                 held: false,
+                room: None,
                 rtp,
                 rtcp,
                 readers,
@@ -440,10 +465,61 @@ impl Driver {
         tracing::debug!(port, ?what, "playing into the leg");
     }
 
-    /// Relaying takes the leg's output back once nothing plays into it (unless its peer holds).
+    /// The leg joins conference `room`: off the relay, its audio tapped for the mixer, its
+    /// output fed with the mix.
+    fn mix(&mut self, now: Instant, room: u64, port: u16) {
+        let Some(leg) = self.legs.get_mut(&port) else {
+            return;
+        };
+        if let Err(e) = self.rooms.join(now, room, port, leg.law) {
+            tracing::warn!(port, room, error = %e, "media leg not mixed");
+            return;
+        }
+        leg.room = Some(room);
+        let id = leg.id;
+        let _ = self.engine.disconnect(id);
+        let _ = self.engine.set_tap(id, true);
+        let _ = self.engine.set_output(id, OutputSource::Fed);
+        tracing::debug!(port, room, "media leg mixed");
+    }
+
+    /// The leg leaves its conference; relaying may take it back.
+    fn unmix(&mut self, port: u16) {
+        self.rooms.leave(port);
+        let Some(leg) = self.legs.get_mut(&port) else {
+            return;
+        };
+        if leg.room.take().is_some() {
+            let _ = self.engine.set_tap(leg.id, false);
+            self.resume_relay(port);
+        }
+    }
+
+    /// Sends each mixed frame due to its leg (not to one a recording plays into, nor to a peer
+    /// that holds).
+    fn mix_out(&mut self, now: Instant) {
+        while let Some(m) = self.rooms.poll_output() {
+            let Some(leg) = self.legs.get(&m.to) else {
+                continue;
+            };
+            if leg.held || leg.playing.is_some() {
+                continue;
+            }
+            let frame = Frame::Audio {
+                law: m.law,
+                codes: &m.codes,
+            };
+            if let Err(e) = self.engine.feed_frame(now, leg.id, frame) {
+                tracing::trace!(port = m.to, error = %e, "mixed frame not sent");
+            }
+        }
+    }
+
+    /// Relaying takes the leg's output back once nothing plays into it (unless its peer holds
+    /// or it is mixed in a conference).
     fn resume_relay(&mut self, port: u16) {
         if let Some(leg) = self.legs.get(&port) {
-            if !leg.held && leg.playing.is_none() {
+            if !leg.held && leg.playing.is_none() && leg.room.is_none() {
                 let _ = self.engine.set_output(leg.id, OutputSource::Relay);
             }
         }
@@ -487,6 +563,13 @@ impl Driver {
 
     /// Sends what the engine queued and passes on what ends calls.
     fn flush(&mut self) {
+        // What the mixed legs heard goes to their rooms.
+        while let Some(h) = self.engine.poll_heard() {
+            if let Some(&port) = self.by_id.get(&h.leg) {
+                self.rooms.hear(port, h.law, &h.payload);
+            }
+            self.engine.recycle(h.payload);
+        }
         while let Some(t) = self.engine.poll_transmit() {
             let base = t.from_port & !1;
             if let Some(leg) = self.legs.get(&base) {

@@ -131,10 +131,13 @@ impl Engine {
             held_by: None,
             held_party: None,
             pending_offer: None,
+            pending_quiet: false,
+            a_elsewhere: false,
+            relay_broken: false,
         }))
     }
 
-    fn media_address(&self) -> Option<std::net::IpAddr> {
+    pub(super) fn media_address(&self) -> Option<std::net::IpAddr> {
         self.cfg.media.as_ref().map(|m| m.address)
     }
 
@@ -345,6 +348,10 @@ impl Engine {
         let Some(addr) = self.media_address() else {
             return Ok(None);
         };
+        let conference = self
+            .calls
+            .get(&call)
+            .is_some_and(|c| c.conference.is_some());
         let Some(m) = self.calls.get_mut(&call).and_then(|c| c.media.as_mut()) else {
             return Ok(None);
         };
@@ -399,6 +406,10 @@ impl Engine {
             codecs: codec_map(&n),
             hold: holds,
         }));
+        if conference {
+            // A conference party holding: the others just stop hearing it.
+            return Ok(Some(body));
+        }
         // Hold (SPEC §2.5): the party left on hold hears music until the holder resumes.
         let other = match side {
             Side::A => m
@@ -436,7 +447,8 @@ impl Engine {
     /// Releases every port of a call that is over.
     pub(super) fn close_call_media(&mut self, media: Option<CallMedia>) {
         let Some(m) = media else { return };
-        let ports = std::iter::once(m.a_port).chain(m.b.iter().flatten().map(|b| b.port));
+        let a = (!m.a_elsewhere).then_some(m.a_port);
+        let ports = a.into_iter().chain(m.b.iter().flatten().map(|b| b.port));
         for port in ports {
             self.by_port.remove(&port);
             if let Some(pool) = self.ports.as_mut() {
@@ -466,6 +478,24 @@ impl Engine {
         let Some(&call) = self.by_port.get(&port) else {
             return;
         };
+        // A consultation's borrowed leg failing is its owner's leg failing: the owner ends
+        // for that leg, and the consultation with it.
+        let borrowed = self.calls.get(&call).and_then(|c| {
+            let m = c.media.as_ref()?;
+            c.a.borrowed().filter(|_| m.a_port == port)
+        });
+        if let Some((owner, side)) = borrowed {
+            return self.end_call(now, owner, Some(side), cause);
+        }
+        // A conference party's leg failing: that party leaves, the others go on.
+        let member = self
+            .calls
+            .get(&call)
+            .filter(|c| c.conference.is_some())
+            .and_then(|_| self.side_of_port(call, port));
+        if let Some(side) = member {
+            return self.leave_conference(now, call, side, cause, true);
+        }
         let answered = self
             .calls
             .get(&call)

@@ -287,11 +287,21 @@ impl Engine {
         self.out
             .push_back(Output::Event(CallEvent::Answered { call, setup }));
         self.established(call);
+        // A transfer a REFER started reached its target: the transferor is told.
+        if let Some(r) = self.calls.get_mut(&call).and_then(|c| c.refer.take()) {
+            self.refer_outcome(now, r, 200);
+        }
         self.ensure_a_session(call);
         let Some(a) = self.calls.get_mut(&call).and_then(|c| c.a.inbound_mut()) else {
             self.pump(now, call);
             return;
         };
+        // An inbound leg answered already (a device leg handed over to a consultation call)
+        // has nothing more to hear.
+        if a.final_sent {
+            self.pump(now, call);
+            return;
+        }
         if let Some(s) = a.session.as_mut() {
             if let Ok(mut r) = s.create_response(&a.invite, 200) {
                 if !body.is_empty() {
@@ -423,7 +433,15 @@ impl Engine {
             let _ = r.push_header(HeaderName::Reason, &format!("Q.850;cause={q850}"));
             (a.txn, r)
         });
-        let placed = c.a.placed().is_some();
+        // MakeCall's remote destination, or a device leg a consultation call took over: the
+        // leg is up and is hung up.
+        let placed = c.a.placed().is_some()
+            || c.a.inbound().is_some_and(|a| {
+                a.final_sent
+                    && a.session.as_ref().is_some_and(|s| {
+                        s.dialog().state() == tether_sip::dialog::DialogState::Confirmed
+                    })
+            });
         self.extension_failed(call, q850);
         if let Some((txn, r)) = refusal {
             self.respond(now, txn, r);

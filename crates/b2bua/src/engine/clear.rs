@@ -20,11 +20,26 @@ impl Engine {
     ) -> Result<ControlOk, ControlError> {
         let c = self.calls.get(&call).ok_or(ControlError::InvalidCallId)?;
         let conn = c.connection(device).ok_or(ControlError::InvalidCallId)?;
+        if c.conference.is_some() {
+            // The device's party leaves the conference; the others go on.
+            let side = c
+                .conference
+                .iter()
+                .flat_map(|k| &k.members)
+                .find(|m| m.device.as_deref() == Some(device))
+                .map(|m| m.side)
+                .ok_or(ControlError::InvalidCallId)?;
+            self.leave_conference(now, call, side, NORMAL, true);
+            return Ok(ControlOk::Done);
+        }
         let own = match conn.role {
             Role::Calling => Side::A,
             Role::Called => c.winner.map_or(Side::B(0), Side::B),
         };
         if c.state == CallState::Answered {
+            // A held call whose device leg serves a consultation: that leg goes on in the
+            // consultation, the held party is hung up.
+            self.end_loan(now, call, None);
             // Both parties hang up: the device's own leg first, then the other one.
             match own {
                 Side::A => self.release_a(now, call, NORMAL),

@@ -15,6 +15,16 @@ impl Engine {
     /// Carries out a CTI request. Progress after the request is accepted arrives as
     /// [`Output::Device`] events.
     pub fn control(&mut self, now: Instant, req: Control) -> Result<ControlOk, ControlError> {
+        // A conference takes only its own requests (and ClearConnection).
+        let on_call = match &req {
+            Control::Hold { call, .. }
+            | Control::Deflect { call, .. }
+            | Control::GenerateDigits { call, .. } => Some(*call),
+            _ => None,
+        };
+        if on_call.is_some_and(|c| self.calls.get(&c).is_some_and(|c| c.conference.is_some())) {
+            return Err(ControlError::InvalidCallState);
+        }
         let r = match req {
             Control::MakeCall { device, to } => self.make_call(now, &device, &to),
             Control::ClearConnection { call, device } => self.clear_connection(now, call, &device),
@@ -23,9 +33,22 @@ impl Engine {
                 self.hold(now, call, far).map_err(hold_error)?;
                 Ok(ControlOk::Done)
             }
+            Control::Retrieve { call, device }
+                if self
+                    .calls
+                    .get(&call)
+                    .is_some_and(|c| c.conference.is_some()) =>
+            {
+                self.rejoin(call, &device)
+            }
             Control::Retrieve { call, device } => {
                 let far = self.far_side_of(call, &device)?;
+                if self.calls.get(&call).is_some_and(|c| c.lent.is_some()) {
+                    // The device's leg serves a consultation: clear or transfer it first.
+                    return Err(ControlError::InvalidCallState);
+                }
                 self.retrieve(now, call, far).map_err(hold_error)?;
+                self.reconnect(call);
                 Ok(ControlOk::Done)
             }
             Control::Deflect { call, device, to } => self.deflect(now, call, &device, &to),
@@ -48,6 +71,24 @@ impl Engine {
                 self.generate_digits(now, call, far, &digits, inband)?;
                 Ok(ControlOk::Done)
             }
+            Control::ConsultationCall { call, device, to } => {
+                self.consultation_call(now, call, &device, &to)
+            }
+            Control::TransferCall {
+                held_call,
+                active_call,
+                device,
+            } => self.transfer_call(now, held_call, active_call, &device),
+            Control::ConferenceCall {
+                held_call,
+                active_call,
+                device,
+            } => self.conference_call(now, held_call, active_call, &device),
+            Control::DropParty {
+                call,
+                device,
+                party,
+            } => self.drop_party(now, call, &device, &party),
         };
         self.drain(now);
         r
@@ -61,6 +102,26 @@ impl Engine {
         match conn.role {
             Role::Called => Ok(Side::A),
             Role::Calling => c.winner.map(Side::B).ok_or(ControlError::InvalidCallState),
+        }
+    }
+
+    /// A held call whose relay a consultation took apart: its two parties are relayed to each
+    /// other again (the held party was just retrieved).
+    fn reconnect(&mut self, call: u64) {
+        let Some(m) = self.calls.get_mut(&call).and_then(|c| c.media.as_mut()) else {
+            return;
+        };
+        if !std::mem::replace(&mut m.relay_broken, false) {
+            return;
+        }
+        let b = m
+            .connected
+            .and_then(|i| m.b.get(i))
+            .and_then(Option::as_ref);
+        if let (Some(b), false) = (b, m.a_elsewhere) {
+            let (a, b) = (m.a_port, b.port);
+            self.out
+                .push_back(Output::Media(crate::media::MediaCommand::Connect { a, b }));
         }
     }
 
@@ -107,7 +168,7 @@ fn device_call(c: &Call, conn: &Connection) -> DeviceCall {
                 ALeg::Placed(l) if l.state != LegState::Answered => ConnectionState::Initiated,
                 _ => up(true),
             },
-            c.cdr.original_called_party_number.clone(),
+            c.other_number(conn),
         ),
     };
     DeviceCall {
@@ -119,7 +180,7 @@ fn device_call(c: &Call, conn: &Connection) -> DeviceCall {
     }
 }
 
-fn hold_error(e: HoldError) -> ControlError {
+pub(super) fn hold_error(e: HoldError) -> ControlError {
     match e {
         HoldError::NoCall => ControlError::InvalidCallState,
         HoldError::NotAnchored => ControlError::MediaNotAnchored,

@@ -30,6 +30,8 @@ impl Engine {
         let caller_waiting = match &c.a {
             ALeg::Inbound(a) => !a.final_sent,
             ALeg::Placed(l) => l.state == LegState::Answered,
+            ALeg::Borrowed { .. } => true,
+            ALeg::Moved => false,
         };
         if conn.role != Role::Called || c.state != CallState::Proceeding || !caller_waiting {
             return Err(ControlError::InvalidCallState);

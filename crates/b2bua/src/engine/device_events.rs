@@ -6,7 +6,11 @@
 //!
 //! When each event comes:
 //! - `ServiceInitiated` at once for MakeCall; `Originated` when its remote destination answers,
-//!   or at once when a device (a phone, an RD recognised by its number) places a call.
+//!   or at once when a device (a phone, an RD recognised by its number) places a call; both at
+//!   once for ConsultationCall (its device leg is up already).
+//! - `Transferred` to every device on the two calls of a TransferCall (`transfer.rs`),
+//!   `Conferenced` likewise for a ConferenceCall; a party leaving a conference: its device's
+//!   connection cleared, the others see the far connection cleared (`conference.rs`).
 //! - `NetworkReached` to the calling device when a B leg leaves on a trunk (once).
 //! - `Delivered` when the B side first alerts (a 18x from any of its legs), or just before
 //!   `Established` when the leg answered without one; `Established` on the answer.
@@ -52,6 +56,11 @@ fn event(conn: &Connection, call: u64, kind: DeviceEventKind) -> Output {
 }
 
 impl Engine {
+    /// Emits `kind` to `conn`'s device on `call`.
+    pub(super) fn emit(&mut self, conn: &Connection, call: u64, kind: DeviceEventKind) {
+        self.out.push_back(event(conn, call, kind));
+    }
+
     /// Emits what `kind` gives for each connection of `call`, in connection order.
     fn each(
         &mut self,
@@ -68,9 +77,11 @@ impl Engine {
         }
     }
 
-    /// MakeCall was accepted: the device's side started.
+    /// MakeCall or ConsultationCall was accepted: the calling device's side started.
     pub(super) fn service_initiated(&mut self, call: u64) {
-        self.each(call, |_, _| Some(DeviceEventKind::ServiceInitiated));
+        self.each(call, |_, conn| {
+            (conn.role == Role::Calling).then_some(DeviceEventKind::ServiceInitiated)
+        });
     }
 
     /// The calling device dialed (or, on MakeCall, its remote destination answered).

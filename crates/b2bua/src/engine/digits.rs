@@ -29,6 +29,8 @@ impl Engine {
             // A flash (hook flash) has no meaning across a B2BUA call: taken, not passed on.
             return 200;
         };
+        // A device leg lent to a consultation: its keys are for the consulted party.
+        let (call, side) = self.user_of(call, side);
         let first = self
             .calls
             .get_mut(&call)
@@ -59,8 +61,13 @@ impl Engine {
     }
 
     /// The party across the call from `side`: the caller, or the leg that answered.
+    /// In a conference keys are reported only: nobody is across from a party.
     fn other_side(&self, call: u64, side: Side) -> Option<Side> {
-        self.calls.get(&call)?.other_side(side)
+        let c = self.calls.get(&call)?;
+        if c.conference.is_some() {
+            return None;
+        }
+        c.other_side(side)
     }
 
     /// Plays `digits` (checked keys) to the party on `to` for a CTI request: INFO when that
@@ -196,7 +203,7 @@ impl Engine {
         }
     }
 
-    fn side_port(&self, call: u64, side: Side) -> Option<u16> {
+    pub(super) fn side_port(&self, call: u64, side: Side) -> Option<u16> {
         let m = self.calls.get(&call)?.media.as_ref()?;
         match side {
             Side::A => Some(m.a_port),
@@ -204,7 +211,7 @@ impl Engine {
         }
     }
 
-    fn side_of_port(&self, call: u64, port: u16) -> Option<Side> {
+    pub(super) fn side_of_port(&self, call: u64, port: u16) -> Option<Side> {
         let m = self.calls.get(&call)?.media.as_ref()?;
         if m.a_port == port {
             return Some(Side::A);

@@ -72,6 +72,7 @@ impl Engine {
         };
         let body = bytes::Bytes::from(offer.to_bytes());
         m.pending_offer = Some((party, offer));
+        m.pending_quiet = false;
         m.held_party = if hold { Some((party, true)) } else { None };
         let s = c.session_mut(party, None).ok_or(HoldError::NoCall)?;
         let mut req = s
@@ -111,11 +112,13 @@ impl Engine {
         let code = resp.status().unwrap_or(0);
         // CTI's hold or retrieve that the party accepted, for the devices' events.
         let mut done: Option<(Side, bool)> = None;
+        let mut quiet = false;
         if method == Some(Method::Info) && code >= 200 {
             self.info_answered(now, call, party);
         } else if method == Some(Method::Invite) && code >= 200 {
             if let Some(m) = c.media.as_mut() {
                 if let Some((side, offer)) = m.pending_offer.take() {
+                    quiet = std::mem::take(&mut m.pending_quiet);
                     if (200..300).contains(&code) {
                         done = Some((side, m.held_party.is_some_and(|(s, _)| s == side)));
                         let answer = SessionDescription::parse(resp.body()).ok();
@@ -164,7 +167,7 @@ impl Engine {
                 }
             }
         }
-        if let Some((side, held)) = done {
+        if let Some((side, held)) = done.filter(|_| !quiet) {
             self.tether_held(call, side, held);
         }
         self.pump(now, call);

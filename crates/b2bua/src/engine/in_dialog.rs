@@ -69,6 +69,8 @@ impl Engine {
                 let code = self.info_digit(now, call, side, &req);
                 self.answer_in_dialog(now, call, side, &id, &req, code);
             }
+            // Transfers from phones are Tether's own business (RFC 3515, 5589).
+            Method::Refer => self.on_refer(now, call, side, &id, &req),
             Method::Info | Method::Notify | Method::Options => {
                 self.answer_in_dialog(now, call, side, &id, &req, 200);
             }
@@ -182,6 +184,20 @@ impl Engine {
 
     /// One side hung up (or failed after the answer): BYE the other side and finish.
     pub(super) fn end_call(&mut self, now: Instant, call: u64, by: Option<Side>, cause: u8) {
+        // In a conference the party that went leaves; the others go on.
+        let member = by.filter(|s| {
+            self.calls
+                .get(&call)
+                .is_some_and(|c| c.member(*s).is_some())
+        });
+        if let Some(side) = member {
+            return self.leave_conference(now, call, side, cause, false);
+        }
+        // A device leg lent to a consultation outlives the call when its far party went.
+        self.end_loan(now, call, by);
+        if self.conference_ended_by(now, call, by, cause) {
+            return;
+        }
         let Some(c) = self.calls.get_mut(&call) else {
             return;
         };
@@ -240,6 +256,9 @@ impl Engine {
                 }
                 None
             }
+
+            // A borrowed leg is its owner's to hang up; a moved one is gone from here.
+            ALeg::Borrowed { .. } | ALeg::Moved => None,
         };
         if let Some((txn, state)) = ringing {
             self.drop_placed(now, call, Side::A, txn, state, Some(&reason));
@@ -267,6 +286,9 @@ impl Engine {
             return;
         };
         c.state = CallState::Ended;
+        self.return_loan(&c);
+        // A transfer a REFER started that never reached its target: the transferor is told.
+        let refer = c.refer.take().filter(|_| c.answered_at.is_none());
         if let Some(t) = c.a.take_trunk() {
             self.channels.release(&t);
         }
@@ -299,7 +321,18 @@ impl Engine {
         self.call_cleared(&c, cause);
         self.out
             .push_back(Output::Event(CallEvent::Released { call, answered }));
+        let lent = c.lent.take();
         self.out.push_back(Output::Cdr(Box::new(c.cdr)));
+        if let Some(l) = lent {
+            // The device's leg ended with this call: so does the consultation over it.
+            self.end_call(now, l.to, Some(Side::A), cause);
+        }
+        if let Some(r) = refer {
+            let status = tether_trunk::cause::Q850Cause::new(cause)
+                .and_then(tether_trunk::cause::rfc3398::q850_to_sip)
+                .unwrap_or(487);
+            self.refer_outcome(now, r, status);
+        }
     }
 }
 

@@ -122,6 +122,10 @@ impl Engine {
             }),
             info_queue: VecDeque::new(),
             info_pending: None,
+            lent: None,
+            conference: None,
+            shown_called: None,
+            refer: None,
         };
         self.calls.insert(id, call);
         self.out

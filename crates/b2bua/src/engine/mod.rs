@@ -8,8 +8,11 @@
 //! Tether sends), [`b_legs`] (the responses of the legs Tether placed), [`in_dialog`] (requests
 //! inside calls, CANCEL, the end of a call and its CDR), [`plumbing`] (moving dialog output to
 //! the transaction layer), [`anchor`] and [`hold`] (anchored media), [`digits`] (DTMF), and the
-//! CTI side: [`control`] (requests and snapshots), [`make_call`], [`clear`], [`deflect`] and
-//! [`device_events`] (the events each device sees).
+//! CTI side: [`control`] (requests and snapshots), [`make_call`], [`clear`], [`deflect`],
+//! [`consult`], [`transfer`] and [`conference`] (consult transfer and conference, over
+//! [`handover`], which moves a leg from one call to another), [`refer`] and [`replaces`]
+//! (transfers and replacements phones ask for) and [`device_events`] (the events each device
+//! sees).
 
 use foldhash::HashMap;
 use std::collections::VecDeque;
@@ -42,18 +45,31 @@ use crate::timers::{TimerKind, TimerQueue};
 mod anchor;
 mod b_legs;
 mod clear;
+mod conference;
+mod consult;
 mod control;
 mod deflect;
 mod device_events;
 mod digits;
+mod handover;
 mod hold;
 mod in_dialog;
 mod make_call;
 mod place;
 mod plumbing;
+mod refer;
+mod replaces;
+mod transfer;
 
 pub use hold::HoldError;
 use place::Targets;
+
+/// The methods Tether takes (REFER and NOTIFY: transfers phones ask for, `refer.rs`).
+pub(crate) const ALLOW: &str =
+    "INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER, INFO, UPDATE, REFER, NOTIFY";
+/// The extensions Tether supports beyond the session timer its dialogs add (`Replaces` in a
+/// REFER's Refer-To, RFC 3891).
+pub(crate) const SUPPORTED: &str = "replaces";
 
 /// Who made a call attempt and what they dialed, for the CDR of a refused attempt.
 struct Attempt<'a> {
@@ -412,6 +428,10 @@ impl Engine {
             return self.in_dialog_request(now, txn, req, method);
         }
         match method {
+            // RFC 3891: a new leg taking the place of one of Tether's dialogs.
+            Method::Invite if req.header_value(&HeaderName::Replaces).is_some() => {
+                self.invite_replaces(now, txn, req, from)
+            }
             Method::Invite => self.new_call(now, txn, req, from),
             Method::Register => {
                 let snap = self.snap.clone();
@@ -426,10 +446,8 @@ impl Engine {
             }
             Method::Options => {
                 let mut r = Message::response_to(&req, 200, "OK", Some(&self.unique("o")));
-                let _ = r.push_header(
-                    HeaderName::Allow,
-                    "INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER, INFO, UPDATE",
-                );
+                let _ = r.push_header(HeaderName::Allow, ALLOW);
+                let _ = r.push_header(HeaderName::Supported, SUPPORTED);
                 self.respond(now, txn, r);
             }
             Method::Bye
@@ -443,10 +461,7 @@ impl Engine {
             }
             _ => {
                 let mut r = Message::response_to(&req, 405, "Method Not Allowed", None);
-                let _ = r.push_header(
-                    HeaderName::Allow,
-                    "INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER",
-                );
+                let _ = r.push_header(HeaderName::Allow, ALLOW);
                 self.respond(now, txn, r);
             }
         }
@@ -681,6 +696,10 @@ impl Engine {
             make_call: None,
             info_queue: VecDeque::new(),
             info_pending: None,
+            lent: None,
+            conference: None,
+            shown_called: None,
+            refer: None,
         };
         self.by_txn.insert(txn, (id, Side::A));
         self.calls.insert(id, call);

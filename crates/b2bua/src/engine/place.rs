@@ -272,11 +272,9 @@ impl Engine {
             && inv
                 .push_header(HeaderName::Contact, &self.contact_text)
                 .is_ok()
+            && inv.push_header(HeaderName::Allow, super::ALLOW).is_ok()
             && inv
-                .push_header(
-                    HeaderName::Allow,
-                    "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE",
-                )
+                .push_header(HeaderName::Supported, super::SUPPORTED)
                 .is_ok();
         if number.is_some() {
             ok = ok

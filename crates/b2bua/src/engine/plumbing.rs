@@ -38,6 +38,7 @@ impl Engine {
                         next = min_opt(next, set.poll_timeout());
                     }
                 }
+                ALeg::Borrowed { .. } | ALeg::Moved => {}
             }
             for (i, l) in c.b.iter_mut().enumerate() {
                 if let Some(set) = l.set.as_mut() {
@@ -130,6 +131,7 @@ impl Engine {
                     }
                 }
             }
+            ALeg::Borrowed { .. } | ALeg::Moved => {}
         }
         for l in &mut c.b {
             if let Some(set) = l.set.as_mut() {

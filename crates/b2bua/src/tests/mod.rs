@@ -1,6 +1,8 @@
 //! Call flows through the engine in virtual time, with the far ends played by the test.
 
 mod caller;
+mod conference;
+mod consult;
 mod cti_requests;
 mod device_events;
 mod features;
@@ -8,4 +10,7 @@ mod flows;
 mod harness;
 mod make_call;
 mod media;
+mod refer;
+mod replaces;
 mod sim;
+mod transfer;

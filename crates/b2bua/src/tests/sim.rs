@@ -2,10 +2,13 @@
 //! trunk and a scripted caller behind its inbound trunk, joined by a network that drops,
 //! duplicates and reorders datagrams, in virtual time. Thousands of seeded random calls; each
 //! run is reproducible from its seed; one in ten is a CTI MakeCall (Dial Via Office reverse)
-//! that a CTI client clears after a while. Checks: every call ends for the caller, every
-//! MakeCall ends with one CallCleared, nothing leaks in any node (calls, legs, transactions,
-//! dialogs, channels, timers, RTP ports), one CDR per call attempt, no RD number in any CTI
-//! event, and the counters of the three nodes agree.
+//! that a CTI client clears after a while, and half of those consult a third party (which hangs
+//! up after a while) over the same RD leg, then transfer to it, conference it (and leave the
+//! conference later) or clear the consultation.
+//! Checks: every call ends for the caller, every CTI call (MakeCall or consultation) ends for its
+//! device exactly once (one CallCleared, or its part in one Transfer), nothing leaks in any node
+//! (calls, legs, transactions, dialogs, channels, timers, RTP ports), one CDR per call attempt,
+//! no RD number in any CTI event, and the counters of the three nodes agree.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
@@ -258,11 +261,40 @@ const DVO_TARGETS: &[&str] = &[
     "+14155551777", // rings 1 s, answers
 ];
 
+/// The consulted party: answers after 0.5 s and hangs up 3 s later, so a transferred call ends.
+const CONSULT_TARGET: &str = "+14155550888";
+
+/// What the scripted CTI client asks, when its time comes.
+enum CtiAction {
+    Clear {
+        call: u64,
+        device: String,
+    },
+    Consult {
+        call: u64,
+        device: String,
+    },
+    Transfer {
+        held: u64,
+        active: u64,
+        device: String,
+    },
+    Conference {
+        held: u64,
+        active: u64,
+        device: String,
+    },
+}
+
 struct Report {
     attempts: usize,
     /// MakeCalls and those whose target answered.
     make_calls: usize,
     dvo_answered: usize,
+    /// Consultations placed, and those transferred.
+    consults: usize,
+    transfers: usize,
+    conferences: usize,
     outcomes: HashMap<Outcome, usize>,
     cdrs: Vec<Cdr>,
     lost: u64,
@@ -314,11 +346,15 @@ fn run(seed: u64, calls: usize) -> Report {
     starts.reverse();
     let mut dns: Vec<&str> = TARGETS.iter().map(|(dn, _)| *dn).collect();
     dns.extend(["3020", "3030", "3999"]);
-    // CTI: MakeCall requests placed, ClearConnection requests due, calls cleared.
+    // CTI: MakeCall and ConsultationCall requests placed, requests due, how each CTI call
+    // ended for its device (CallCleared, or its part in a transfer).
     let mut inbound = 0;
     let mut make_calls: Vec<(u64, String)> = Vec::new();
-    let mut clears: Vec<(Instant, u64, String)> = Vec::new();
-    let mut call_cleared: HashMap<u64, usize> = HashMap::new();
+    let mut actions: Vec<(Instant, CtiAction)> = Vec::new();
+    let mut endings: HashMap<u64, usize> = HashMap::new();
+    let (mut consults, mut transfers, mut conferences) = (0, 0, 0);
+    // Conferences: their device may leave them (no CallCleared) while they go on.
+    let mut conferenced = std::collections::HashSet::new();
 
     let deadline = start + Duration::from_millis(50 * calls as u64) + Duration::from_secs(600);
     loop {
@@ -334,8 +370,22 @@ fn run(seed: u64, calls: usize) -> Report {
                         !TARGETS.iter().any(|(_, rd)| text.contains(rd)),
                         "seed {seed}: an RD number in a CTI event: {text}"
                     );
-                    if matches!(e.kind, crate::control::DeviceEventKind::CallCleared { .. }) {
-                        *call_cleared.entry(e.call).or_default() += 1;
+                    match e.kind {
+                        crate::control::DeviceEventKind::CallCleared { .. } => {
+                            *endings.entry(e.call).or_default() += 1;
+                        }
+                        crate::control::DeviceEventKind::Transferred { resulting_call, .. }
+                            if e.device.starts_with("CTRID") =>
+                        {
+                            *endings.entry(e.call).or_default() += 1;
+                            *endings.entry(resulting_call).or_default() += 1;
+                        }
+                        crate::control::DeviceEventKind::Conferenced { .. }
+                            if e.device.starts_with("CTRID") =>
+                        {
+                            *endings.entry(e.call).or_default() += 1;
+                        }
+                        _ => {}
                     }
                 }
                 Output::Media(MediaCommand::Open { port }) => {
@@ -360,7 +410,7 @@ fn run(seed: u64, calls: usize) -> Report {
             pstn.poll_timeout(),
             caller.poll_timeout(),
             starts.last().map(|(t, _)| *t),
-            clears.iter().map(|(t, _, _)| *t).min(),
+            actions.iter().map(|(t, _)| *t).min(),
         ]
         .into_iter()
         .flatten()
@@ -382,21 +432,136 @@ fn run(seed: u64, calls: usize) -> Report {
             }
             continue;
         }
-        if let Some(k) = clears.iter().position(|(t, _, _)| *t <= now) {
-            let (_, call, device) = clears.swap_remove(k);
-            // The call may have ended already (a failure, the far end hanging up).
-            let r = engine.control(
-                now,
-                crate::control::Control::ClearConnection { call, device },
-            );
-            assert!(
+        if let Some(k) = actions.iter().position(|(t, _)| *t <= now) {
+            use crate::control::{Control, ControlError as E, ControlOk};
+            let (_, action) = actions.swap_remove(k);
+            // The call may have ended already (a failure, the far end hanging up), not be
+            // answered yet, or wait for a re-INVITE's answer: the client is refused.
+            let refused = |r: &Result<ControlOk, E>| {
                 matches!(
                     r,
-                    Ok(crate::control::ControlOk::Done)
-                        | Err(crate::control::ControlError::InvalidCallId)
-                ),
-                "seed {seed}: {r:?}"
-            );
+                    Err(E::InvalidCallId | E::InvalidCallState | E::RequestInProgress)
+                )
+            };
+            match action {
+                CtiAction::Clear { call, device } => {
+                    let r = engine.control(now, Control::ClearConnection { call, device });
+                    assert!(
+                        matches!(r, Ok(ControlOk::Done) | Err(E::InvalidCallId)),
+                        "seed {seed}: {r:?}"
+                    );
+                }
+                CtiAction::Consult { call, device } => {
+                    let r = engine.control(
+                        now,
+                        Control::ConsultationCall {
+                            call,
+                            device: device.clone(),
+                            to: CONSULT_TARGET.into(),
+                        },
+                    );
+                    match r {
+                        Ok(ControlOk::Call(active)) => {
+                            consults += 1;
+                            make_calls.push((active, device.clone()));
+                            let after = Duration::from_millis(300 + rng.below(3000));
+                            let roll = rng.below(100);
+                            let next = if roll < 40 {
+                                CtiAction::Transfer {
+                                    held: call,
+                                    active,
+                                    device,
+                                }
+                            } else if roll < 70 {
+                                CtiAction::Conference {
+                                    held: call,
+                                    active,
+                                    device,
+                                }
+                            } else {
+                                CtiAction::Clear {
+                                    call: active,
+                                    device,
+                                }
+                            };
+                            actions.push((now + after, next));
+                        }
+                        // Not answered yet (or a hold still waiting): try again a bit later.
+                        Err(E::InvalidCallState | E::RequestInProgress) => actions.push((
+                            now + Duration::from_secs(1),
+                            CtiAction::Consult { call, device },
+                        )),
+                        r => assert!(refused(&r), "seed {seed}: {r:?}"),
+                    }
+                }
+                CtiAction::Conference {
+                    held,
+                    active,
+                    device,
+                } => {
+                    let r = engine.control(
+                        now,
+                        Control::ConferenceCall {
+                            held_call: held,
+                            active_call: active,
+                            device: device.clone(),
+                        },
+                    );
+                    // Once conferenced the device leaves after a while (or clears what is
+                    // left of it); otherwise it clears the consultation.
+                    let after = if r.is_ok() {
+                        conferences += 1;
+                        conferenced.insert(active);
+                        if rng.chance(50) {
+                            // A fourth party, consulted from the conference.
+                            actions.push((
+                                now + Duration::from_millis(300 + rng.below(2_000)),
+                                CtiAction::Consult {
+                                    call: active,
+                                    device: device.clone(),
+                                },
+                            ));
+                        }
+                        Duration::from_millis(500 + rng.below(6_000))
+                    } else {
+                        assert!(refused(&r), "seed {seed}: {r:?}");
+                        Duration::from_millis(500)
+                    };
+                    actions.push((
+                        now + after,
+                        CtiAction::Clear {
+                            call: active,
+                            device,
+                        },
+                    ));
+                }
+                CtiAction::Transfer {
+                    held,
+                    active,
+                    device,
+                } => {
+                    let r = engine.control(
+                        now,
+                        Control::TransferCall {
+                            held_call: held,
+                            active_call: active,
+                            device: device.clone(),
+                        },
+                    );
+                    match r {
+                        Ok(ControlOk::Done) => transfers += 1,
+                        // Not possible now: the consultation is cleared instead.
+                        r if refused(&r) => actions.push((
+                            now + Duration::from_millis(500),
+                            CtiAction::Clear {
+                                call: active,
+                                device,
+                            },
+                        )),
+                        r => panic!("seed {seed}: {r:?}"),
+                    }
+                }
+            }
             continue;
         }
         if starts.last().is_some_and(|(t, _)| *t <= now) {
@@ -417,7 +582,23 @@ fn run(seed: u64, calls: usize) -> Report {
                     panic!("seed {seed}: MakeCall refused: {r:?}");
                 };
                 let after = Duration::from_millis(500 + rng.below(20_000));
-                clears.push((now + after, call, device.clone()));
+                if rng.chance(50) {
+                    let consult_at = Duration::from_millis(500 + rng.below(8_000));
+                    actions.push((
+                        now + consult_at,
+                        CtiAction::Consult {
+                            call,
+                            device: device.clone(),
+                        },
+                    ));
+                }
+                actions.push((
+                    now + after,
+                    CtiAction::Clear {
+                        call,
+                        device: device.clone(),
+                    },
+                ));
                 make_calls.push((call, device));
                 continue;
             }
@@ -442,11 +623,18 @@ fn run(seed: u64, calls: usize) -> Report {
         "seed {seed}: every call ends"
     );
     for (call, device) in &make_calls {
-        assert_eq!(
-            call_cleared.get(call),
-            Some(&1),
-            "seed {seed}: MakeCall {call} ends with one CallCleared"
-        );
+        if conferenced.contains(call) {
+            assert!(
+                endings.get(call).copied().unwrap_or(0) <= 1,
+                "seed {seed}: conference {call} ends at most once for its device"
+            );
+        } else {
+            assert_eq!(
+                endings.get(call),
+                Some(&1),
+                "seed {seed}: CTI call {call} ends once for its device"
+            );
+        }
         assert!(
             engine.device_calls(device).is_empty(),
             "seed {seed}: {device} still has calls"
@@ -516,9 +704,10 @@ fn run(seed: u64, calls: usize) -> Report {
             .get(&Outcome::AnsweredTheyHungUp)
             .copied()
             .unwrap_or(0);
+    let cti_calls: std::collections::HashSet<u64> = make_calls.iter().map(|(c, _)| *c).collect();
     let dvo_answered = cdrs
         .iter()
-        .filter(|c| !c.orig_device_name.is_empty() && c.date_time_connect > 0)
+        .filter(|c| cti_calls.contains(&c.global_call_id) && c.date_time_connect > 0)
         .count() as u64;
     assert_eq!(
         caller_answered as u64 + dvo_answered,
@@ -534,6 +723,9 @@ fn run(seed: u64, calls: usize) -> Report {
         attempts: stats.attempts as usize,
         make_calls: make_calls.len(),
         dvo_answered: dvo_answered as usize,
+        consults,
+        transfers,
+        conferences,
         outcomes,
         cdrs,
         lost: net.lost,
@@ -550,11 +742,15 @@ fn ten_thousand_random_calls_end_cleanly_on_a_lossy_network() {
     let mut answered = 0;
     let mut all: HashMap<Outcome, usize> = HashMap::new();
     let (mut make_calls, mut dvo_answered) = (0, 0);
+    let (mut consults, mut transfers, mut conferences) = (0, 0, 0);
     for seed in 1..=10u64 {
         let r = run(seed, 1000);
         total += r.attempts;
         make_calls += r.make_calls;
         dvo_answered += r.dvo_answered;
+        consults += r.consults;
+        transfers += r.transfers;
+        conferences += r.conferences;
         lost += r.lost;
         answered += r
             .outcomes
@@ -572,14 +768,23 @@ fn ten_thousand_random_calls_end_cleanly_on_a_lossy_network() {
         assert!(!r.cdrs.is_empty());
     }
     eprintln!(
-        "outcomes of 10,000 calls: {all:?}; MakeCalls: {make_calls} ({dvo_answered} \
-         answered); datagrams lost: {lost}"
+        "outcomes of 10,000 calls: {all:?}; CTI calls: {make_calls} ({dvo_answered} \
+         answered), of which {consults} consultations, {transfers} transferred, \
+         {conferences} conferenced; datagrams lost: {lost}"
+    );
+    assert!(
+        consults > 80 && transfers > 15 && conferences > 10,
+        "consultations ran: {consults}, transferred {transfers}, conferenced {conferences}"
     );
     assert!(
         make_calls > 500 && dvo_answered > 100,
         "MakeCalls ran: {make_calls}, answered {dvo_answered}"
     );
-    assert_eq!(total, 10_000, "every call was an attempt with a CDR");
+    assert_eq!(
+        total,
+        10_000 + consults,
+        "every call (and every consultation) was an attempt with a CDR"
+    );
     // Every kind of ending happened.
     for code in [486, 404, 480, 503, 487] {
         assert!(

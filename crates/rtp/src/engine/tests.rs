@@ -15,6 +15,7 @@ mod latching;
 mod relay;
 mod robustness;
 mod rtcp_stats;
+mod tap;
 
 pub(super) const MS20: Duration = Duration::from_millis(20);
 
