@@ -1,8 +1,8 @@
 //! Call-control requests → the engine's [`Control`] (SPEC §2), and its answer → the response.
 //!
 //! [`engine_request`] is the one place that says which CSTA call-control request the engine
-//! carries out. AnswerCall, ConsultationCall, TransferCall and ConferenceCall have no engine
-//! support yet and are answered `OPERATION_NOT_SUPPORTED`; wiring one is one arm here.
+//! carries out. AnswerCall has no engine support yet and is answered
+//! `OPERATION_NOT_SUPPORTED`; wiring it is one arm here.
 
 use serde_json::{json, Map, Value};
 use tether_b2bua::control::DeviceCall;
@@ -56,9 +56,26 @@ pub fn engine_request(req: &Request, device: String) -> Result<Control, CtiError
         Request::AnswerCall(_) => {
             not_yet("AnswerCall (the remote destination answers on the remote phone)")
         }
-        Request::ConsultationCall { .. } => not_yet("ConsultationCall"),
-        Request::TransferCall { .. } => not_yet("TransferCall"),
-        Request::ConferenceCall { .. } => not_yet("ConferenceCall"),
+        Request::DropParty { conn, .. } => Ok(Control::DropParty {
+            call: conn.call,
+            device,
+            party: conn.device.clone(),
+        }),
+        Request::ConsultationCall { conn, to } => Ok(Control::ConsultationCall {
+            call: conn.call,
+            device,
+            to: to.clone(),
+        }),
+        Request::TransferCall { held, active } => Ok(Control::TransferCall {
+            held_call: held.call,
+            active_call: active.call,
+            device,
+        }),
+        Request::ConferenceCall { held, active } => Ok(Control::ConferenceCall {
+            held_call: held.call,
+            active_call: active.call,
+            device,
+        }),
         _ => Err(CtiError::new(
             ErrorCode::UnknownRequest,
             "not a call-control request",

@@ -188,6 +188,15 @@ impl Cti {
                     .map_err(|e| CtiError::engine(&e))?;
                 Ok(Some(ok_fields(ok, &device)))
             }
+            Request::DropParty { device, .. } => {
+                let device = resolve_name(&snap, device)?;
+                authorize(&snap, who, &device)?;
+                let ctrl = engine_request(&request, device.clone())?;
+                let ok = engine
+                    .control(now, ctrl)
+                    .map_err(|e| CtiError::engine(&e))?;
+                Ok(Some(ok_fields(ok, &device)))
+            }
             Request::TransferCall { held, active } | Request::ConferenceCall { held, active } => {
                 conn(held)?;
                 let device = conn(active)?;

@@ -182,6 +182,26 @@ pub fn call_event(ev: &DeviceEvent) -> Option<Event> {
             json!({ "connection": conn, "party": party(*p), "digits": digit.to_string(),
                     "method": method.as_str() }),
         ),
+        DeviceEventKind::Transferred {
+            transferred,
+            to,
+            resulting_call,
+        } => (
+            "Transferred",
+            json!({ "connection": conn, "transferringDevice": dn,
+                    "transferredDevice": transferred, "transferredToDevice": to,
+                    "resultingCall": resulting_call,
+                    "localConnectionInfo": "null", "cause": "transfer" }),
+        ),
+        DeviceEventKind::Conferenced {
+            parties,
+            resulting_call,
+        } => (
+            "Conferenced",
+            json!({ "connection": conn, "conferencingDevice": dn,
+                    "parties": parties, "resultingCall": resulting_call,
+                    "localConnectionInfo": "connected", "cause": "conference" }),
+        ),
         _ => return None,
     };
     let mut event = Event::new(kind, fields);

@@ -78,6 +78,12 @@ pub enum Request {
     },
     AnswerCall(ConnRef),
     ClearConnection(ConnRef),
+    /// ClearConnection of another party's connection (`conn.device` is the party as
+    /// presented) on behalf of `device`, which is on the call: drops a conference member.
+    DropParty {
+        conn: ConnRef,
+        device: String,
+    },
     HoldCall(ConnRef),
     RetrieveCall(ConnRef),
     DeflectCall {
@@ -277,7 +283,13 @@ fn request(name: &str, f: &Fields) -> Result<Request, CtiError> {
             to: f.str("calledDirectoryNumber")?,
         },
         "AnswerCall" => Request::AnswerCall(f.connection("connection")?),
-        "ClearConnection" => Request::ClearConnection(f.connection("connection")?),
+        "ClearConnection" => match f.opt_str("device")? {
+            Some(device) => Request::DropParty {
+                conn: f.connection("connection")?,
+                device,
+            },
+            None => Request::ClearConnection(f.connection("connection")?),
+        },
         "HoldCall" => Request::HoldCall(f.connection("connection")?),
         "RetrieveCall" => Request::RetrieveCall(f.connection("connection")?),
         "DeflectCall" => Request::DeflectCall {

@@ -149,6 +149,25 @@ fn every_engine_event_maps_to_its_csta_event() {
             },
             json!({"type": "DigitsDetected", "party": "far", "digits": "#", "method": "rfc4733"}),
         ),
+        (
+            DeviceEventKind::Transferred {
+                transferred: "+14155550100".into(),
+                to: "2001".into(),
+                resulting_call: 13,
+            },
+            json!({"type": "Transferred", "transferringDevice": "2000",
+                   "transferredDevice": "+14155550100", "transferredToDevice": "2001",
+                   "resultingCall": 13, "cause": "transfer"}),
+        ),
+        (
+            DeviceEventKind::Conferenced {
+                parties: vec!["2000".into(), "+14155550100".into(), "2001".into()],
+                resulting_call: 13,
+            },
+            json!({"type": "Conferenced", "conferencingDevice": "2000",
+                   "parties": ["2000", "+14155550100", "2001"], "resultingCall": 13,
+                   "cause": "conference"}),
+        ),
     ];
     for (kind, want) in cases {
         let got = one(&mut w, a, kind.clone());

@@ -251,25 +251,78 @@ fn generate_digits() {
 /// AnswerCall, ConsultationCall, TransferCall and ConferenceCall are parsed and authorized,
 /// and answered honestly: the engine cannot do them yet.
 #[test]
-fn requests_the_engine_cannot_do_yet() {
+fn answer_call_is_not_carried_out_yet() {
     let mut w = World::new();
     let a = w.login("alice");
-    for req in [
+    let r = w.err(
+        a,
         json!({"type": "AnswerCall", "connection": conn(5, "CTRIDalice")}),
-        json!({"type": "ConsultationCall", "connection": conn(5, "CTRIDalice"), "consultedDevice": "2001"}),
-        json!({"type": "TransferCall", "heldCall": conn(5, "CTRIDalice"), "activeCall": conn(6, "CTRIDalice")}),
-        json!({"type": "ConferenceCall", "heldCall": conn(5, "CTRIDalice"), "activeCall": conn(6, "CTRIDalice")}),
-    ] {
-        let kind = req["type"].as_str().unwrap_or_default().to_owned();
-        let r = w.err(a, req, "OPERATION_NOT_SUPPORTED");
-        assert!(
-            r["message"]
-                .as_str()
-                .is_some_and(|m| m.contains(&kind) && m.contains("not available yet")),
-            "{r}"
-        );
-    }
+        "OPERATION_NOT_SUPPORTED",
+    );
+    assert!(
+        r["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("AnswerCall") && m.contains("not available yet")),
+        "{r}"
+    );
     assert!(w.engine.requests.is_empty());
+}
+
+#[test]
+fn consultation_transfer_conference_and_drop_party_reach_the_engine() {
+    let mut w = World::new();
+    let a = w.login("alice");
+    w.engine.answers.push(Ok(ControlOk::Call(6)));
+    let r = w.ok(
+        a,
+        json!({"type": "ConsultationCall", "connection": conn(5, "2000"), "consultedDevice": "2001"}),
+    );
+    assert_eq!(r["callId"], 6, "{r}");
+    w.ok(
+        a,
+        json!({"type": "TransferCall", "heldCall": conn(5, "CTRIDalice"), "activeCall": conn(6, "CTRIDalice")}),
+    );
+    w.ok(
+        a,
+        json!({"type": "ConferenceCall", "heldCall": conn(5, "CTRIDalice"), "activeCall": conn(6, "CTRIDalice")}),
+    );
+    // ClearConnection of another party's connection, on behalf of the device: drops it.
+    w.ok(
+        a,
+        json!({"type": "ClearConnection", "connection": conn(6, "+14155550123"), "device": "CTRIDalice"}),
+    );
+    assert_eq!(
+        w.engine.requests,
+        [
+            Control::ConsultationCall {
+                call: 5,
+                device: "CTRIDalice".into(),
+                to: "2001".into()
+            },
+            Control::TransferCall {
+                held_call: 5,
+                active_call: 6,
+                device: "CTRIDalice".into()
+            },
+            Control::ConferenceCall {
+                held_call: 5,
+                active_call: 6,
+                device: "CTRIDalice".into()
+            },
+            Control::DropParty {
+                call: 6,
+                device: "CTRIDalice".into(),
+                party: "+14155550123".into()
+            },
+        ]
+    );
+    // On behalf of someone else's device: refused before the engine sees it.
+    w.err(
+        a,
+        json!({"type": "ClearConnection", "connection": conn(6, "+14155550123"), "device": "CTRIDbob"}),
+        "PRIVILEGE_VIOLATION",
+    );
+    assert_eq!(w.engine.requests.len(), 4);
 }
 
 #[test]
