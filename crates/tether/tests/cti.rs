@@ -9,6 +9,11 @@
 //! - errors: unreadable JSON, requests before login, someone else's device;
 //! - Make Call (Dial Via Office reverse) with its event sequence, what each SIP party was
 //!   shown, the two call attempts, ClearConnection and the CDR;
+//! - an incoming call's events; DND and forward all set over CTI acting on the next call;
+//!   remote destinations a user adds verified;
+//! - hold and retrieve (re-INVITEs to the far party only); consultation over the same RD leg,
+//!   then transfer (the RD hung up, the parties joined) or a conference of three with a party
+//!   dropped;
 //! - `tether ctl cti` driven by a script on its standard input.
 
 mod support;
@@ -614,4 +619,178 @@ fn forward_all_over_cti_diverts_the_next_call_and_user_rds_are_verified() {
     assert!(invite.contains("INVITE sip:+14155550199@"), "{invite}");
     assert!(invite.contains("Diversion: <sip:2000@"), "{invite}");
     assert!(!invite.contains("4157777777"), "{invite}");
+}
+
+/// Sets up a Make Call from alice's device to X and a consultation to Y over CTI, with SIPp's
+/// `uas-far-party.xml` playing the remote phone, X and Y; returns the client, the server's
+/// SIPp and the two call ids (held, consultation).
+fn consult(env: &Env, server: &support::Server, port: u16) -> (CtiClient, sipp::Running, u64, u64) {
+    let uas = sipp::start_uas_scenario(env.path(), port, 3, "uas-far-party");
+    let (mut c, _) = CtiClient::login(&server.base, "alice", "alice");
+    c.request("MonitorStart", json!({"device": "CTRIDalice"}));
+    let r = c.request(
+        "MakeCall",
+        json!({"device": "CTRIDalice", "calledDirectoryNumber": "+14155550123"}),
+    );
+    let held = r["callId"].as_u64().unwrap_or_else(|| panic!("{r}"));
+    c.events_until("Established", EVENT_WAIT);
+    let r = c.request(
+        "ConsultationCall",
+        json!({"connection": {"callId": held, "deviceId": "2000"}, "consultedDevice": "+14155550124"}),
+    );
+    assert_eq!(r["type"], "ConsultationCallResponse", "{r}");
+    let active = r["callId"].as_u64().unwrap_or_else(|| panic!("{r}"));
+    assert_ne!(active, held);
+    let ev = c.events_until("Established", EVENT_WAIT);
+    let t = types(&ev);
+    assert!(t.contains(&"Held".to_owned()), "{ev:#?}");
+    let est = ev.last().expect("Established");
+    assert_eq!(est["connection"]["callId"], active, "{est}");
+    (c, uas, held, active)
+}
+
+/// The SIPp trace of the one UAS run in `env`.
+fn uas_trace(env: &Env) -> String {
+    let path = std::fs::read_dir(env.path())
+        .expect("dir")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("sipp-uas") && n.ends_with("-messages.log"))
+        })
+        .expect("SIPp's message trace");
+    std::fs::read_to_string(path).expect("read trace")
+}
+
+#[test]
+fn consult_then_transfer_over_the_same_rd_leg() {
+    if !sipp::available() {
+        return;
+    }
+    let port = free_udp_port();
+    let env = Env::with_config(
+        Backend::Sqlite,
+        true,
+        true,
+        &format!("[pstn]\nenabled = false\nlisten = \"127.0.0.1:{port}\"\n"),
+    )
+    .expect("SQLite needs no setup");
+    let server = env.start();
+    let (mut c, uas, held, active) = consult(&env, &server, port);
+    let r = c.request(
+        "TransferCall",
+        json!({"heldCall": {"callId": held, "deviceId": "2000"},
+               "activeCall": {"callId": active, "deviceId": "2000"}}),
+    );
+    assert_eq!(r["type"], "TransferCallResponse", "{r}");
+    let ev = c.events_until("Transferred", EVENT_WAIT);
+    let tr = ev.last().expect("Transferred");
+    assert_eq!(tr["transferredDevice"], "+14155550123", "{tr}");
+    assert_eq!(tr["transferredToDevice"], "+14155550124", "{tr}");
+    // The device leaves both calls.
+    let mut cleared = Vec::new();
+    while cleared.len() < 2 {
+        let e = c
+            .next_event(EVENT_WAIT)
+            .unwrap_or_else(|| panic!("the device's connections were not cleared: {cleared:?}"));
+        if e["type"] == "ConnectionCleared" {
+            assert_eq!(e["party"], "device", "{e}");
+            cleared.push(e["connection"]["callId"].as_u64().unwrap_or(0));
+        }
+    }
+    cleared.sort_unstable();
+    let mut want = vec![held, active];
+    want.sort_unstable();
+    assert_eq!(cleared, want);
+    // SIP: one INVITE ever reached the RD, which got the BYE; X was re-INVITEd sendonly
+    // (hold for the consultation) and sendrecv (joined to Y).
+    assert!(uas.wait_for("BYE sip:", 1, EVENT_WAIT));
+    let trace = uas_trace(&env);
+    // What SIPp received.
+    let msgs: Vec<&str> = messages(&trace)
+        .into_iter()
+        .filter(|m| m.contains("message received"))
+        .collect();
+    let to_rd = msgs
+        .iter()
+        .filter(|m| m.contains("\nINVITE sip:+14157777777"))
+        .count();
+    assert_eq!(to_rd, 1, "{trace}");
+    let bye: Vec<&&str> = msgs.iter().filter(|m| m.contains("\nBYE sip:")).collect();
+    assert_eq!(bye.len(), 1, "only the RD is hung up: {trace}");
+    assert!(bye[0].contains("To: <sip:+14157777777@"), "{}", bye[0]);
+    assert!(bye[0].contains("Reason: Q.850;cause=16"), "{}", bye[0]);
+    let reinvites: Vec<&&str> = msgs
+        .iter()
+        .filter(|m| m.contains("\nINVITE sip:") && !m.contains("CSeq: 1 INVITE"))
+        .collect();
+    assert_eq!(reinvites.len(), 2, "{trace}");
+    assert!(
+        reinvites
+            .iter()
+            .all(|m| m.contains("To: <sip:+14155550123@")),
+        "{reinvites:#?}"
+    );
+    assert!(reinvites[0].contains("a=sendonly"), "{}", reinvites[0]);
+    assert!(reinvites[1].contains("a=sendrecv"), "{}", reinvites[1]);
+    drop(uas);
+}
+
+#[test]
+fn conference_of_three_then_a_party_dropped() {
+    if !sipp::available() {
+        return;
+    }
+    let port = free_udp_port();
+    let env = Env::with_config(
+        Backend::Sqlite,
+        true,
+        true,
+        &format!("[pstn]\nenabled = false\nlisten = \"127.0.0.1:{port}\"\n"),
+    )
+    .expect("SQLite needs no setup");
+    let server = env.start();
+    let (mut c, uas, held, active) = consult(&env, &server, port);
+    let r = c.request(
+        "ConferenceCall",
+        json!({"heldCall": {"callId": held, "deviceId": "2000"},
+               "activeCall": {"callId": active, "deviceId": "2000"}}),
+    );
+    assert_eq!(r["type"], "ConferenceCallResponse", "{r}");
+    let ev = c.events_until("Conferenced", EVENT_WAIT);
+    let conf = ev.last().expect("Conferenced");
+    let mut parties: Vec<String> = conf["parties"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p.as_str().map(str::to_owned))
+        .collect();
+    parties.sort();
+    assert_eq!(parties, ["+14155550123", "+14155550124", "2000"], "{conf}");
+    let call = conf["resultingCall"].as_u64().unwrap_or(active);
+    // No such party in the conference.
+    let r = c.request(
+        "ClearConnection",
+        json!({"connection": {"callId": call, "deviceId": "+14155550999"}, "device": "CTRIDalice"}),
+    );
+    assert_eq!(r["code"], "INVALID_PARTY", "{r}");
+    // Drop Y; the device and X go on as an ordinary call, which the device then clears.
+    let r = c.request(
+        "ClearConnection",
+        json!({"connection": {"callId": call, "deviceId": "+14155550124"}, "device": "CTRIDalice"}),
+    );
+    assert_eq!(r["type"], "ClearConnectionResponse", "{r}");
+    let r = c.request(
+        "ClearConnection",
+        json!({"connection": {"callId": call, "deviceId": "CTRIDalice"}}),
+    );
+    assert_eq!(r["type"], "ClearConnectionResponse", "{r}");
+    c.events_until("CallCleared", EVENT_WAIT);
+    // Every far party was hung up by Tether: SIPp's three calls end cleanly.
+    uas.wait(EVENT_WAIT).assert_clean(3);
+    server.wait_metrics("no call left", EVENT_WAIT, |m| {
+        metric(m, "tether_calls_active") == 0.0 && metric(m, "tether_media_legs") == 0.0
+    });
 }
