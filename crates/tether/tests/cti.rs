@@ -794,3 +794,60 @@ fn conference_of_three_then_a_party_dropped() {
         metric(m, "tether_calls_active") == 0.0 && metric(m, "tether_media_legs") == 0.0
     });
 }
+
+/// GenerateDigits end to end with real RTP: a Make Call to an echo number of the built-in PSTN
+/// simulator (07xx); the digits Tether plays towards the far party (RFC 4733) come back from
+/// the echo and are reported as DigitsDetected from the far party, in order.
+#[test]
+fn generated_digits_come_back_from_an_echo_as_digits_detected() {
+    let env = Env::with_config(Backend::Sqlite, true, true, "[pstn]\nenabled = true\n")
+        .expect("SQLite needs no setup");
+    let server = env.start_with(&["--sip", "127.0.0.1:0", "--pstn", "127.0.0.1:0"]);
+    let (mut c, _) = CtiClient::login(&server.base, "alice", "alice");
+    c.request("MonitorStart", json!({"device": "CTRIDalice"}));
+    let r = c.request(
+        "MakeCall",
+        json!({"device": "CTRIDalice", "calledDirectoryNumber": "+14155550799"}),
+    );
+    let call = r["callId"].clone();
+    assert!(call.is_u64(), "{r}");
+    // The simulator's remote phone answers after a second, the echo at once.
+    c.events_until("Established", Duration::from_secs(20));
+    let conn = json!({"callId": call, "deviceId": "CTRIDalice"});
+    let r = c.request(
+        "GenerateDigits",
+        json!({"connection": conn, "charactersToSend": "12#"}),
+    );
+    assert_eq!(r["type"], "GenerateDigitsResponse", "{r}");
+    let mut heard = String::new();
+    while heard.len() < 3 {
+        let e = c
+            .next_event(EVENT_WAIT)
+            .unwrap_or_else(|| panic!("only {heard:?} came back"));
+        if e["type"] == "DigitsDetected" {
+            assert_eq!(e["party"], "far", "{e}");
+            heard.push_str(e["digits"].as_str().unwrap_or("?"));
+        }
+    }
+    assert_eq!(heard, "12#");
+    // Nothing more: each key is reported once.
+    let mut extra = Vec::new();
+    while let Some(e) = c.next_event(Duration::from_millis(1500)) {
+        extra.push(e);
+    }
+    assert!(extra.is_empty(), "{extra:#?}");
+    // In band: tones mixed into the audio (the leg negotiated telephone-event, so what comes
+    // back is audio, not events, and is relayed as such).
+    let r = c.request(
+        "GenerateDigits",
+        json!({"connection": conn, "charactersToSend": "5", "mode": "inBand"}),
+    );
+    assert_eq!(r["type"], "GenerateDigitsResponse", "{r}");
+    let r = c.request(
+        "GenerateDigits",
+        json!({"connection": conn, "charactersToSend": "12x"}),
+    );
+    assert_eq!(r["code"], "INVALID_DIGITS", "{r}");
+    c.request("ClearConnection", json!({ "connection": conn }));
+    c.events_until("CallCleared", EVENT_WAIT);
+}
