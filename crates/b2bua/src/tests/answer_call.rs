@@ -115,6 +115,10 @@ fn answer_call_sends_a_talk_notify_in_the_early_dialog_and_the_phone_answers() {
         Some("active")
     );
     assert!(notify.body().is_empty());
+    assert!(
+        contains(&notify, "\r\nContent-Length: 0\r\n\r\n"),
+        "no body"
+    );
     assert_eq!(notify.header_value(&HeaderName::ContentType), None);
     assert!(notify
         .header_value(&HeaderName::Via)
