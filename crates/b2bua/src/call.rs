@@ -109,6 +109,25 @@ pub struct PlacedLeg {
     pub no_answer: bool,
     /// The far end sends DTMF in SIP INFO: keys from the caller reach it the same way.
     pub uses_info: bool,
+    /// The far end offered remote answer (`Allow-Events: talk` in a provisional response):
+    /// CTI's AnswerCall can ask it to go off hook.
+    pub talk: Option<Talk>,
+}
+
+/// Remote answer on a ringing leg (BroadWorks' `talk` event package, as Polycom, Yealink and
+/// Cisco SPA phones offer it): the early dialog whose provisional response carried
+/// `Allow-Events: talk`, and the NOTIFY (`Event: talk`) AnswerCall sent in it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Talk {
+    /// The early dialog that offered it (the first one, when the leg forked downstream).
+    pub dialog: DialogId,
+    /// When it was offered: of several ringing legs, the first to offer it is asked.
+    pub since: Instant,
+    /// The NOTIFY's client transaction, until its final response (or its timeout).
+    pub notify: Option<TxnId>,
+    /// A NOTIFY went out: the far end's answer comes at Tether's request, never too soon to
+    /// be a person.
+    pub asked: bool,
 }
 
 impl PlacedLeg {
@@ -125,6 +144,7 @@ impl PlacedLeg {
             cause: None,
             no_answer: false,
             uses_info: false,
+            talk: None,
         }
     }
 }

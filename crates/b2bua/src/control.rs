@@ -27,6 +27,23 @@ pub enum Control {
     /// answers; NetworkReached when the target's leg leaves on a trunk; Delivered (Far) when
     /// the target rings; Established on its answer.
     MakeCall { device: String, to: String },
+    /// Answers a call ringing at the device (CSTA AnswerCall) where its phone can be told to go
+    /// off hook: the BroadWorks `talk` event package that Polycom, Yealink and Cisco SPA phones
+    /// implement (Genesys SIP Server's TAnswerCall works the same way). The device's ringing
+    /// leg — its remote destination over a SIP trunk, or its SIP phone's binding — must have
+    /// offered it with `Allow-Events: talk` in a provisional response; Tether then sends, in
+    /// that early dialog, `NOTIFY` with `Event: talk` and `Subscription-State: active` and no
+    /// body (the subscription is implied by the INVITE). The phone answers the INVITE with
+    /// 200 OK as if its user had picked up, and the call goes on as any answered call
+    /// (Established). Of several legs ringing (a fork to every remote destination), the first
+    /// to offer `talk` is asked, in the early dialog that offered it; an answer it gives
+    /// within answer-too-soon is not taken for a voicemail. A NOTIFY the phone refuses (481,
+    /// 489...) or never answers changes nothing: it keeps ringing, and the refusal is logged.
+    /// Refused with [`ControlError::InvalidCallState`] unless a call for the device is ringing
+    /// (a leg got a provisional response), with [`ControlError::AnswerNotSupported`] when no
+    /// ringing leg offered `talk` (a PSTN remote destination cannot be taken off hook), and
+    /// with [`ControlError::RequestInProgress`] while the NOTIFY sent waits for its response.
+    AnswerCall { call: u64, device: String },
     /// Ends the device's connection: CANCEL before an answer, BYE after, with a Reason header
     /// (Q.850 16, normal clearing). In a two-party call this ends the call.
     ClearConnection { call: u64, device: String },
@@ -136,7 +153,8 @@ pub enum ControlError {
     /// Media is not anchored, so Tether cannot play music or digits into the call, nor bridge
     /// the two legs of a MakeCall.
     MediaNotAnchored,
-    /// An earlier request on this call is still waiting for the far end (a re-INVITE).
+    /// An earlier request on this call is still waiting for the far end (a re-INVITE, or
+    /// AnswerCall's NOTIFY).
     RequestInProgress,
     /// `digits` holds a character that is not a DTMF key, or nothing.
     InvalidDigits,
@@ -144,6 +162,9 @@ pub enum ControlError {
     ResourceBusy,
     /// No party of the conference is presented as that number.
     InvalidParty(String),
+    /// AnswerCall: no phone ringing for the device offered remote answer
+    /// (`Allow-Events: talk`); it must be answered by hand.
+    AnswerNotSupported,
 }
 
 impl ControlError {
@@ -160,6 +181,7 @@ impl ControlError {
             ControlError::InvalidDigits => "INVALID_DIGITS",
             ControlError::ResourceBusy => "RESOURCE_BUSY",
             ControlError::InvalidParty(_) => "INVALID_PARTY",
+            ControlError::AnswerNotSupported => "ANSWER_NOT_SUPPORTED",
         }
     }
 }
@@ -183,6 +205,10 @@ impl std::fmt::Display for ControlError {
             ControlError::InvalidDigits => f.write_str("digits must be 1 or more of 0-9 * # A-D"),
             ControlError::ResourceBusy => f.write_str("no call, channel or media port is free"),
             ControlError::InvalidParty(p) => write!(f, "no party {p} in the conference"),
+            ControlError::AnswerNotSupported => f.write_str(
+                "the remote phone must be answered by hand: it does not offer remote answer \
+                 (Allow-Events: talk), and a PSTN remote destination cannot be taken off hook",
+            ),
         }
     }
 }

@@ -1,8 +1,8 @@
 //! Call-control requests → the engine's [`Control`] (SPEC §2), and its answer → the response.
 //!
 //! [`engine_request`] is the one place that says which CSTA call-control request the engine
-//! carries out. AnswerCall has no engine support yet and is answered
-//! `OPERATION_NOT_SUPPORTED`; wiring it is one arm here.
+//! carries out. Every one of them is: AnswerCall too, where the ringing phone offers remote
+//! answer (the engine refuses it `ANSWER_NOT_SUPPORTED` where it does not).
 
 use serde_json::{json, Map, Value};
 use tether_b2bua::control::DeviceCall;
@@ -15,12 +15,6 @@ use crate::protocol::request::Request;
 /// The engine request for a call-control request whose devices are resolved and authorized
 /// (`device`: the device of the request's connection, or MakeCall's calling device).
 pub fn engine_request(req: &Request, device: String) -> Result<Control, CtiError> {
-    let not_yet = |what: &str| {
-        Err(CtiError::new(
-            ErrorCode::OperationNotSupported,
-            format!("{what} is not available yet: the call engine does not carry it out"),
-        ))
-    };
     match req {
         Request::MakeCall { to, .. } => Ok(Control::MakeCall {
             device,
@@ -53,9 +47,10 @@ pub fn engine_request(req: &Request, device: String) -> Result<Control, CtiError
             digits: digits.clone(),
             inband: *inband,
         }),
-        Request::AnswerCall(_) => {
-            not_yet("AnswerCall (the remote destination answers on the remote phone)")
-        }
+        Request::AnswerCall(c) => Ok(Control::AnswerCall {
+            call: c.call,
+            device,
+        }),
         Request::DropParty { conn, .. } => Ok(Control::DropParty {
             call: conn.call,
             device,

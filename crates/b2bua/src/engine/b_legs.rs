@@ -41,6 +41,10 @@ impl Engine {
         let Some(&(call, side)) = self.by_txn.get(&txn) else {
             return;
         };
+        // AnswerCall's NOTIFY in the early dialog (`answer.rs`).
+        if self.is_talk_notify(call, side, txn) {
+            return self.talk_notify_done(call, side, resp.status().unwrap_or(0));
+        }
         // Responses to requests Tether sent inside an established dialog (re-INVITEs to hold
         // or retrieve, INFO, BYE) belong to that dialog, not to the leg's setup.
         let setup = self.calls.get(&call).is_some_and(|c| {
@@ -66,6 +70,9 @@ impl Engine {
             }
             r
         };
+        if matches!(side, Side::B(_)) && (101..200).contains(&code) && inbound.is_ok() {
+            self.note_talk(now, call, side, &resp);
+        }
         self.pump(now, call);
         if !matches!(inbound, Ok(Inbound::Deliver)) {
             return;
@@ -105,6 +112,9 @@ impl Engine {
         let Some(&(call, side)) = self.by_txn.get(&txn) else {
             return;
         };
+        if self.is_talk_notify(call, side, txn) {
+            return self.talk_notify_done(call, side, code);
+        }
         // The INVITE of a leg Tether placed timed out or could not be sent: that leg failed.
         let setup_live = self
             .calls
@@ -222,7 +232,9 @@ impl Engine {
             .started_at
             .map(|t| now.saturating_duration_since(t))
             .unwrap_or_default();
-        let too_soon = c.fork && elapsed < l.target.answer_too_soon;
+        // An answer AnswerCall asked for is a person's, however fast it comes.
+        let asked = l.talk.as_ref().is_some_and(|t| t.asked);
+        let too_soon = c.fork && elapsed < l.target.answer_too_soon && !asked;
         if c.state != CallState::Proceeding || too_soon || !l.state.is_live() {
             // Another leg won, the call ended, or this answer came too soon to be a person
             // (a voicemail): hang this leg up and keep ringing the others.

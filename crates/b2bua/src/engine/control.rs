@@ -1,6 +1,6 @@
 //! Carrying out CTI requests ([`Control`]) and answering snapshots of a device's calls. The
 //! requests with a flow of their own live in their rooms: [`super::make_call`],
-//! [`super::clear`], [`super::deflect`]; hold and retrieve in [`super::hold`], digits in
+//! [`super::clear`], [`super::deflect`], [`super::answer`]; hold and retrieve in [`super::hold`], digits in
 //! [`super::digits`].
 
 use tether_rtp::dtmf::Digit;
@@ -27,6 +27,7 @@ impl Engine {
         }
         let r = match req {
             Control::MakeCall { device, to } => self.make_call(now, &device, &to),
+            Control::AnswerCall { call, device } => self.answer_call(now, call, &device),
             Control::ClearConnection { call, device } => self.clear_connection(now, call, &device),
             Control::Hold { call, device } => {
                 let far = self.far_side_of(call, &device)?;

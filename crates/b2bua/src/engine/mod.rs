@@ -8,11 +8,11 @@
 //! Tether sends), [`b_legs`] (the responses of the legs Tether placed), [`in_dialog`] (requests
 //! inside calls, CANCEL, the end of a call and its CDR), [`plumbing`] (moving dialog output to
 //! the transaction layer), [`anchor`] and [`hold`] (anchored media), [`digits`] (DTMF), and the
-//! CTI side: [`control`] (requests and snapshots), [`make_call`], [`clear`], [`deflect`],
-//! [`consult`], [`transfer`] and [`conference`] (consult transfer and conference, over
-//! [`handover`], which moves a leg from one call to another), [`refer`] and [`replaces`]
-//! (transfers and replacements phones ask for) and [`device_events`] (the events each device
-//! sees).
+//! CTI side: [`control`] (requests and snapshots), [`make_call`], [`answer`] (AnswerCall by the
+//! `talk` event), [`clear`], [`deflect`], [`consult`], [`transfer`] and [`conference`] (consult
+//! transfer and conference, over [`handover`], which moves a leg from one call to another),
+//! [`refer`] and [`replaces`] (transfers and replacements phones ask for) and
+//! [`device_events`] (the events each device sees).
 
 use foldhash::HashMap;
 use std::collections::VecDeque;
@@ -43,6 +43,7 @@ use crate::route::{self, Destination, Refusal};
 use crate::timers::{TimerKind, TimerQueue};
 
 mod anchor;
+mod answer;
 mod b_legs;
 mod clear;
 mod conference;

@@ -1,5 +1,6 @@
 //! Call flows through the engine in virtual time, with the far ends played by the test.
 
+mod answer_call;
 mod caller;
 mod conference;
 mod consult;

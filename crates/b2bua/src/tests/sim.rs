@@ -4,7 +4,8 @@
 //! run is reproducible from its seed; one in ten is a CTI MakeCall (Dial Via Office reverse)
 //! that a CTI client clears after a while, and half of those consult a third party (which hangs
 //! up after a while) over the same RD leg, then transfer to it, conference it (and leave the
-//! conference later) or clear the consultation.
+//! conference later) or clear the consultation. One call ringing at a device in five gets a
+//! CTI AnswerCall, which the PSTN's phones (no `Allow-Events: talk`) cannot honour.
 //! Checks: every call ends for the caller, every CTI call (MakeCall or consultation) ends for its
 //! device exactly once (one CallCleared, or its part in one Transfer), nothing leaks in any node
 //! (calls, legs, transactions, dialogs, channels, timers, RTP ports), one CDR per call attempt,
@@ -266,6 +267,10 @@ const CONSULT_TARGET: &str = "+14155550888";
 
 /// What the scripted CTI client asks, when its time comes.
 enum CtiAction {
+    Answer {
+        call: u64,
+        device: String,
+    },
     Clear {
         call: u64,
         device: String,
@@ -295,6 +300,8 @@ struct Report {
     consults: usize,
     transfers: usize,
     conferences: usize,
+    /// AnswerCalls refused ANSWER_NOT_SUPPORTED while the call rang.
+    answers_refused: usize,
     outcomes: HashMap<Outcome, usize>,
     cdrs: Vec<Cdr>,
     lost: u64,
@@ -353,6 +360,7 @@ fn run(seed: u64, calls: usize) -> Report {
     let mut actions: Vec<(Instant, CtiAction)> = Vec::new();
     let mut endings: HashMap<u64, usize> = HashMap::new();
     let (mut consults, mut transfers, mut conferences) = (0, 0, 0);
+    let mut answers_refused = 0;
     // Conferences: their device may leave them (no CallCleared) while they go on.
     let mut conferenced = std::collections::HashSet::new();
 
@@ -371,6 +379,19 @@ fn run(seed: u64, calls: usize) -> Report {
                         "seed {seed}: an RD number in a CTI event: {text}"
                     );
                     match e.kind {
+                        crate::control::DeviceEventKind::Delivered {
+                            party: crate::control::Party::Device,
+                            ..
+                        } if rng.chance(20) => {
+                            let at = now + Duration::from_millis(rng.below(1500));
+                            actions.push((
+                                at,
+                                CtiAction::Answer {
+                                    call: e.call,
+                                    device: e.device,
+                                },
+                            ));
+                        }
                         crate::control::DeviceEventKind::CallCleared { .. } => {
                             *endings.entry(e.call).or_default() += 1;
                         }
@@ -444,6 +465,17 @@ fn run(seed: u64, calls: usize) -> Report {
                 )
             };
             match action {
+                // No PSTN phone offers remote answer: the client is told so, or finds the call
+                // gone or answered already.
+                CtiAction::Answer { call, device } => {
+                    match engine.control(now, Control::AnswerCall { call, device }) {
+                        Err(E::AnswerNotSupported) => answers_refused += 1,
+                        r => assert!(
+                            matches!(r, Err(E::InvalidCallId | E::InvalidCallState)),
+                            "seed {seed}: {r:?}"
+                        ),
+                    }
+                }
                 CtiAction::Clear { call, device } => {
                     let r = engine.control(now, Control::ClearConnection { call, device });
                     assert!(
@@ -726,6 +758,7 @@ fn run(seed: u64, calls: usize) -> Report {
         consults,
         transfers,
         conferences,
+        answers_refused,
         outcomes,
         cdrs,
         lost: net.lost,
@@ -743,6 +776,7 @@ fn ten_thousand_random_calls_end_cleanly_on_a_lossy_network() {
     let mut all: HashMap<Outcome, usize> = HashMap::new();
     let (mut make_calls, mut dvo_answered) = (0, 0);
     let (mut consults, mut transfers, mut conferences) = (0, 0, 0);
+    let mut answers_refused = 0;
     for seed in 1..=10u64 {
         let r = run(seed, 1000);
         total += r.attempts;
@@ -751,6 +785,7 @@ fn ten_thousand_random_calls_end_cleanly_on_a_lossy_network() {
         consults += r.consults;
         transfers += r.transfers;
         conferences += r.conferences;
+        answers_refused += r.answers_refused;
         lost += r.lost;
         answered += r
             .outcomes
@@ -770,7 +805,12 @@ fn ten_thousand_random_calls_end_cleanly_on_a_lossy_network() {
     eprintln!(
         "outcomes of 10,000 calls: {all:?}; CTI calls: {make_calls} ({dvo_answered} \
          answered), of which {consults} consultations, {transfers} transferred, \
-         {conferences} conferenced; datagrams lost: {lost}"
+         {conferences} conferenced; AnswerCalls refused: {answers_refused}; datagrams lost: \
+         {lost}"
+    );
+    assert!(
+        answers_refused > 100,
+        "AnswerCall ran on ringing calls: {answers_refused} refused"
     );
     assert!(
         consults > 80 && transfers > 15 && conferences > 10,

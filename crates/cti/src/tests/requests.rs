@@ -1,6 +1,5 @@
 //! One test per request outside the RD and T-Server families: monitors, snapshots, call
-//! control (engine requests and their errors), the calls the engine cannot do yet, call
-//! forward all and do not disturb.
+//! control (engine requests and their errors), call forward all and do not disturb.
 
 use serde_json::json;
 use tether_b2bua::{Control, ControlError, ControlOk};
@@ -248,24 +247,49 @@ fn generate_digits() {
     );
 }
 
-/// AnswerCall, ConsultationCall, TransferCall and ConferenceCall are parsed and authorized,
-/// and answered honestly: the engine cannot do them yet.
+/// AnswerCall reaches the engine as the device's request on its connection (named by DN or
+/// device), and the engine's refusal comes back with its code and message.
 #[test]
-fn answer_call_is_not_carried_out_yet() {
+fn answer_call_reaches_the_engine() {
     let mut w = World::new();
     let a = w.login("alice");
+    let r = w.ok(
+        a,
+        json!({"type": "AnswerCall", "connection": conn(5, "2000")}),
+    );
+    assert_eq!(r["type"], "AnswerCallResponse", "{r}");
+    w.engine.answers.push(Err(ControlError::AnswerNotSupported));
     let r = w.err(
         a,
         json!({"type": "AnswerCall", "connection": conn(5, "CTRIDalice")}),
-        "OPERATION_NOT_SUPPORTED",
+        "ANSWER_NOT_SUPPORTED",
     );
     assert!(
         r["message"]
             .as_str()
-            .is_some_and(|m| m.contains("AnswerCall") && m.contains("not available yet")),
+            .is_some_and(|m| m.contains("answered by hand")),
         "{r}"
     );
-    assert!(w.engine.requests.is_empty());
+    w.engine.answers.push(Err(ControlError::InvalidCallState));
+    w.err(
+        a,
+        json!({"type": "AnswerCall", "connection": conn(6, "CTRIDalice")}),
+        "INVALID_CALL_STATE",
+    );
+    assert_eq!(
+        w.engine.requests,
+        [5, 5, 6].map(|call| Control::AnswerCall {
+            call,
+            device: "CTRIDalice".into()
+        })
+    );
+    // Another user's device is refused before the engine hears of it.
+    w.err(
+        a,
+        json!({"type": "AnswerCall", "connection": conn(5, "CTRIDbob")}),
+        "PRIVILEGE_VIOLATION",
+    );
+    assert_eq!(w.engine.requests.len(), 3);
 }
 
 #[test]
