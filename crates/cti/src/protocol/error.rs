@@ -42,8 +42,6 @@ pub enum ErrorCode {
     /// Only the client that registered last (the controller) may deactivate or change the
     /// device's active remote destination.
     NotController,
-    /// The engine cannot do this yet.
-    OperationNotSupported,
     /// An earlier request of the same kind is still being carried out.
     RequestInProgress,
     /// The session has as many requests waiting for the store as it may.
@@ -71,7 +69,6 @@ impl ErrorCode {
             ErrorCode::MonitorLimitExceeded => "MONITOR_LIMIT_EXCEEDED",
             ErrorCode::ClientLimitExceeded => "CLIENT_LIMIT_EXCEEDED",
             ErrorCode::NotController => "NOT_CONTROLLER",
-            ErrorCode::OperationNotSupported => "OPERATION_NOT_SUPPORTED",
             ErrorCode::RequestInProgress => "REQUEST_IN_PROGRESS",
             ErrorCode::TooManyRequests => "TOO_MANY_REQUESTS",
             ErrorCode::Engine(code) => code,
