@@ -851,3 +851,48 @@ fn generated_digits_come_back_from_an_echo_as_digits_detected() {
     c.request("ClearConnection", json!({ "connection": conn }));
     c.events_until("CallCleared", EVENT_WAIT);
 }
+
+/// AnswerCall by remote answer: alice's remote phone (SIPp, `uas-remote-answer.xml`) rings
+/// offering `Allow-Events: talk`; AnswerCall makes Tether send it NOTIFY (Event: talk) in the
+/// early dialog, the phone answers, and the caller (SIPp, `call-answered.xml`) is connected.
+#[test]
+fn answer_call_asks_a_phone_that_offers_remote_answer_to_answer() {
+    if !sipp::available() {
+        return;
+    }
+    let port = free_udp_port();
+    let env = Env::with_config(
+        Backend::Sqlite,
+        true,
+        true,
+        &format!("[pstn]\nenabled = false\nlisten = \"127.0.0.1:{port}\"\n"),
+    )
+    .expect("SQLite needs no setup");
+    let server = env.start();
+    let phone = sipp::start_uas_scenario(env.path(), port, 1, "uas-remote-answer");
+    let (mut c, _) = CtiClient::login(&server.base, "alice", "alice");
+    c.request("MonitorStart", json!({"device": "CTRIDalice"}));
+    let target = server.sip_udp.expect("tether printed its UDP address");
+    let caller = sipp::start_uac(env.path(), "call-answered", "2000", target);
+    let ev = c.events_until("Delivered", EVENT_WAIT);
+    let call = ev.last().expect("Delivered")["connection"]["callId"].clone();
+    // Ringing until asked.
+    assert!(c.next_event(Duration::from_millis(300)).is_none());
+    let r = c.request(
+        "AnswerCall",
+        json!({"connection": {"callId": call, "deviceId": "CTRIDalice"}}),
+    );
+    assert_eq!(r["type"], "AnswerCallResponse", "{r}");
+    let ev = c.events_until("Established", EVENT_WAIT);
+    assert_eq!(types(&ev), ["Established"], "{ev:#?}");
+    caller.wait(Duration::from_secs(20)).assert_clean(1);
+    phone.wait(EVENT_WAIT).assert_clean(1);
+    let trace = uas_trace(&env);
+    let notify = messages(&trace)
+        .into_iter()
+        .find(|m| m.contains("message received") && m.contains("\nNOTIFY sip:"))
+        .unwrap_or_else(|| panic!("no NOTIFY reached the phone\n{trace}"))
+        .to_owned();
+    assert!(notify.contains("Event: talk"), "{notify}");
+    assert!(notify.contains(";tag="), "{notify}");
+}

@@ -324,3 +324,42 @@ impl Drop for Running {
         }
     }
 }
+
+/// Starts `scenario` of `sip-scenarios/` as a UAC calling `service` at `target`, in the
+/// background (a caller that waits while a test drives Tether over CTI), from 127.0.0.1.
+pub fn start_uac(dir: &Path, scenario_name: &str, service: &str, target: SocketAddr) -> Running {
+    let n = NEXT_RUN.fetch_add(1, Ordering::Relaxed);
+    let tag = format!("uac-{scenario_name}-{n}");
+    let stats = dir.join(format!("sipp-{tag}-stats.csv"));
+    let stdout = dir.join(format!("sipp-{tag}.out"));
+    let errors = dir.join(format!("sipp-{tag}-errors.log"));
+    let messages = dir.join(format!("sipp-{tag}-messages.log"));
+    let out = std::fs::File::create(&stdout).expect("SIPp output file");
+    let err = out.try_clone().expect("SIPp output file");
+    let child = Command::new("sipp")
+        .arg("-sf")
+        .arg(scenario(scenario_name))
+        .args(["-s", service])
+        .arg(target.to_string())
+        .args(["-i", "127.0.0.1", "-p", "0", "-t", "u1", "-m", "1"])
+        .args(["-nostdin", "-trace_stat", "-stf"])
+        .arg(&stats)
+        .args(["-trace_err", "-error_file"])
+        .arg(&errors)
+        .args(["-trace_msg", "-message_file"])
+        .arg(&messages)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(out)
+        .stderr(err)
+        .spawn()
+        .expect("start sipp");
+    Running {
+        child,
+        started: Instant::now(),
+        stats,
+        stdout,
+        errors,
+        messages,
+    }
+}
