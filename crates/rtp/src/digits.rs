@@ -8,8 +8,8 @@
 //!   and lost ends are taken care of there; its end timeout runs on the engine's timer.
 //! * A leg without telephone-event decodes the G.711 audio it receives and runs the Q.24 Goertzel
 //!   detector ([`crate::dtmf::detect`]) on it. Legs with telephone-event are not listened to in
-//!   band (their peers signal keys as events), which keeps the relay of ordinary calls free of
-//!   any signal processing. A key still down when the audio stops is released
+//!   band (their peers signal keys as events; why, below), which keeps the relay of ordinary
+//!   calls free of any signal processing. A key still down when the audio stops is released
 //!   [`AUDIO_SILENCE`] after the last packet.
 //!
 //! Either way the engine reports [`MediaEvent::DigitStarted`] when the key goes down and
@@ -40,6 +40,27 @@
 //! with the marker bit, the end packet three times, 100 ms between keys) when the leg negotiated
 //! telephone-event, else as tones in frames of the leg's packetization. While they play, audio
 //! relayed into the leg is muted.
+//!
+//! Keys play in the order they were asked for, one form at a time, on the leg's one stream:
+//! events and tones never interleave. Keys asked for in the other form than the one playing wait
+//! in the leg's queue until the playing ones are done — tones until the last end packet of the
+//! last event is out and the 100 ms gap after its tone has passed, events until the last tone
+//! frame (its gap included) has covered its period. Interleaved, a tone frame sent between an
+//! event's end packets would make those packets look like a new event to the far end (and,
+//! from a far end that echoes, bring the key back as a new key).
+//!
+//! # Keys in band on a leg with telephone-event are not listened for
+//!
+//! The Goertzel detector runs only on legs that negotiated no telephone-event. A phone that
+//! negotiated it signals its keys as events, which are reported; listening to its audio as well
+//! would cost every ordinary relayed call the detector (2.4 µs per packet against 0.12 µs for
+//! the relay alone, `docs/benchmarks.md`, on both legs of every call), would expose every call to
+//! talk-off (speech or music taken for a key) and would report twice every key of the many
+//! phones and gateways that send the event and leave the tone in the audio, unless a
+//! time-window match paired them — which fails for events that come late or are lost, the very
+//! cases where two reports reach the CTI application. Tones that reach a telephone-event leg
+//! (including Tether's own in-band keys coming back from a far end that echoes) are therefore
+//! relayed as audio and not reported.
 
 mod hear;
 mod keytones;
@@ -47,6 +68,7 @@ mod play;
 #[cfg(test)]
 mod tests;
 
+use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use crate::codec::PayloadKind;
@@ -90,6 +112,15 @@ pub enum SendHow {
     InBand,
 }
 
+/// A key asked for by `send_digits`, waiting for the other form's keys to finish.
+#[derive(Debug, Clone, Copy)]
+struct Asked {
+    digit: Digit,
+    duration_ms: u32,
+    /// As RFC 4733 events (else tones in band).
+    events: bool,
+}
+
 /// The DTMF state of one leg, made on first use.
 pub(crate) struct LegDigits {
     receiver: DtmfReceiver,
@@ -103,6 +134,9 @@ pub(crate) struct LegDigits {
     /// RTP timestamp the sender gave the event on the wire (a new one starts an event).
     sending_ts: Option<u32>,
     tones: KeyTones,
+    /// Keys asked for in order, not yet handed to `sender` or `tones` because keys of the other
+    /// form are still playing.
+    asked: VecDeque<Asked>,
     /// Whether RFC 4733 keys from the connected leg are played in band here (when this leg has
     /// no telephone-event).
     convert: bool,
@@ -118,6 +152,7 @@ impl LegDigits {
             sender: DtmfSender::new(SenderConfig::default()),
             sending_ts: None,
             tones: KeyTones::new(&InbandConfig::default()),
+            asked: VecDeque::new(),
             convert: true,
         }
     }
@@ -142,7 +177,32 @@ impl LegDigits {
     /// Whether local keys are playing or queued at `now`: audio relayed into the leg is muted.
     #[inline]
     fn mutes_relay(&self, now: Instant) -> bool {
-        self.tones.mutes(now) || self.sender.is_playing() || self.sender.pending() > 0
+        self.tones.mutes(now)
+            || self.sender.is_playing()
+            || self.sender.pending() > 0
+            || !self.asked.is_empty()
+    }
+
+    /// Hands the keys asked for, in order, to the sender or the tone player, as far as the form
+    /// playing allows: events once the tones are done, tones once the events are done (see the
+    /// module comment). Called after each command and each time either plays.
+    fn dispatch(&mut self, now: Instant) {
+        let gap_ms = self.sender.config().gap_ms;
+        while let Some(next) = self.asked.front().copied() {
+            if next.events {
+                let Some(from) = self.tones.idle_from(now) else {
+                    return;
+                };
+                self.sender.queue(from, next.digit, next.duration_ms);
+            } else {
+                let Some(from) = self.sender.idle_from(now) else {
+                    return;
+                };
+                self.tones
+                    .queue_fixed(from, next.digit, next.duration_ms, gap_ms);
+            }
+            self.asked.pop_front();
+        }
     }
 }
 
@@ -196,14 +256,17 @@ impl MediaEngine {
         };
         let duration_ms = duration_ms.max(keytones::MIN_TONE_MS);
         let d = digits_of(leg);
-        let gap_ms = d.sender.config().gap_ms;
-        for digit in digits.chars().filter_map(Digit::from_char) {
-            if events {
-                d.sender.queue(now, digit, duration_ms);
-            } else {
-                d.tones.queue_fixed(now, digit, duration_ms, gap_ms);
-            }
-        }
+        d.asked.extend(
+            digits
+                .chars()
+                .filter_map(Digit::from_char)
+                .map(|digit| Asked {
+                    digit,
+                    duration_ms,
+                    events,
+                }),
+        );
+        d.dispatch(now);
         self.schedule(id.slot);
         Ok(())
     }
@@ -240,6 +303,15 @@ impl MediaEngine {
         }
         self.drain_receiver(now, slot);
         self.drain_detector(slot);
+        self.send_events_due(now, slot);
+        self.send_tones_due(now, slot);
+        // Keys of one form that were waiting for the other's to finish go on now.
+        if let Some(Some(leg)) = self.slots.get_mut(slot as usize) {
+            if let Some(d) = leg.digits.as_mut() {
+                d.dispatch(now);
+            }
+        }
+        // Keys handed over now may be due at once (the timer fired after the gap had passed).
         self.send_events_due(now, slot);
         self.send_tones_due(now, slot);
     }

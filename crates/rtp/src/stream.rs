@@ -14,8 +14,9 @@
 //!   start a new source carry the marker bit.
 //! - Local audio frames follow each other sample-exact while they come on time; a frame that comes
 //!   more than a frame late starts a new talkspurt (timestamp jump by the elapsed time, marker).
-//! - RFC 4733 events keep the timestamp of their first packet for every later packet of the event;
-//!   their duration field moves the media clock.
+//! - RFC 4733 events keep the timestamp of their first packet for every later packet of the event,
+//!   whatever else (audio frames) goes out on the stream between them: only a new event's start
+//!   gives a new timestamp; their duration field moves the media clock.
 //! - A relayed packet older than the current source's first packet (reordered across a source
 //!   change) is not sent: its sequence number would fall among the previous source's.
 
@@ -222,7 +223,8 @@ impl OutStream {
         self.relay = None;
         let stamped = match timing {
             LocalTiming::Audio { samples } => {
-                self.event = None;
+                // The current event, if any, keeps its timestamp: an audio frame between two of
+                // its packets must not turn the next one into the start of a new event.
                 let late = match self.clock_at {
                     Some(at) => {
                         samples_in(now.saturating_duration_since(at)) > 2 * u64::from(samples)
@@ -397,5 +399,20 @@ mod tests {
         let a = s.stamp_local(t0 + 4 * MS20, LocalTiming::Audio { samples: 160 }, 160);
         assert_eq!(a.ts, 160 + 480);
         assert_eq!(s.sent(), (5, 332));
+    }
+
+    #[test]
+    fn an_audio_frame_between_the_packets_of_an_event_does_not_start_a_new_one() {
+        let t0 = Instant::now();
+        let mut s = OutStream::new(Ssrc(1), 0, 0);
+        let e1 = s.stamp_local(t0, LocalTiming::EventStart { duration: 800 }, 4);
+        let a = s.stamp_local(t0 + MS20, LocalTiming::Audio { samples: 160 }, 160);
+        let e2 = s.stamp_local(t0 + 2 * MS20, LocalTiming::EventUpdate { duration: 800 }, 4);
+        assert_eq!(e2.ts, e1.ts, "the end packet repeats the event's timestamp");
+        assert!(!e2.marker, "and is no event start");
+        assert_eq!((e1.seq, a.seq, e2.seq), (0, 1, 2));
+        let e3 = s.stamp_local(t0 + 3 * MS20, LocalTiming::EventStart { duration: 160 }, 4);
+        assert_ne!(e3.ts, e1.ts, "a new event gets a timestamp of its own");
+        assert!(e3.marker);
     }
 }

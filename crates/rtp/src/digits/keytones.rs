@@ -89,6 +89,15 @@ impl KeyTones {
         self.is_active() || self.busy_until.is_some_and(|t| now < t)
     }
 
+    /// When the stream is free of these keys: `None` while a key plays (tone or gap) or waits;
+    /// else the end of the period the last frame covered, or `now` if that is past.
+    pub fn idle_from(&self, now: Instant) -> Option<Instant> {
+        if self.is_active() {
+            return None;
+        }
+        Some(self.busy_until.map_or(now, |t| t.max(now)))
+    }
+
     /// When the next frame is due.
     pub fn next_due(&self) -> Option<Instant> {
         self.next_due

@@ -19,6 +19,7 @@ use crate::ports::RtpPorts;
 use crate::{Pt, Ssrc};
 
 mod crossing;
+mod echo;
 mod pcap;
 mod receive;
 mod robustness;

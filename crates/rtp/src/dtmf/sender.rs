@@ -151,6 +151,16 @@ impl DtmfSender {
         self.playing.is_some()
     }
 
+    /// When the stream is free of this sender's events: `None` while an event is on the wire or
+    /// keys are queued; else the end of the gap after the last event (which may be past), or
+    /// `now` when nothing was ever sent. Other content (tones in band) starts no earlier.
+    pub fn idle_from(&self, now: Instant) -> Option<Instant> {
+        if self.playing.is_some() || !self.queue.is_empty() {
+            return None;
+        }
+        Some(self.ready_at.map_or(now, |r| r.max(now)))
+    }
+
     /// When [`DtmfSender::poll`] next has something to send; `None` when idle with nothing queued.
     pub fn poll_timeout(&self) -> Option<Instant> {
         match &self.playing {
@@ -397,6 +407,31 @@ mod tests {
         assert!(pkts.iter().all(|(_, p)| p.end && ev(p).duration == 160));
         assert!(pkts[0].1.marker);
     }
+
+    #[test]
+    fn the_stream_is_free_after_the_last_end_packet_and_the_gap() {
+        let t0 = Instant::now();
+        let mut s = DtmfSender::new(SenderConfig::default());
+        assert_eq!(s.idle_from(t0), Some(t0), "nothing ever sent");
+        s.queue(t0, Digit::Pound, 100);
+        assert_eq!(s.idle_from(t0), None, "a key waits");
+        let mut at = t0;
+        let mut last_packet = t0;
+        while let Some(due) = s.poll_timeout() {
+            assert_eq!(s.idle_from(due), None, "a key is on the wire");
+            at = due;
+            while s.poll(at, 0).is_some() {
+                last_packet = at;
+            }
+        }
+        assert_eq!(last_packet, t0 + Duration::from_millis(120));
+        // Tone 100 ms, then the 100 ms gap (the last end packet went out at 120 ms).
+        let free = t0 + Duration::from_millis(200);
+        assert_eq!(s.idle_from(at), Some(free));
+        assert_eq!(s.idle_from(free + MS), Some(free + MS));
+    }
+
+    const MS: Duration = Duration::from_millis(1);
 
     #[test]
     fn a_bad_key_string_queues_nothing() {
