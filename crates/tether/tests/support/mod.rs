@@ -73,8 +73,10 @@ impl Env {
         }
         if !extra.contains("[media]") {
             // Servers of one test binary run at once: each gets RTP ports of its own.
-            let n = NEXT_MEDIA.fetch_add(1, Ordering::Relaxed) % 100;
-            let min = 40_000 + n * 200;
+            // Below the kernel's ephemeral ports (32768 up, where SIPp's and every `:0`
+            // socket's come from) and above the PSTN simulator's RTP (20000 up): 21000-32199.
+            let n = NEXT_MEDIA.fetch_add(1, Ordering::Relaxed) % 56;
+            let min = 21_000 + n * 200;
             config.push_str(&format!(
                 "[media]\nport_min = {min}\nport_max = {}\n",
                 min + 199
