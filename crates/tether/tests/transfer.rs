@@ -42,18 +42,21 @@ fn free_udp_port() -> u16 {
     s.local_addr().expect("addr").port()
 }
 
-/// RTP ports for one server that are free now: tests of other binaries (and other checkouts on
-/// the same machine) take ranges from 40000 up, so a block of 20 found free by binding each.
+/// RTP ports for one server that are free now, in a block of 20 found free by binding each.
+/// Below the kernel's ephemeral range (32768 up, where SIPp and free ports come from) and above
+/// the PSTN simulator's (20000 up); tests of other binaries, run alongside, take theirs from
+/// 40000 up.
 fn media_ports() -> (u16, u16) {
-    let seed = (std::process::id() as usize * 7919 + free_udp_port() as usize) % 1500;
-    for i in 0..1500 {
-        let min = 32_000 + ((seed + i) % 1500) as u16 * 20;
+    const BLOCKS: usize = 430; // 24000..32600
+    let seed = (std::process::id() as usize).wrapping_mul(7919) + free_udp_port() as usize;
+    for i in 0..BLOCKS {
+        let min = 24_000 + ((seed + i) % BLOCKS) as u16 * 20;
         let free = (min..min + 20).all(|p| UdpSocket::bind(("127.0.0.1", p)).is_ok());
         if free {
             return (min, min + 19);
         }
     }
-    panic!("no free block of 20 UDP ports between 32000 and 62000");
+    panic!("no free block of 20 UDP ports between 24000 and 32600");
 }
 
 /// A server whose trunks point at a SIPp UAS playing `uas-by-number.xml` for `calls` calls.
@@ -893,3 +896,4 @@ fn deflect_call_over_cti_sends_a_ringing_call_elsewhere() {
     assert_eq!(cdrs[0]["last_redirect_dn"], "2000", "{}", cdrs[0]);
     assert_eq!(cdrs[0]["final_called_party_number"], X, "{}", cdrs[0]);
 }
+
