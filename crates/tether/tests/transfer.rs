@@ -9,7 +9,8 @@
 //!   (`100 Trying`, then `200 OK`), the transferee put through to the target in its own dialog,
 //!   the transferor hung up by Tether; and the same with the transferor hanging up before the
 //!   target answers, which does not stop it;
-//! - attended transfer by REFER with Replaces (RFC 5589 §7) naming the phone's other call;
+//! - attended transfer by REFER with Replaces (RFC 5589 §7) naming the phone's other call,
+//!   and refused (403, nothing changes) when it names someone else's;
 //! - INVITE with Replaces (RFC 3891) from the phone, taking over a PSTN caller's call to
 //!   alice's DN;
 //! - DeflectCall over CTI of a call ringing at alice's remote destination: the RD cancelled,
@@ -897,3 +898,85 @@ fn deflect_call_over_cti_sends_a_ringing_call_elsewhere() {
     assert_eq!(cdrs[0]["final_called_party_number"], X, "{}", cdrs[0]);
 }
 
+/// A phone may only join its own calls: a REFER whose Replaces names another party's dialog
+/// at Tether (a PSTN caller talking to alice's remote destination) is refused 403, and
+/// nothing changes — alice's call goes on untouched until she clears it over CTI.
+#[test]
+fn a_refer_naming_someone_elses_dialog_is_refused() {
+    let Some((env, server, uas)) = lab(2) else {
+        return;
+    };
+    let (mut alice, _) = CtiClient::login(&server.base, "alice", "alice");
+    let r = alice.request("MonitorStart", json!({"device": "CTRIDalice"}));
+    assert_eq!(r["type"], "MonitorStartResponse", "{r}");
+    let port = free_udp_port();
+    register_bob(&server, port);
+    let target = server.sip_udp.expect("tether printed its UDP address");
+    std::thread::scope(|s| {
+        let caller = s.spawn(|| {
+            Run {
+                scenario: "rd-hangs-up",
+                service: "2000",
+                target,
+                local_ip: "127.0.0.1",
+                calls: 1,
+                extra: &[],
+                limit: SIPP_LIMIT,
+            }
+            .run(env.path())
+        });
+        let ev = alice.events_until("Established", WAIT);
+        let call = ev.last().map(|e| e["connection"]["callId"].clone());
+        let t = wait_trace(&env, "rd-hangs-up", "the caller answered", |m| {
+            m.iter()
+                .any(|m| m.received && m.status(200) && m.has("CSeq", "INVITE"))
+        });
+        let (call_id, tether_tag, caller_tag) = dialog(&parse(&t));
+        let replaces = format!(
+            "{}%3Bto-tag%3D{}%3Bfrom-tag%3D{}",
+            support::enc(&call_id),
+            support::enc(&tether_tag),
+            support::enc(&caller_tag)
+        );
+        phone(
+            &env,
+            &server,
+            "refer-not-mine",
+            port,
+            X,
+            &[("transfer_to", "2000"), ("replaces", &replaces)],
+        )
+        .assert_clean(1);
+        let ev = drain(&mut alice, "CTRIDalice");
+        assert!(ev.is_empty(), "alice's call is untouched: {ev:#?}");
+        let r = alice.request(
+            "ClearConnection",
+            json!({"connection": {"callId": call, "deviceId": "CTRIDalice"}}),
+        );
+        assert_eq!(r["type"], "ClearConnectionResponse", "{r}");
+        caller.join().expect("the caller's SIPp").assert_clean(1);
+    });
+    uas.wait(WAIT).assert_clean(2);
+    settled(&server);
+
+    let t = trace(&env, "refer-not-mine");
+    let bob = parse(&t);
+    assert!(!bob.iter().any(|m| m.received && m.is("NOTIFY")), "{t}");
+    // The PSTN: alice's RD and X each got INVITE, ACK and BYE, nothing else.
+    let t = trace(&env, "uas");
+    let pstn = parse(&t);
+    let mut got: Vec<&str> = pstn
+        .iter()
+        .filter(|m| m.received)
+        .map(|m| m.start().split(' ').next().unwrap_or_default())
+        .collect();
+    got.sort_unstable();
+    assert_eq!(got, ["ACK", "ACK", "BYE", "BYE", "INVITE", "INVITE"], "{t}");
+    let ev = drain(&mut alice, "CTRIDalice");
+    assert_eq!(
+        CtiClient::types(&ev),
+        ["ConnectionCleared", "ConnectionCleared", "CallCleared"],
+        "{ev:#?}"
+    );
+    assert_eq!(ev[0]["party"], "device", "alice cleared it: {}", ev[0]);
+}
