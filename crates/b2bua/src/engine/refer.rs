@@ -19,9 +19,11 @@
 //!   are hung up, the transferor gets `NOTIFY 200 OK`.
 //!
 //! A REFER Tether cannot carry out is refused with its reason: 400 (no or bad Refer-To), 403
-//! (not an answered two-party call, no device to route for, a transfer to itself), 481 (the
-//! dialog to replace does not exist here), 488 (two inbound legs cannot be joined), 491 (a
-//! re-INVITE is under way), 501 (media not anchored), or the routing refusal's status.
+//! (not an answered two-party call, no device to route for, a transfer to itself, a Replaces
+//! naming a dialog that is not the transferor's own: another device's, or for a party with no
+//! device another address's), 481 (the dialog to replace does not exist here), 488 (two
+//! inbound legs cannot be joined), 491 (a re-INVITE is under way), 501 (media not anchored),
+//! or the routing refusal's status.
 //!
 //! CTI: the transferor's device sees `Transferred` (the transferee's and the target's numbers,
 //! the call they talk on) on the REFER's call.
@@ -59,6 +61,30 @@ fn side_number(c: &Call, side: Side) -> String {
             .shown_called
             .clone()
             .unwrap_or_else(|| c.cdr.final_called_party_number.clone()),
+    }
+}
+
+/// The device whose leg is on `side` of `c`, if any.
+fn side_device(c: &Call, side: Side) -> Option<&str> {
+    c.conns
+        .iter()
+        .find(|k| c.own_side(k) == side)
+        .map(|k| k.device.as_str())
+}
+
+/// Whether the party on `side` of `c` is the one on `r` of `o`: the same device, or, for
+/// parties with no device (trunk peers), the same address.
+fn same_party(c: &Call, side: Side, o: &Call, r: Side) -> bool {
+    let peer = |c: &Call, s: Side| match s {
+        Side::A => c.a.peer(),
+        Side::B(i) => c.b.get(i).and_then(|l| l.peer),
+    };
+    match (side_device(c, side), side_device(o, r)) {
+        (Some(a), Some(b)) => a == b,
+        (None, None) => {
+            matches!((peer(c, side), peer(o, r)), (Some(a), Some(b)) if a.addr == b.addr)
+        }
+        _ => false,
     }
 }
 
@@ -128,6 +154,10 @@ impl Engine {
                 return Err(403);
             }
             let o = self.calls.get(&k).ok_or(481u16)?;
+            // Only the transferor's own other call: a phone cannot join someone else's.
+            if !same_party(c, side, o, r) {
+                return Err(403);
+            }
             plain_answered(o)?;
             let y = o.other_side(r).ok_or(403u16)?;
             // A call has one inbound leg at most, on its A side: one far party must be able to

@@ -10,6 +10,7 @@
 
 pub mod capture;
 pub mod cti;
+pub mod phone;
 pub mod sipp;
 
 use std::io::{BufRead, BufReader};
