@@ -308,10 +308,26 @@ fn subscription_states<'a>(msgs: &[Msg<'a>]) -> Vec<&'a str> {
         .collect()
 }
 
+/// Tether's 200s to a phone's INVITE advertise REFER, NOTIFY and Replaces (`Allow`,
+/// `Supported`), so the phone knows it may transfer.
+fn assert_answer_advertises(msgs: &[Msg<'_>]) {
+    let oks: Vec<&Msg> = msgs
+        .iter()
+        .filter(|m| m.received && m.status(200) && m.has("CSeq", "INVITE"))
+        .collect();
+    assert!(!oks.is_empty(), "{msgs:#?}");
+    for ok in oks {
+        let allow = ok.header("Allow").unwrap_or_default();
+        assert!(
+            allow.contains("REFER") && allow.contains("NOTIFY"),
+            "{}",
+            ok.text
+        );
+        assert!(ok.has("Supported", "replaces"), "{}", ok.text);
+    }
+}
+
 /// Tether's INVITEs advertise REFER, NOTIFY and Replaces (`Allow`, `Supported`).
-///
-/// Not yet its 200 to a phone's INVITE, which carries neither header (`b_legs.rs` builds it
-/// bare): a phone learns it may REFER only from Tether's own INVITEs and from OPTIONS.
 fn assert_advertises(msgs: &[Msg<'_>]) {
     let invites: Vec<&Msg> = msgs
         .iter()
@@ -355,6 +371,7 @@ fn blind_transfer_by_refer_from_a_phone() {
     // Bob's phone: 200 advertising REFER, 202, NOTIFY 100 then 200, then Tether's BYE.
     let t = trace(&env, "refer-blind");
     let bob = parse(&t);
+    assert_answer_advertises(&bob);
     assert_eq!(
         notifies(&bob),
         ["SIP/2.0 100 Trying", "SIP/2.0 200 OK"],

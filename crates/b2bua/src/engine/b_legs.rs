@@ -319,6 +319,10 @@ impl Engine {
                 if !body.is_empty() {
                     let _ = r.set_body(ct.as_deref(), body);
                 }
+                // What the caller may do in the dialog (RFC 3261 §13.3.1.4): REFER, NOTIFY
+                // and Replaces among them (transfers Tether carries out itself).
+                let _ = r.push_header(HeaderName::Allow, super::ALLOW);
+                let _ = r.push_header(HeaderName::Supported, super::SUPPORTED);
                 let _ = s.send_response(now, r);
                 a.final_sent = true;
             }

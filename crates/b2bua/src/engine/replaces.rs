@@ -249,6 +249,7 @@ impl Engine {
                 if let Ok(mut ok) = s.create_response(&a.invite, 200) {
                     let _ = ok.set_body(Some("application/sdp"), body);
                     let _ = ok.push_header(HeaderName::Allow, super::ALLOW);
+                    let _ = ok.push_header(HeaderName::Supported, super::SUPPORTED);
                     let _ = s.send_response(now, ok);
                 }
             }
