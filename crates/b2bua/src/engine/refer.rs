@@ -65,7 +65,7 @@ fn side_number(c: &Call, side: Side) -> String {
 }
 
 /// The device whose leg is on `side` of `c`, if any.
-fn side_device(c: &Call, side: Side) -> Option<&str> {
+pub(super) fn side_device(c: &Call, side: Side) -> Option<&str> {
     c.conns
         .iter()
         .find(|k| c.own_side(k) == side)

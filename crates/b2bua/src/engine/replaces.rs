@@ -1,6 +1,6 @@
 //! INVITE with Replaces (RFC 3891) arriving at Tether: a phone or a trunk peer asks that its
-//! new call take the place of a dialog it (or another party) has with Tether — call pickup,
-//! a transfer completed behind a trunk. Tether itself carries it out, never relays it: the
+//! new call take the place of a dialog it has with Tether — call pull from another
+//! registration of the same phone, a transfer completed behind a trunk. Tether itself carries it out, never relays it: the
 //! replaced leg is hung up (`Reason: Q.850;cause=16`) and let go (its port and channel), the
 //! new leg takes the A side of that call — Tether's own answer on a fresh port — and is relayed
 //! to the party that stays, which keeps its dialog and learns nothing. When the replaced leg
@@ -10,7 +10,7 @@
 //! Refusals (RFC 3891 §3): 400 for a Replaces that does not parse, 481 when no answered dialog
 //! matches, 486 for `early-only` on an answered one, 603 for a call Tether will not rearrange
 //! (a conference, a consultation, media not anchored, two inbound legs), 403 for an unknown
-//! source, 488 without an offer Tether can take, 503 when no port or channel is left.
+//! source or a dialog that is not the requester's own (another device's, another peer's), 488 without an offer Tether can take, 503 when no port or channel is left.
 
 use tether_sdp::{answer_offer, Origin};
 
@@ -85,6 +85,24 @@ impl Engine {
                     .clone(),
             ),
         };
+        // Only the party itself may have its dialog replaced (RFC 3891 §3: the UAS must
+        // authorize it): a phone takes over a leg of its own device (call pull between its
+        // registrations), a trunk peer a leg it carries (a transfer completed behind it).
+        // Anyone else who learnt the dialog's identifiers would take over a stranger's call.
+        let c = self.calls.get(&k).ok_or(GONE)?;
+        let owner = super::refer::side_device(c, r);
+        let replaced_peer = match r {
+            Side::A => c.a.peer(),
+            Side::B(i) => c.b.get(i).and_then(|l| l.peer),
+        };
+        let allowed = match (&phone, owner) {
+            (Some(dev), Some(o)) => dev == o,
+            (None, None) => replaced_peer.is_some_and(|p| p.addr.ip() == from.addr.ip()),
+            _ => false,
+        };
+        if !allowed {
+            return Err((403, "Forbidden (Replaces names another party's dialog)"));
+        }
         // The new caller as it is presented.
         let received = invite
             .from_hdr()

@@ -211,6 +211,23 @@ fn replacements_that_cannot_be_made_are_refused() {
         PSTN,
     );
     assert_eq!(statuses_of(&b.take_to(PSTN), "q5"), vec![603]);
+    // A registered phone that learnt the caller's dialog cannot take it over: only the
+    // party itself may have its dialog replaced.
+    register_phone(&mut b);
+    b.sent.clear();
+    let mut steal = invite("q6", "bob", "2000", PHONE);
+    steal
+        .push_header(
+            HeaderName::Replaces,
+            &format!("q3;to-tag={tag};from-tag=aq3"),
+        )
+        .expect("replaces");
+    b.deliver(&steal, PHONE);
+    assert_eq!(statuses_of(&b.take_to(PHONE), "q6"), vec![403]);
+    assert!(
+        b.take_to(PSTN).is_empty(),
+        "the caller's call is left alone"
+    );
     assert_eq!(b.engine.active_calls(), 1);
     assert_eq!(b.engine.stats().attempts, 1, "no new call");
 }
