@@ -28,7 +28,13 @@
 #   step places rate x STEP_SECONDS calls), CAPTURE_RATE (3000; 0 skips the capture),
 #   TETHER_SIP (127.0.0.1:5060), UAC_PORT (5062), UAS (127.0.0.3:5080), SIPP_BUFFER (SIPp's
 #   socket buffers, 4194304), TETHER_BIN (a tether binary to use instead of building one),
-#   ANCHOR (false: [media] anchor for the run; true binds an RTP port pair per leg).
+#   ANCHOR (false: [media] anchor for the run; true binds an RTP port pair per leg),
+#   PATHS ("tether direct": which paths step; "tether" alone for A/B runs of two binaries),
+#   PERF_STAT (0; 1 counts over each of Tether's steps with `perf stat -p` and prints per call
+#   placed: its CPU time (task-clock, µs), context switches, system calls (all, and futex
+#   waits and wakes: threads handing work to each other), page faults, and — where the
+#   machine has a PMU, which a VM may not — instructions and cycles; counts the machine's load
+#   does not move the way it moves CPU time).
 # Bounded: a SIPp run is killed after 3 x STEP_SECONDS + 30 s; the whole run takes about
 # 5 minutes and at most about 10 with the defaults. Every process it starts is stopped by PID.
 set -euo pipefail
@@ -45,6 +51,8 @@ TOKEN=bench-extend-admin-token-0123456789
 # Signalling only by default: SIPp's uac sends no RTP, so anchoring would only add binding a
 # port pair per leg. ANCHOR=true measures that too.
 ANCHOR=${ANCHOR:-false}
+PATHS=${PATHS:-"tether direct"}
+PERF_STAT=${PERF_STAT:-0}
 # SIPp's socket buffers (its default, 64 KiB, drops datagrams past ~3,000 calls/s on loopback;
 # the kernel caps it at net.core.rmem_max / wmem_max).
 SIPP_BUFFER=${SIPP_BUFFER:-4194304}
@@ -192,21 +200,40 @@ run_sipp() {
   echo "$rc" > "$dir/rc"
 }
 
-declare -A clean_top=([tether]=0 [direct]=0) going=([tether]=1 [direct]=1)
+declare -A clean_top=([tether]=0 [direct]=0) going=([tether]=0 [direct]=0)
+for path in $PATHS; do going[$path]=1; done
+perf_events=task-clock,context-switches,raw_syscalls:sys_enter,page-faults,syscalls:sys_enter_futex
+if [ "$PERF_STAT" = 1 ]; then
+  perf stat -e "$perf_events" true >/dev/null 2>&1 ||
+    { echo "perf stat cannot count $perf_events here (linux-perf, kernel.perf_event_paranoid)"; exit 1; }
+  # Hardware counters: absent in many VMs ("<not supported>").
+  if perf stat -x, -e instructions true 2>&1 | grep -q '^[0-9]'; then
+    perf_events=$perf_events,instructions,cycles
+  fi
+fi
 printf -v header '%-7s %7s %8s %8s %9s %8s %9s %9s %9s %10s %7s' \
   path rate calls failed% achieved/s median_ms p99_ms mean_ms max_ms cpu_us/call drops
+[ "$PERF_STAT" = 1 ] && header="$header  task_us/call cs/call syscalls/call faults/call futex/call instr/call cycles/call"
 log ""
 log "## steps ($STEP_SECONDS s each; setup time = SIPp's response time of the 200, whole ms per call)"
 log "$header"
 for rate in $RATES; do
   for path in tether direct; do
     [ "${going[$path]}" = 1 ] || continue
-    dir="$work/$path-$rate"
+    step=$((${step:-0} + 1))
+    dir="$work/$path-$rate-$step"
     settle
     c0=$(cpu_ticks)
     d0=$(udp_drops "$TETHER_SIP")
+    ppid=""
+    if [ "$PERF_STAT" = 1 ] && [ "$path" = tether ]; then
+      perf stat -e "$perf_events" -x, -o "$dir.perf" -p "$tether_pid" > /dev/null 2>&1 &
+      ppid=$!
+      pids+=("$ppid")
+    fi
     run_sipp "$path" "$rate" "$dir"
     c1=$(cpu_ticks)
+    if [ -n "$ppid" ]; then kill -INT "$ppid" 2>/dev/null || true; wait "$ppid" 2>/dev/null || true; fi
     drops=$(( $(udp_drops "$TETHER_SIP") - d0 ))
     [ "$path" = tether ] || drops="-"
     rtt=$(ls "$dir"/uac_*_rtt.csv 2>/dev/null | head -1)
@@ -225,9 +252,20 @@ for rate in $RATES; do
       cpu="-"
     fi
     verdict=$(python3 -c "print('clean' if $(get failed_pct) <= 0.1 and $(get achieved) >= 0.95 * $rate else 'NOT clean')")
-    log "$(printf '%-7s %7s %8s %8.3f %9.0f %9.1f %9.1f %9.2f %9.1f %10s %7s  %s' "$path" "$rate" \
+    counted=""
+    if [ -n "$ppid" ] && [ "$placed" -gt 0 ]; then
+      # perf stat -x, lines: value,unit,event,...
+      counted=$(awk -F, -v n="$placed" '
+        function per(v, f) { return (v ~ /^[0-9.]+$/) ? sprintf(f, v / n) : "-" }
+        $3 ~ /^task-clock/ {t=$1} $3 ~ /^context-switches/ {cs=$1} $3 ~ /^raw_syscalls/ {sc=$1}
+        $3 ~ /^page-faults/ {pf=$1} $3 ~ /futex/ {fx=$1}
+        $3 ~ /^instructions/ {i=$1} $3 ~ /^cycles/ {c=$1}
+        END {printf "  %12s %7s %13s %11s %10s %10s %11s", per(t * 1000, "%.1f"), per(cs, "%.2f"),
+          per(sc, "%.2f"), per(pf, "%.2f"), per(fx, "%.2f"), per(i, "%.0f"), per(c, "%.0f")}' "$dir.perf")
+    fi
+    log "$(printf '%-7s %7s %8s %8.3f %9.0f %9.1f %9.1f %9.2f %9.1f %10s %7s' "$path" "$rate" \
       "$placed" "$(get failed_pct)" "$(get achieved)" "$(get rtt_median_ms)" "$(get rtt_p99_ms)" \
-      "$(get rtt_mean_ms)" "$(get rtt_max_ms)" "$cpu" "$drops" "$verdict")"
+      "$(get rtt_mean_ms)" "$(get rtt_max_ms)" "$cpu" "$drops")$counted  $verdict"
     if [ "$verdict" = clean ]; then clean_top[$path]=$rate; else going[$path]=0; fi
   done
 done
