@@ -30,6 +30,21 @@ use support::{metric, Auth, Backend, Env};
 
 const EVENT_WAIT: Duration = Duration::from_secs(10);
 
+/// A server on the demo whose trunks point at a port free for SIPp to play the PSTN on (the
+/// built-in simulator off): the environment, the server and that port.
+fn sipp_pstn() -> (Env, support::Server, u16) {
+    let port = free_udp_port();
+    let env = Env::with_config(
+        Backend::Sqlite,
+        true,
+        true,
+        &format!("[pstn]\nenabled = false\nlisten = \"127.0.0.1:{port}\"\n"),
+    )
+    .expect("SQLite needs no setup");
+    let server = env.start();
+    (env, server, port)
+}
+
 /// A UDP port free on loopback now (for SIPp to take).
 fn free_udp_port() -> u16 {
     let s = UdpSocket::bind("127.0.0.1:0").expect("bind");
@@ -229,15 +244,7 @@ fn make_call_is_dial_via_office_reverse_with_its_events_and_sip() {
     if !sipp::available() {
         return;
     }
-    let port = free_udp_port();
-    let env = Env::with_config(
-        Backend::Sqlite,
-        true,
-        true,
-        &format!("[pstn]\nenabled = false\nlisten = \"127.0.0.1:{port}\"\n"),
-    )
-    .expect("SQLite needs no setup");
-    let server = env.start();
+    let (env, server, port) = sipp_pstn();
     let uas = sipp::start_uas(env.path(), port, 2);
     let (mut c, _) = CtiClient::login(&server.base, "alice", "alice");
     let r = c.request("MonitorStart", json!({"device": "CTRIDalice"}));
@@ -391,15 +398,7 @@ fn an_incoming_call_is_reported_and_dnd_set_over_cti_busies_the_next() {
     if !sipp::available() {
         return;
     }
-    let port = free_udp_port();
-    let env = Env::with_config(
-        Backend::Sqlite,
-        true,
-        true,
-        &format!("[pstn]\nenabled = false\nlisten = \"127.0.0.1:{port}\"\n"),
-    )
-    .expect("SQLite needs no setup");
-    let server = env.start();
+    let (env, server, port) = sipp_pstn();
     let uas = sipp::start_uas(env.path(), port, 1);
     let (mut c, _) = CtiClient::login(&server.base, "alice", "alice");
     let r = c.request("MonitorStart", json!({"dn": "2000"}));
@@ -478,15 +477,7 @@ fn hold_and_retrieve_over_cti_reinvite_the_far_party() {
     if !sipp::available() {
         return;
     }
-    let port = free_udp_port();
-    let env = Env::with_config(
-        Backend::Sqlite,
-        true,
-        true,
-        &format!("[pstn]\nenabled = false\nlisten = \"127.0.0.1:{port}\"\n"),
-    )
-    .expect("SQLite needs no setup");
-    let server = env.start();
+    let (env, server, port) = sipp_pstn();
     let uas = sipp::start_uas_scenario(env.path(), port, 2, "uas-far-party");
     let (mut c, _) = CtiClient::login(&server.base, "alice", "alice");
     c.request("MonitorStart", json!({"device": "CTRIDalice"}));
@@ -553,15 +544,7 @@ fn forward_all_over_cti_diverts_the_next_call_and_user_rds_are_verified() {
     if !sipp::available() {
         return;
     }
-    let port = free_udp_port();
-    let env = Env::with_config(
-        Backend::Sqlite,
-        true,
-        true,
-        &format!("[pstn]\nenabled = false\nlisten = \"127.0.0.1:{port}\"\n"),
-    )
-    .expect("SQLite needs no setup");
-    let server = env.start();
+    let (env, server, port) = sipp_pstn();
     let uas = sipp::start_uas(env.path(), port, 1);
     let (mut c, _) = CtiClient::login(&server.base, "alice", "alice");
     c.request("MonitorStart", json!({"device": "CTRIDalice"}));
@@ -669,15 +652,7 @@ fn consult_then_transfer_over_the_same_rd_leg() {
     if !sipp::available() {
         return;
     }
-    let port = free_udp_port();
-    let env = Env::with_config(
-        Backend::Sqlite,
-        true,
-        true,
-        &format!("[pstn]\nenabled = false\nlisten = \"127.0.0.1:{port}\"\n"),
-    )
-    .expect("SQLite needs no setup");
-    let server = env.start();
+    let (env, server, port) = sipp_pstn();
     let (mut c, uas, held, active) = consult(&env, &server, port);
     let r = c.request(
         "TransferCall",
@@ -743,15 +718,7 @@ fn conference_of_three_then_a_party_dropped() {
     if !sipp::available() {
         return;
     }
-    let port = free_udp_port();
-    let env = Env::with_config(
-        Backend::Sqlite,
-        true,
-        true,
-        &format!("[pstn]\nenabled = false\nlisten = \"127.0.0.1:{port}\"\n"),
-    )
-    .expect("SQLite needs no setup");
-    let server = env.start();
+    let (env, server, port) = sipp_pstn();
     let (mut c, uas, held, active) = consult(&env, &server, port);
     let r = c.request(
         "ConferenceCall",
@@ -860,15 +827,7 @@ fn answer_call_asks_a_phone_that_offers_remote_answer_to_answer() {
     if !sipp::available() {
         return;
     }
-    let port = free_udp_port();
-    let env = Env::with_config(
-        Backend::Sqlite,
-        true,
-        true,
-        &format!("[pstn]\nenabled = false\nlisten = \"127.0.0.1:{port}\"\n"),
-    )
-    .expect("SQLite needs no setup");
-    let server = env.start();
+    let (env, server, port) = sipp_pstn();
     let phone = sipp::start_uas_scenario(env.path(), port, 1, "uas-remote-answer");
     let (mut c, _) = CtiClient::login(&server.base, "alice", "alice");
     c.request("MonitorStart", json!({"device": "CTRIDalice"}));

@@ -67,6 +67,14 @@ pub fn run(connection: &Connection, credentials: &Credentials) -> Result<(), Ctl
         }
         Credentials::Anonymous => {}
     }
+    // Requests sent before the login is answered would be refused NOT_AUTHENTICATED (the
+    // password check takes a moment): the input waits for the answer.
+    let login_until = Instant::now() + DRAIN;
+    while console.pending > 0 && Instant::now() < login_until {
+        if console.read_one()? == Read::Closed {
+            return Ok(());
+        }
+    }
     let lines = stdin_lines();
     let mut input_done = false;
     let mut drain_until: Option<Instant> = None;

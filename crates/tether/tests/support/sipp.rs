@@ -232,22 +232,33 @@ pub fn start_uas_scenario(dir: &Path, port: u16, calls: u32, scenario: &str) -> 
 }
 
 fn start_server(dir: &Path, port: u16, calls: u32, file: Option<&str>) -> Running {
+    let mut args: Vec<String> = match file {
+        Some(f) => vec!["-sf".into(), scenario(f).display().to_string()],
+        None => vec!["-sn".into(), "uas".into()],
+    };
+    args.extend([
+        "-p".into(),
+        port.to_string(),
+        "-m".into(),
+        calls.to_string(),
+    ]);
+    spawn(dir, "uas", &args)
+}
+
+/// Starts SIPp in `dir` with `args` (on 127.0.0.1 over UDP, no keyboard, statistics, errors
+/// and the message trace in files named after `tag`) and leaves it running.
+fn spawn(dir: &Path, tag: &str, args: &[String]) -> Running {
     let n = NEXT_RUN.fetch_add(1, Ordering::Relaxed);
-    let tag = format!("uas-{n}");
+    let tag = format!("{tag}-{n}");
     let stats = dir.join(format!("sipp-{tag}-stats.csv"));
     let stdout = dir.join(format!("sipp-{tag}.out"));
     let errors = dir.join(format!("sipp-{tag}-errors.log"));
     let messages = dir.join(format!("sipp-{tag}-messages.log"));
     let out = std::fs::File::create(&stdout).expect("SIPp output file");
     let err = out.try_clone().expect("SIPp output file");
-    let mut cmd = Command::new("sipp");
-    match file {
-        Some(f) => cmd.arg("-sf").arg(scenario(f)),
-        None => cmd.args(["-sn", "uas"]),
-    };
-    let child = cmd
-        .args(["-i", "127.0.0.1", "-p", &port.to_string(), "-t", "u1"])
-        .args(["-m", &calls.to_string()])
+    let child = Command::new("sipp")
+        .args(args)
+        .args(["-i", "127.0.0.1", "-t", "u1"])
         .args(["-nostdin", "-trace_stat", "-stf"])
         .arg(&stats)
         .args(["-trace_err", "-error_file"])
@@ -328,38 +339,16 @@ impl Drop for Running {
 /// Starts `scenario` of `sip-scenarios/` as a UAC calling `service` at `target`, in the
 /// background (a caller that waits while a test drives Tether over CTI), from 127.0.0.1.
 pub fn start_uac(dir: &Path, scenario_name: &str, service: &str, target: SocketAddr) -> Running {
-    let n = NEXT_RUN.fetch_add(1, Ordering::Relaxed);
-    let tag = format!("uac-{scenario_name}-{n}");
-    let stats = dir.join(format!("sipp-{tag}-stats.csv"));
-    let stdout = dir.join(format!("sipp-{tag}.out"));
-    let errors = dir.join(format!("sipp-{tag}-errors.log"));
-    let messages = dir.join(format!("sipp-{tag}-messages.log"));
-    let out = std::fs::File::create(&stdout).expect("SIPp output file");
-    let err = out.try_clone().expect("SIPp output file");
-    let child = Command::new("sipp")
-        .arg("-sf")
-        .arg(scenario(scenario_name))
-        .args(["-s", service])
-        .arg(target.to_string())
-        .args(["-i", "127.0.0.1", "-p", "0", "-t", "u1", "-m", "1"])
-        .args(["-nostdin", "-trace_stat", "-stf"])
-        .arg(&stats)
-        .args(["-trace_err", "-error_file"])
-        .arg(&errors)
-        .args(["-trace_msg", "-message_file"])
-        .arg(&messages)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .stdout(out)
-        .stderr(err)
-        .spawn()
-        .expect("start sipp");
-    Running {
-        child,
-        started: Instant::now(),
-        stats,
-        stdout,
-        errors,
-        messages,
-    }
+    let args: Vec<String> = vec![
+        "-sf".into(),
+        scenario(scenario_name).display().to_string(),
+        "-s".into(),
+        service.into(),
+        target.to_string(),
+        "-p".into(),
+        "0".into(),
+        "-m".into(),
+        "1".into(),
+    ];
+    spawn(dir, &format!("uac-{scenario_name}"), &args)
 }
