@@ -147,9 +147,7 @@ fn an_echo_call_gets_its_audio_and_digit_back_through_tether() {
         "{:?}",
         cdr[0]
     );
-    server.wait_metrics("the media legs closed", Duration::from_secs(20), |m| {
-        metric(m, "tether_media_legs") == 0.0 && metric(m, "tether_calls_active") == 0.0
-    });
+    server.wait_settled(Duration::from_secs(20));
     let m = server.metrics();
     let received = metric(&m, "tether_media_packets_received_total");
     assert!(
@@ -254,7 +252,7 @@ fn the_party_left_on_hold_hears_music_on_hold() {
             .run(env.path())
         });
         let mut held = None;
-        while !sipp.is_finished() {
+        support::poll_until(Duration::from_secs(60), || {
             let calls = server.get("/api/v1/calls", &Auth::Admin).json();
             if let Some(c) = calls["items"].as_array().and_then(|a| a.first()) {
                 if c["held_by"] == "caller"
@@ -263,8 +261,8 @@ fn the_party_left_on_hold_hears_music_on_hold() {
                     held = Some(c.clone());
                 }
             }
-            std::thread::sleep(Duration::from_millis(100));
-        }
+            sipp.is_finished()
+        });
         (sipp.join().expect("SIPp thread"), held)
     });
     let seen = capture.stop();
@@ -347,15 +345,11 @@ fn provisioned_announcements_are_loaded_and_dropped() {
         "announcements",
         serde_json::json!({ "id": "broken", "name": "Broken", "file": bad.display().to_string() }),
     );
-    let deadline = std::time::Instant::now() + limit;
-    while !server.log().contains("broken.wav") {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the bad file is logged: {}",
-            server.log()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    assert!(
+        support::poll_until(limit, || server.log().contains("broken.wav")),
+        "the bad file is logged: {}",
+        server.log()
+    );
     assert_eq!(metric(&server.metrics(), "tether_media_recordings"), 3.0);
     let r = server.delete("/api/v1/announcements/welcome", &Auth::Admin);
     assert!(r.status < 300, "{}", r.body);

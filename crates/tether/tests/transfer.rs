@@ -11,8 +11,8 @@
 //!   target answers, which does not stop it;
 //! - attended transfer by REFER with Replaces (RFC 5589 §7) naming the phone's other call,
 //!   and refused (403, nothing changes) when it names someone else's;
-//! - INVITE with Replaces (RFC 3891) from the phone, taking over a PSTN caller's call to
-//!   alice's DN;
+//! - INVITE with Replaces (RFC 3891) from the phone naming a PSTN caller's dialog: refused, as
+//!   only the party itself may have its dialog replaced;
 //! - DeflectCall over CTI of a call ringing at alice's remote destination: the RD cancelled,
 //!   the new party called with a Diversion naming the DN, never the RD.
 //!
@@ -21,14 +21,13 @@
 
 mod support;
 
-use std::net::UdpSocket;
-use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{json, Value};
 use support::cti::CtiClient;
 use support::sipp::{self, Outcome, Run, Running};
-use support::{metric, Backend, Env, Server};
+use support::trace::{parse, tag, trace, wait_trace, Msg};
+use support::{Env, Server};
 
 const WAIT: Duration = Duration::from_secs(15);
 const SIPP_LIMIT: Duration = Duration::from_secs(30);
@@ -37,173 +36,14 @@ const X: &str = "+14155550123";
 /// Y, a transfer target that rings 2 s, answers and hangs up 2 s later (`08xx`).
 const Y_SLOW: &str = "+14155550801";
 
-/// A UDP port free on loopback now (for SIPp to take).
-fn free_udp_port() -> u16 {
-    let s = UdpSocket::bind("127.0.0.1:0").expect("bind");
-    s.local_addr().expect("addr").port()
-}
-
-/// RTP ports for one server that are free now, in a block of 20 found free by binding each.
-/// Below the kernel's ephemeral range (32768 up, where SIPp and free ports come from) and above
-/// the PSTN simulator's (20000 up); tests of other binaries, run alongside, take theirs from
-/// 40000 up.
-fn media_ports() -> (u16, u16) {
-    const BLOCKS: usize = 430; // 24000..32600
-    let seed = (std::process::id() as usize).wrapping_mul(7919) + free_udp_port() as usize;
-    for i in 0..BLOCKS {
-        let min = 24_000 + ((seed + i) % BLOCKS) as u16 * 20;
-        let free = (min..min + 20).all(|p| UdpSocket::bind(("127.0.0.1", p)).is_ok());
-        if free {
-            return (min, min + 19);
-        }
-    }
-    panic!("no free block of 20 UDP ports between 24000 and 32600");
-}
-
 /// A server whose trunks point at a SIPp UAS playing `uas-by-number.xml` for `calls` calls.
 fn lab(calls: u32) -> Option<(Env, Server, Running)> {
     if !sipp::available() {
         return None;
     }
-    let port = free_udp_port();
-    let (min, max) = media_ports();
-    let env = Env::with_config(
-        Backend::Sqlite,
-        true,
-        true,
-        &format!(
-            "[pstn]\nenabled = false\nlisten = \"127.0.0.1:{port}\"\n\
-             [media]\nport_min = {min}\nport_max = {max}\n"
-        ),
-    )
-    .expect("SQLite needs no setup");
-    let server = env.start();
+    let (env, server, port) = support::sipp_pstn();
     let uas = sipp::start_uas_scenario(env.path(), port, calls, "uas-by-number");
     Some((env, server, uas))
-}
-
-/// One message of a SIPp trace: whether SIPp received it, and its text from the start line.
-#[derive(Clone, Copy, Debug)]
-struct Msg<'a> {
-    received: bool,
-    text: &'a str,
-}
-
-impl<'a> Msg<'a> {
-    fn start(&self) -> &'a str {
-        self.text.lines().next().unwrap_or_default()
-    }
-
-    /// A request of `method` (`INVITE sip:…`).
-    fn is(&self, method: &str) -> bool {
-        self.start().starts_with(&format!("{method} "))
-    }
-
-    /// A response with `status`.
-    fn status(&self, status: u16) -> bool {
-        self.start().starts_with(&format!("SIP/2.0 {status} "))
-    }
-
-    /// The first value of header `name` (case-insensitive).
-    fn header(&self, name: &str) -> Option<&'a str> {
-        self.text
-            .lines()
-            .take_while(|l| !l.trim().is_empty())
-            .find_map(|l| {
-                let (n, v) = l.split_once(':')?;
-                n.trim().eq_ignore_ascii_case(name).then_some(v.trim())
-            })
-    }
-
-    fn has(&self, name: &str, needle: &str) -> bool {
-        self.header(name).is_some_and(|v| v.contains(needle))
-    }
-
-    fn body(&self) -> &'a str {
-        self.text
-            .split_once("\r\n\r\n")
-            .or_else(|| self.text.split_once("\n\n"))
-            .map(|(_, b)| b.trim())
-            .unwrap_or_default()
-    }
-
-    fn call_id(&self) -> &'a str {
-        self.header("Call-ID").unwrap_or_default()
-    }
-}
-
-/// The tag parameter of a From or To value.
-fn tag(value: &str) -> &str {
-    value
-        .split(';')
-        .find_map(|p| p.trim().strip_prefix("tag="))
-        .unwrap_or_default()
-}
-
-/// The messages of a SIPp message trace, in order.
-fn parse(trace: &str) -> Vec<Msg<'_>> {
-    trace
-        .split("-----------------------------------------------")
-        .filter_map(|chunk| {
-            let received = chunk.contains("message received");
-            if !received && !chunk.contains("message sent") {
-                return None;
-            }
-            // The SIP text starts at its start line, after SIPp's own lines.
-            let at = chunk.lines().find(|l| {
-                l.starts_with("SIP/2.0 ")
-                    || l.split_once(' ').is_some_and(|(m, r)| {
-                        r.starts_with("sip:") && m.chars().all(|c| c.is_ascii_uppercase())
-                    })
-            })?;
-            let offset = at.as_ptr() as usize - chunk.as_ptr() as usize;
-            Some(Msg {
-                received,
-                text: &chunk[offset..],
-            })
-        })
-        .collect()
-}
-
-/// The message trace of the SIPp run whose files start `sipp-{prefix}-` in `env` (the last
-/// one started, when there are several).
-fn trace_path(env: &Env, prefix: &str) -> Option<PathBuf> {
-    let start = format!("sipp-{prefix}-");
-    let mut found: Vec<(u32, PathBuf)> = std::fs::read_dir(env.path())
-        .expect("dir")
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter_map(|p| {
-            let name = p.file_name()?.to_str()?.to_owned();
-            let n = name
-                .strip_prefix(&start)?
-                .strip_suffix("-messages.log")?
-                .parse()
-                .ok()?;
-            Some((n, p))
-        })
-        .collect();
-    found.sort();
-    found.pop().map(|(_, p)| p)
-}
-
-fn trace(env: &Env, prefix: &str) -> String {
-    trace_path(env, prefix)
-        .and_then(|p| std::fs::read_to_string(p).ok())
-        .unwrap_or_default()
-}
-
-/// Polls the trace of `prefix` until `done` holds for it (panics at the deadline).
-fn wait_trace(env: &Env, prefix: &str, what: &str, done: impl Fn(&[Msg<'_>]) -> bool) -> String {
-    let deadline = Instant::now() + WAIT;
-    loop {
-        let t = trace(env, prefix);
-        if done(&parse(&t)) {
-            return t;
-        }
-        assert!(Instant::now() < deadline, "{what}: SIPp {prefix} has\n{t}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 /// SIPp as bob's phone: `scenario` from `127.0.0.1:port`, calling `service`, with `keys`
@@ -239,29 +79,6 @@ fn register_bob(server: &Server, port: u16) {
     support::phone::register(target, port, "bob", "bob-sip");
 }
 
-/// A CTI session as the administrator, monitoring `device`.
-fn admin_monitor(server: &Server, device: &str) -> CtiClient {
-    let mut c = CtiClient::connect(&server.base);
-    let r = c.request("Authenticate", json!({"token": support::ADMIN_TOKEN}));
-    assert_eq!(r["type"], "AuthenticateResponse", "{r}");
-    let r = c.request("MonitorStart", json!({ "device": device }));
-    assert_eq!(r["type"], "MonitorStartResponse", "{r}");
-    c
-}
-
-/// Every event received up to now: those queued before the response to a SnapshotDevice sent
-/// now (events are sent in order, so a response closes what came before it).
-fn drain(c: &mut CtiClient, device: &str) -> Vec<Value> {
-    let id = c.send("SnapshotDevice", json!({ "device": device }));
-    let r = c.response(id);
-    assert_eq!(r["type"], "SnapshotDeviceResponse", "{r}");
-    let mut out = Vec::new();
-    while let Some(e) = c.next_event(Duration::ZERO) {
-        out.push(e);
-    }
-    out
-}
-
 /// `(type, callId)` of each event.
 fn kinds(ev: &[Value]) -> Vec<(String, u64)> {
     ev.iter()
@@ -272,13 +89,6 @@ fn kinds(ev: &[Value]) -> Vec<(String, u64)> {
             )
         })
         .collect()
-}
-
-/// Waits until Tether has no call and no media leg left.
-fn settled(server: &Server) {
-    server.wait_metrics("every call over", WAIT, |m| {
-        metric(m, "tether_calls_active") == 0.0 && metric(m, "tether_media_legs") == 0.0
-    });
 }
 
 /// What bob's phone saw of a REFER Tether carried out: 202, the NOTIFYs' sipfrags in order,
@@ -353,8 +163,8 @@ fn blind_transfer_by_refer_from_a_phone() {
     let Some((env, server, uas)) = lab(2) else {
         return;
     };
-    let mut cti = admin_monitor(&server, "SIPbob");
-    let port = free_udp_port();
+    let mut cti = CtiClient::admin_monitor(&server.base, "SIPbob");
+    let port = support::free_udp_port();
     register_bob(&server, port);
     phone(
         &env,
@@ -366,10 +176,10 @@ fn blind_transfer_by_refer_from_a_phone() {
     )
     .assert_clean(1);
     uas.wait(WAIT).assert_clean(2);
-    settled(&server);
+    server.wait_settled(WAIT);
 
     // Bob's phone: 200 advertising REFER, 202, NOTIFY 100 then 200, then Tether's BYE.
-    let t = trace(&env, "refer-blind");
+    let t = trace(env.path(), "refer-blind");
     let bob = parse(&t);
     assert_answer_advertises(&bob);
     assert_eq!(
@@ -393,7 +203,7 @@ fn blind_transfer_by_refer_from_a_phone() {
 
     // The PSTN: X's INVITE, then Y's with X as the caller; X gets nothing new but the BYE
     // once Y hangs up.
-    let t = trace(&env, "uas");
+    let t = trace(env.path(), "uas");
     let pstn = parse(&t);
     assert_advertises(&pstn);
     let got: Vec<&Msg> = pstn.iter().filter(|m| m.received).collect();
@@ -440,7 +250,7 @@ fn blind_transfer_by_refer_from_a_phone() {
     );
 
     // CTI: bob's call, Transferred, then bob leaves it.
-    let ev = drain(&mut cti, "SIPbob");
+    let ev = cti.drain("SIPbob");
     let k = kinds(&ev);
     let call = k.first().map(|(_, c)| *c).unwrap_or_default();
     let names: Vec<&str> = k.iter().map(|(n, _)| n.as_str()).collect();
@@ -478,8 +288,8 @@ fn a_transferor_hanging_up_early_does_not_stop_the_transfer() {
     let Some((env, server, uas)) = lab(2) else {
         return;
     };
-    let mut cti = admin_monitor(&server, "SIPbob");
-    let port = free_udp_port();
+    let mut cti = CtiClient::admin_monitor(&server.base, "SIPbob");
+    let port = support::free_udp_port();
     register_bob(&server, port);
     phone(
         &env,
@@ -491,9 +301,9 @@ fn a_transferor_hanging_up_early_does_not_stop_the_transfer() {
     )
     .assert_clean(1);
     uas.wait(WAIT).assert_clean(2);
-    settled(&server);
+    server.wait_settled(WAIT);
 
-    let t = trace(&env, "refer-blind-early-bye");
+    let t = trace(env.path(), "refer-blind-early-bye");
     let bob = parse(&t);
     assert_eq!(notifies(&bob), ["SIP/2.0 100 Trying"], "{t}");
     assert!(
@@ -506,7 +316,7 @@ fn a_transferor_hanging_up_early_does_not_stop_the_transfer() {
     assert!(bye_ok.is_some(), "Tether answers bob's BYE: {t}");
 
     // The PSTN: Y was not cancelled; it answered, hung up, and only then was X hung up.
-    let t = trace(&env, "uas");
+    let t = trace(env.path(), "uas");
     let pstn = parse(&t);
     let invites: Vec<&Msg> = pstn
         .iter()
@@ -533,7 +343,7 @@ fn a_transferor_hanging_up_early_does_not_stop_the_transfer() {
     assert!(y_ok.is_some() && y_bye > y_ok && x_bye > y_bye, "{t}");
 
     // CTI: Transferred at once; then bob's own hang-up clears his call.
-    let ev = drain(&mut cti, "SIPbob");
+    let ev = cti.drain("SIPbob");
     let names: Vec<String> = kinds(&ev).into_iter().map(|(n, _)| n).collect();
     assert_eq!(
         names,
@@ -582,17 +392,23 @@ fn attended_transfer_by_refer_with_replaces_from_a_phone() {
     let Some((env, server, uas)) = lab(2) else {
         return;
     };
-    let mut cti = admin_monitor(&server, "SIPbob");
-    let (p1, p2) = (free_udp_port(), free_udp_port());
+    let mut cti = CtiClient::admin_monitor(&server.base, "SIPbob");
+    let (p1, p2) = (support::free_udp_port(), support::free_udp_port());
     register_bob(&server, p1);
     register_bob(&server, p2);
     std::thread::scope(|s| {
         // Bob's call with Y: it waits for Tether's BYE.
         let consult = s.spawn(|| phone(&env, &server, "rd-hangs-up", p2, Y, &[]));
-        let t = wait_trace(&env, "rd-hangs-up", "bob's call with Y answered", |m| {
-            m.iter()
-                .any(|m| m.received && m.status(200) && m.has("CSeq", "INVITE"))
-        });
+        let t = wait_trace(
+            env.path(),
+            "rd-hangs-up",
+            "bob's call with Y answered",
+            WAIT,
+            |m| {
+                m.iter()
+                    .any(|m| m.received && m.status(200) && m.has("CSeq", "INVITE"))
+            },
+        );
         let (call_id, tether_tag, bob_tag) = dialog(&parse(&t));
         let replaces = format!(
             "{}%3Bto-tag%3D{}%3Bfrom-tag%3D{}",
@@ -615,9 +431,9 @@ fn attended_transfer_by_refer_with_replaces_from_a_phone() {
             .assert_clean(1);
     });
     uas.wait(WAIT).assert_clean(2);
-    settled(&server);
+    server.wait_settled(WAIT);
 
-    let t = trace(&env, "refer-attended");
+    let t = trace(env.path(), "refer-attended");
     let bob = parse(&t);
     assert_eq!(
         notifies(&bob),
@@ -629,7 +445,7 @@ fn attended_transfer_by_refer_with_replaces_from_a_phone() {
         bye.is_some_and(|b| b.has("Reason", "Q.850;cause=16")),
         "{t}"
     );
-    let t = trace(&env, "rd-hangs-up");
+    let t = trace(env.path(), "rd-hangs-up");
     let bye = parse(&t).into_iter().find(|m| m.received && m.is("BYE"));
     assert!(
         bye.is_some_and(|b| b.has("Reason", "Q.850;cause=16")),
@@ -637,7 +453,7 @@ fn attended_transfer_by_refer_with_replaces_from_a_phone() {
     );
 
     // The PSTN: two INVITEs ever; X hung up and Y got the BYE, nothing else in between.
-    let t = trace(&env, "uas");
+    let t = trace(env.path(), "uas");
     let pstn = parse(&t);
     assert_advertises(&pstn);
     let invites: Vec<&Msg> = pstn
@@ -675,7 +491,7 @@ fn attended_transfer_by_refer_with_replaces_from_a_phone() {
 
     // CTI: bob's two calls (Y's first), Transferred on the REFER's call naming the call X and
     // Y go on talking on, then bob leaves both.
-    let ev = drain(&mut cti, "SIPbob");
+    let ev = cti.drain("SIPbob");
     let k = kinds(&ev);
     let y_id = k.first().map(|(_, c)| *c).unwrap_or_default();
     let x_id = k.get(4).map(|(_, c)| *c).unwrap_or_default();
@@ -720,8 +536,8 @@ fn invite_with_replaces_naming_someone_elses_dialog_is_refused() {
     );
     assert_eq!(r["type"], "RegisterAddressResponse", "{r}");
     alice.events_until("BackInService", WAIT);
-    let mut bob_cti = admin_monitor(&server, "SIPbob");
-    let port = free_udp_port();
+    let mut bob_cti = CtiClient::admin_monitor(&server.base, "SIPbob");
+    let port = support::free_udp_port();
     register_bob(&server, port);
     let target = server.sip_udp.expect("tether printed its UDP address");
     std::thread::scope(|s| {
@@ -743,10 +559,16 @@ fn invite_with_replaces_naming_someone_elses_dialog_is_refused() {
             ["Delivered", "Established"],
             "{before:#?}"
         );
-        let t = wait_trace(&env, "rd-hangs-up", "the caller answered", |m| {
-            m.iter()
-                .any(|m| m.received && m.status(200) && m.has("CSeq", "INVITE"))
-        });
+        let t = wait_trace(
+            env.path(),
+            "rd-hangs-up",
+            "the caller answered",
+            WAIT,
+            |m| {
+                m.iter()
+                    .any(|m| m.received && m.status(200) && m.has("CSeq", "INVITE"))
+            },
+        );
         let (call_id, tether_tag, caller_tag) = dialog(&parse(&t));
         let replaces = format!("{call_id};to-tag={tether_tag};from-tag={caller_tag}");
         phone(
@@ -762,8 +584,8 @@ fn invite_with_replaces_naming_someone_elses_dialog_is_refused() {
         caller.join().expect("the caller's SIPp").assert_clean(1);
     });
     uas.wait(WAIT).assert_clean(1);
-    settled(&server);
-    let t = trace(&env, "rd-hangs-up");
+    server.wait_settled(WAIT);
+    let t = trace(env.path(), "rd-hangs-up");
     let got: Vec<String> = parse(&t)
         .into_iter()
         .filter(|m| m.received && m.start().contains(" sip:"))
@@ -771,14 +593,14 @@ fn invite_with_replaces_naming_someone_elses_dialog_is_refused() {
         .collect();
     assert_eq!(got, ["BYE"], "the caller only hears the RD's hang-up: {t}");
     // Alice's call ends when her RD hangs up; bob's phone saw nothing become of its attempt.
-    let ev = drain(&mut alice, "CTRIDalice");
+    let ev = alice.drain("CTRIDalice");
     assert_eq!(
         CtiClient::types(&ev),
         ["ConnectionCleared", "ConnectionCleared", "CallCleared"],
         "{ev:#?}"
     );
     assert_eq!(ev[0]["party"], "device", "the RD hung up first: {}", ev[0]);
-    let ev = drain(&mut bob_cti, "SIPbob");
+    let ev = bob_cti.drain("SIPbob");
     assert!(ev.is_empty(), "{ev:#?}");
 }
 
@@ -833,11 +655,11 @@ fn deflect_call_over_cti_sends_a_ringing_call_elsewhere() {
         caller.join().expect("the caller's SIPp").assert_clean(1);
     });
     uas.wait(WAIT).assert_clean(2);
-    settled(&server);
-    let ev = drain(&mut alice, "CTRIDalice");
+    server.wait_settled(WAIT);
+    let ev = alice.drain("CTRIDalice");
     assert!(ev.is_empty(), "alice left the call at Diverted: {ev:#?}");
 
-    let t = trace(&env, "uas");
+    let t = trace(env.path(), "uas");
     let pstn = parse(&t);
     let to_rd = pstn
         .iter()
@@ -871,7 +693,7 @@ fn deflect_call_over_cti_sends_a_ringing_call_elsewhere() {
         new.text
     );
     // The caller only ever heard success: no failure response, one 200.
-    let t = trace(&env, "call-answered");
+    let t = trace(env.path(), "call-answered");
     let caller = parse(&t);
     assert!(
         !caller
@@ -895,7 +717,7 @@ fn a_refer_naming_someone_elses_dialog_is_refused() {
     let (mut alice, _) = CtiClient::login(&server.base, "alice", "alice");
     let r = alice.request("MonitorStart", json!({"device": "CTRIDalice"}));
     assert_eq!(r["type"], "MonitorStartResponse", "{r}");
-    let port = free_udp_port();
+    let port = support::free_udp_port();
     register_bob(&server, port);
     let target = server.sip_udp.expect("tether printed its UDP address");
     std::thread::scope(|s| {
@@ -913,10 +735,16 @@ fn a_refer_naming_someone_elses_dialog_is_refused() {
         });
         let ev = alice.events_until("Established", WAIT);
         let call = ev.last().map(|e| e["connection"]["callId"].clone());
-        let t = wait_trace(&env, "rd-hangs-up", "the caller answered", |m| {
-            m.iter()
-                .any(|m| m.received && m.status(200) && m.has("CSeq", "INVITE"))
-        });
+        let t = wait_trace(
+            env.path(),
+            "rd-hangs-up",
+            "the caller answered",
+            WAIT,
+            |m| {
+                m.iter()
+                    .any(|m| m.received && m.status(200) && m.has("CSeq", "INVITE"))
+            },
+        );
         let (call_id, tether_tag, caller_tag) = dialog(&parse(&t));
         let replaces = format!(
             "{}%3Bto-tag%3D{}%3Bfrom-tag%3D{}",
@@ -933,7 +761,7 @@ fn a_refer_naming_someone_elses_dialog_is_refused() {
             &[("transfer_to", "2000"), ("replaces", &replaces)],
         )
         .assert_clean(1);
-        let ev = drain(&mut alice, "CTRIDalice");
+        let ev = alice.drain("CTRIDalice");
         assert!(ev.is_empty(), "alice's call is untouched: {ev:#?}");
         let r = alice.request(
             "ClearConnection",
@@ -943,13 +771,13 @@ fn a_refer_naming_someone_elses_dialog_is_refused() {
         caller.join().expect("the caller's SIPp").assert_clean(1);
     });
     uas.wait(WAIT).assert_clean(2);
-    settled(&server);
+    server.wait_settled(WAIT);
 
-    let t = trace(&env, "refer-not-mine");
+    let t = trace(env.path(), "refer-not-mine");
     let bob = parse(&t);
     assert!(!bob.iter().any(|m| m.received && m.is("NOTIFY")), "{t}");
     // The PSTN: alice's RD and X each got INVITE, ACK and BYE, nothing else.
-    let t = trace(&env, "uas");
+    let t = trace(env.path(), "uas");
     let pstn = parse(&t);
     let mut got: Vec<&str> = pstn
         .iter()
@@ -958,7 +786,7 @@ fn a_refer_naming_someone_elses_dialog_is_refused() {
         .collect();
     got.sort_unstable();
     assert_eq!(got, ["ACK", "ACK", "BYE", "BYE", "INVITE", "INVITE"], "{t}");
-    let ev = drain(&mut alice, "CTRIDalice");
+    let ev = alice.drain("CTRIDalice");
     assert_eq!(
         CtiClient::types(&ev),
         ["ConnectionCleared", "ConnectionCleared", "CallCleared"],

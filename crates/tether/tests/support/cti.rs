@@ -50,6 +50,30 @@ impl CtiClient {
         (c, r)
     }
 
+    /// Connects with the admin token and monitors `device`.
+    pub fn admin_monitor(base: &str, device: &str) -> CtiClient {
+        let mut c = CtiClient::connect(base);
+        let r = c.request("Authenticate", json!({"token": super::ADMIN_TOKEN}));
+        assert_eq!(r["type"], "AuthenticateResponse", "{r}");
+        let r = c.request("MonitorStart", json!({ "device": device }));
+        assert_eq!(r["type"], "MonitorStartResponse", "{r}");
+        c
+    }
+
+    /// Every event received up to now: those queued before the response to a SnapshotDevice
+    /// of `device` sent now (events are sent in order, so a response closes what came
+    /// before it).
+    pub fn drain(&mut self, device: &str) -> Vec<Value> {
+        let id = self.send("SnapshotDevice", json!({ "device": device }));
+        let r = self.response(id);
+        assert_eq!(r["type"], "SnapshotDeviceResponse", "{r}");
+        let mut out = Vec::new();
+        while let Some(e) = self.next_event(Duration::ZERO) {
+            out.push(e);
+        }
+        out
+    }
+
     /// Sends `{type, invokeId, ...fields}` and returns the response with that invokeId.
     pub fn request(&mut self, kind: &str, fields: Value) -> Value {
         let id = self.send(kind, fields);

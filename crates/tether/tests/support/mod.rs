@@ -12,6 +12,7 @@ pub mod capture;
 pub mod cti;
 pub mod phone;
 pub mod sipp;
+pub mod trace;
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -456,6 +457,13 @@ impl Server {
         }
     }
 
+    /// Waits until no call and no media leg is left.
+    pub fn wait_settled(&self, limit: Duration) {
+        self.wait_metrics("every call over", limit, |m| {
+            metric(m, "tether_calls_active") == 0.0 && metric(m, "tether_media_legs") == 0.0
+        });
+    }
+
     /// Polls the CDR list (admin) with `query` until it holds `n` records (panics at `limit`);
     /// returns them, oldest first.
     pub fn wait_cdrs(&self, query: &str, n: u64, limit: Duration) -> Vec<Value> {
@@ -527,4 +535,40 @@ macro_rules! both {
             })*
         }
     };
+}
+
+/// A UDP port free on loopback now (for SIPp to take).
+pub fn free_udp_port() -> u16 {
+    let s = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+    s.local_addr().expect("addr").port()
+}
+
+/// A server on the demo (SQLite, admin token) whose trunks point at a port free for SIPp to
+/// play the PSTN on, the built-in simulator off: the environment, the server and that port.
+pub fn sipp_pstn() -> (Env, Server, u16) {
+    let port = free_udp_port();
+    let env = Env::with_config(
+        Backend::Sqlite,
+        true,
+        true,
+        &format!("[pstn]\nenabled = false\nlisten = \"127.0.0.1:{port}\"\n"),
+    )
+    .expect("SQLite needs no setup");
+    let server = env.start();
+    (env, server, port)
+}
+
+/// Waits until `done` holds, checking it again every few milliseconds: the way to wait for
+/// what another process writes (a file, an HTTP answer, its exit). False if `limit` passed.
+pub fn poll_until(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
+    loop {
+        if done() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }

@@ -106,18 +106,16 @@ impl Run<'_> {
             .stderr(err)
             .spawn()
             .expect("start sipp");
-        let deadline = started + self.limit;
-        let (exit, timed_out) = loop {
-            if let Some(status) = child.try_wait().expect("wait for sipp") {
-                break (status.code(), false);
-            }
-            if Instant::now() >= deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                break (None, true);
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        };
+        let mut exit = None;
+        let ended = super::poll_until(self.limit, || {
+            exit = child.try_wait().expect("wait for sipp");
+            exit.is_some()
+        });
+        if !ended {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        let (exit, timed_out) = (exit.and_then(|s| s.code()), !ended);
         Outcome {
             exit,
             timed_out,
@@ -289,32 +287,21 @@ impl Running {
 
     /// Polls the message trace until `needle` shows up `count` times or `limit` passes.
     pub fn wait_for(&self, needle: &str, count: usize, limit: Duration) -> bool {
-        let deadline = Instant::now() + limit;
-        loop {
-            if self.messages().matches(needle).count() >= count {
-                return true;
-            }
-            if Instant::now() >= deadline {
-                return false;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        super::poll_until(limit, || self.messages().matches(needle).count() >= count)
     }
 
     /// Waits for SIPp to end (killed at `limit`) and reads its outcome.
     pub fn wait(mut self, limit: Duration) -> Outcome {
-        let deadline = Instant::now() + limit;
-        let (exit, timed_out) = loop {
-            if let Some(status) = self.child.try_wait().expect("wait for sipp") {
-                break (status.code(), false);
-            }
-            if Instant::now() >= deadline {
-                let _ = self.child.kill();
-                let _ = self.child.wait();
-                break (None, true);
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        };
+        let mut exit = None;
+        let ended = super::poll_until(limit, || {
+            exit = self.child.try_wait().expect("wait for sipp");
+            exit.is_some()
+        });
+        if !ended {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+        let (exit, timed_out) = (exit.and_then(|s| s.code()), !ended);
         Outcome {
             exit,
             timed_out,
