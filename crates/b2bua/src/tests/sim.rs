@@ -9,7 +9,8 @@
 //! Checks: every call ends for the caller, every CTI call (MakeCall or consultation) ends for its
 //! device exactly once (one CallCleared, or its part in one Transfer), nothing leaks in any node
 //! (calls, legs, transactions, dialogs, channels, timers, RTP ports), one CDR per call attempt,
-//! no RD number in any CTI event, and the counters of the three nodes agree.
+//! no RD number in any CTI event, and the counters of the three nodes agree. The scripted CTI
+//! client lives in [`cti_client`].
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
@@ -25,9 +26,12 @@ use tether_store::{NumberingPlan, Snapshot};
 use tether_trunk::pstn::{PstnConfig, PstnSimulator};
 
 use super::caller::{Caller, Outcome};
+
+mod cti_client;
 use crate::media::MediaCommand;
 use crate::output::Output;
 use crate::{Cdr, Engine, EngineConfig};
+use cti_client::CtiClient;
 
 const TETHER: &str = "10.1.0.1:5060";
 const CALLER: &str = "10.1.0.2:5060";
@@ -252,45 +256,6 @@ impl Net {
     }
 }
 
-/// MakeCall targets: what the PSTN simulator does for each (none is an RD number).
-const DVO_TARGETS: &[&str] = &[
-    "+14155550111", // answers at once
-    "+14155550222", // answers after 2 s
-    "+14155550333", // busy
-    "+14155550555", // unallocated
-    "+14155550888", // answers, hangs up after 3 s
-    "+14155551777", // rings 1 s, answers
-];
-
-/// The consulted party: answers after 0.5 s and hangs up 3 s later, so a transferred call ends.
-const CONSULT_TARGET: &str = "+14155550888";
-
-/// What the scripted CTI client asks, when its time comes.
-enum CtiAction {
-    Answer {
-        call: u64,
-        device: String,
-    },
-    Clear {
-        call: u64,
-        device: String,
-    },
-    Consult {
-        call: u64,
-        device: String,
-    },
-    Transfer {
-        held: u64,
-        active: u64,
-        device: String,
-    },
-    Conference {
-        held: u64,
-        active: u64,
-        device: String,
-    },
-}
-
 struct Report {
     attempts: usize,
     /// MakeCalls and those whose target answered.
@@ -353,16 +318,8 @@ fn run(seed: u64, calls: usize) -> Report {
     starts.reverse();
     let mut dns: Vec<&str> = TARGETS.iter().map(|(dn, _)| *dn).collect();
     dns.extend(["3020", "3030", "3999"]);
-    // CTI: MakeCall and ConsultationCall requests placed, requests due, how each CTI call
-    // ended for its device (CallCleared, or its part in a transfer).
     let mut inbound = 0;
-    let mut make_calls: Vec<(u64, String)> = Vec::new();
-    let mut actions: Vec<(Instant, CtiAction)> = Vec::new();
-    let mut endings: HashMap<u64, usize> = HashMap::new();
-    let (mut consults, mut transfers, mut conferences) = (0, 0, 0);
-    let mut answers_refused = 0;
-    // Conferences: their device may leave them (no CallCleared) while they go on.
-    let mut conferenced = std::collections::HashSet::new();
+    let mut cti = CtiClient::default();
 
     let deadline = start + Duration::from_millis(50 * calls as u64) + Duration::from_secs(600);
     loop {
@@ -378,36 +335,7 @@ fn run(seed: u64, calls: usize) -> Report {
                         !TARGETS.iter().any(|(_, rd)| text.contains(rd)),
                         "seed {seed}: an RD number in a CTI event: {text}"
                     );
-                    match e.kind {
-                        crate::control::DeviceEventKind::Delivered {
-                            party: crate::control::Party::Device,
-                            ..
-                        } if rng.chance(20) => {
-                            let at = now + Duration::from_millis(rng.below(1500));
-                            actions.push((
-                                at,
-                                CtiAction::Answer {
-                                    call: e.call,
-                                    device: e.device,
-                                },
-                            ));
-                        }
-                        crate::control::DeviceEventKind::CallCleared { .. } => {
-                            *endings.entry(e.call).or_default() += 1;
-                        }
-                        crate::control::DeviceEventKind::Transferred { resulting_call, .. }
-                            if e.device.starts_with("CTRID") =>
-                        {
-                            *endings.entry(e.call).or_default() += 1;
-                            *endings.entry(resulting_call).or_default() += 1;
-                        }
-                        crate::control::DeviceEventKind::Conferenced { .. }
-                            if e.device.starts_with("CTRID") =>
-                        {
-                            *endings.entry(e.call).or_default() += 1;
-                        }
-                        _ => {}
-                    }
+                    cti.on_event(now, e, &mut rng);
                 }
                 Output::Media(MediaCommand::Open { port }) => {
                     assert!(open_ports.insert(port), "port {port} opened twice");
@@ -431,7 +359,7 @@ fn run(seed: u64, calls: usize) -> Report {
             pstn.poll_timeout(),
             caller.poll_timeout(),
             starts.last().map(|(t, _)| *t),
-            actions.iter().map(|(t, _)| *t).min(),
+            cti.next(),
         ]
         .into_iter()
         .flatten()
@@ -453,185 +381,13 @@ fn run(seed: u64, calls: usize) -> Report {
             }
             continue;
         }
-        if let Some(k) = actions.iter().position(|(t, _)| *t <= now) {
-            use crate::control::{Control, ControlError as E, ControlOk};
-            let (_, action) = actions.swap_remove(k);
-            // The call may have ended already (a failure, the far end hanging up), not be
-            // answered yet, or wait for a re-INVITE's answer: the client is refused.
-            let refused = |r: &Result<ControlOk, E>| {
-                matches!(
-                    r,
-                    Err(E::InvalidCallId | E::InvalidCallState | E::RequestInProgress)
-                )
-            };
-            match action {
-                // No PSTN phone offers remote answer: the client is told so, or finds the call
-                // gone or answered already.
-                CtiAction::Answer { call, device } => {
-                    match engine.control(now, Control::AnswerCall { call, device }) {
-                        Err(E::AnswerNotSupported) => answers_refused += 1,
-                        r => assert!(
-                            matches!(r, Err(E::InvalidCallId | E::InvalidCallState)),
-                            "seed {seed}: {r:?}"
-                        ),
-                    }
-                }
-                CtiAction::Clear { call, device } => {
-                    let r = engine.control(now, Control::ClearConnection { call, device });
-                    assert!(
-                        matches!(r, Ok(ControlOk::Done) | Err(E::InvalidCallId)),
-                        "seed {seed}: {r:?}"
-                    );
-                }
-                CtiAction::Consult { call, device } => {
-                    let r = engine.control(
-                        now,
-                        Control::ConsultationCall {
-                            call,
-                            device: device.clone(),
-                            to: CONSULT_TARGET.into(),
-                        },
-                    );
-                    match r {
-                        Ok(ControlOk::Call(active)) => {
-                            consults += 1;
-                            make_calls.push((active, device.clone()));
-                            let after = Duration::from_millis(300 + rng.below(3000));
-                            let roll = rng.below(100);
-                            let next = if roll < 40 {
-                                CtiAction::Transfer {
-                                    held: call,
-                                    active,
-                                    device,
-                                }
-                            } else if roll < 70 {
-                                CtiAction::Conference {
-                                    held: call,
-                                    active,
-                                    device,
-                                }
-                            } else {
-                                CtiAction::Clear {
-                                    call: active,
-                                    device,
-                                }
-                            };
-                            actions.push((now + after, next));
-                        }
-                        // Not answered yet (or a hold still waiting): try again a bit later.
-                        Err(E::InvalidCallState | E::RequestInProgress) => actions.push((
-                            now + Duration::from_secs(1),
-                            CtiAction::Consult { call, device },
-                        )),
-                        r => assert!(refused(&r), "seed {seed}: {r:?}"),
-                    }
-                }
-                CtiAction::Conference {
-                    held,
-                    active,
-                    device,
-                } => {
-                    let r = engine.control(
-                        now,
-                        Control::ConferenceCall {
-                            held_call: held,
-                            active_call: active,
-                            device: device.clone(),
-                        },
-                    );
-                    // Once conferenced the device leaves after a while (or clears what is
-                    // left of it); otherwise it clears the consultation.
-                    let after = if r.is_ok() {
-                        conferences += 1;
-                        conferenced.insert(active);
-                        if rng.chance(50) {
-                            // A fourth party, consulted from the conference.
-                            actions.push((
-                                now + Duration::from_millis(300 + rng.below(2_000)),
-                                CtiAction::Consult {
-                                    call: active,
-                                    device: device.clone(),
-                                },
-                            ));
-                        }
-                        Duration::from_millis(500 + rng.below(6_000))
-                    } else {
-                        assert!(refused(&r), "seed {seed}: {r:?}");
-                        Duration::from_millis(500)
-                    };
-                    actions.push((
-                        now + after,
-                        CtiAction::Clear {
-                            call: active,
-                            device,
-                        },
-                    ));
-                }
-                CtiAction::Transfer {
-                    held,
-                    active,
-                    device,
-                } => {
-                    let r = engine.control(
-                        now,
-                        Control::TransferCall {
-                            held_call: held,
-                            active_call: active,
-                            device: device.clone(),
-                        },
-                    );
-                    match r {
-                        Ok(ControlOk::Done) => transfers += 1,
-                        // Not possible now: the consultation is cleared instead.
-                        r if refused(&r) => actions.push((
-                            now + Duration::from_millis(500),
-                            CtiAction::Clear {
-                                call: active,
-                                device,
-                            },
-                        )),
-                        r => panic!("seed {seed}: {r:?}"),
-                    }
-                }
-            }
+        if cti.act(now, &mut engine, &mut rng, seed) {
             continue;
         }
         if starts.last().is_some_and(|(t, _)| *t <= now) {
             let (_, i) = starts.pop().expect("a start");
             if rng.chance(10) {
-                // A CTI client's MakeCall from a device with an active RD, cleared later.
-                let (dn, _) = TARGETS[rng.below(TARGETS.len() as u64) as usize];
-                let device = format!("CTRIDu{dn}");
-                let to = DVO_TARGETS[rng.below(DVO_TARGETS.len() as u64) as usize];
-                let r = engine.control(
-                    now,
-                    crate::control::Control::MakeCall {
-                        device: device.clone(),
-                        to: to.into(),
-                    },
-                );
-                let Ok(crate::control::ControlOk::Call(call)) = r else {
-                    panic!("seed {seed}: MakeCall refused: {r:?}");
-                };
-                let after = Duration::from_millis(500 + rng.below(20_000));
-                if rng.chance(50) {
-                    let consult_at = Duration::from_millis(500 + rng.below(8_000));
-                    actions.push((
-                        now + consult_at,
-                        CtiAction::Consult {
-                            call,
-                            device: device.clone(),
-                        },
-                    ));
-                }
-                actions.push((
-                    now + after,
-                    CtiAction::Clear {
-                        call,
-                        device: device.clone(),
-                    },
-                ));
-                make_calls.push((call, device));
+                cti.make_call(now, &mut engine, &mut rng, seed);
                 continue;
             }
             inbound += 1;
@@ -654,24 +410,7 @@ fn run(seed: u64, calls: usize) -> Report {
         inbound,
         "seed {seed}: every call ends"
     );
-    for (call, device) in &make_calls {
-        if conferenced.contains(call) {
-            assert!(
-                endings.get(call).copied().unwrap_or(0) <= 1,
-                "seed {seed}: conference {call} ends at most once for its device"
-            );
-        } else {
-            assert_eq!(
-                endings.get(call),
-                Some(&1),
-                "seed {seed}: CTI call {call} ends once for its device"
-            );
-        }
-        assert!(
-            engine.device_calls(device).is_empty(),
-            "seed {seed}: {device} still has calls"
-        );
-    }
+    cti.check_ended(&engine, seed);
     assert_eq!(caller.footprint(), (0, 0), "seed {seed}: caller leaks");
     assert_eq!(engine.active_calls(), 0, "seed {seed}: engine calls leak");
     assert_eq!(
@@ -736,7 +475,8 @@ fn run(seed: u64, calls: usize) -> Report {
             .get(&Outcome::AnsweredTheyHungUp)
             .copied()
             .unwrap_or(0);
-    let cti_calls: std::collections::HashSet<u64> = make_calls.iter().map(|(c, _)| *c).collect();
+    let cti_calls: std::collections::HashSet<u64> =
+        cti.make_calls.iter().map(|(c, _)| *c).collect();
     let dvo_answered = cdrs
         .iter()
         .filter(|c| cti_calls.contains(&c.global_call_id) && c.date_time_connect > 0)
@@ -753,12 +493,12 @@ fn run(seed: u64, calls: usize) -> Report {
     );
     Report {
         attempts: stats.attempts as usize,
-        make_calls: make_calls.len(),
+        make_calls: cti.make_calls.len(),
         dvo_answered: dvo_answered as usize,
-        consults,
-        transfers,
-        conferences,
-        answers_refused,
+        consults: cti.consults,
+        transfers: cti.transfers,
+        conferences: cti.conferences,
+        answers_refused: cti.answers_refused,
         outcomes,
         cdrs,
         lost: net.lost,
