@@ -294,6 +294,7 @@ pub async fn run(settings: Settings) -> Result<(), ServeError> {
     let (cti_runner, cti_done) = crate::cti::runner::Runner::new(cti_core, Arc::clone(&store));
     let io = driver::Io {
         inbound: bound.inbound,
+        udp: bound.udp,
         sender: Sender::new(bound.transport, failures_tx, bound.udp_tcp_threshold),
         failures: failures_rx,
         metrics: metrics_rx,

@@ -27,6 +27,20 @@ pub enum TlsClient {
     Config(Arc<rustls::ClientConfig>),
 }
 
+/// Who reads the UDP sockets.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum UdpReceive {
+    /// A task per socket reads, parses and delivers on the inbound channel.
+    #[default]
+    Tasks,
+    /// The consumer reads them itself through the [`super::UdpReceiver`] it takes from
+    /// [`super::TransportLayer::take_udp_receiver`], in its own task: a datagram reaches it
+    /// without a hand-over between tasks (a queue, and often a wake-up on the other core).
+    /// TCP and TLS still deliver on the inbound channel.
+    Consumer,
+}
+
 #[derive(Clone, Debug)]
 pub struct TransportConfig {
     /// One UDP socket per address (port 0 picks an ephemeral port).
@@ -56,6 +70,8 @@ pub struct TransportConfig {
     /// A UDP request larger than this goes over TCP (RFC 3261 §18.1.1: 1300 when the path MTU
     /// is unknown); `None` never switches.
     pub udp_tcp_threshold: Option<usize>,
+    /// Who reads the UDP sockets.
+    pub udp_receive: UdpReceive,
 }
 
 impl Default for TransportConfig {
@@ -74,6 +90,7 @@ impl Default for TransportConfig {
             connect_timeout: Duration::from_secs(10),
             write_timeout: Duration::from_secs(10),
             udp_tcp_threshold: Some(1300),
+            udp_receive: UdpReceive::Tasks,
         }
     }
 }

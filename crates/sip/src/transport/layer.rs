@@ -4,7 +4,7 @@
 //! down. Every task holds a completion token; shutdown signals them and waits for the last
 //! token to drop (mini-redis). Protocol decisions are made by `framing` and `received`.
 
-use super::config::TransportConfig;
+use super::config::{TransportConfig, UdpReceive};
 use super::received::{replace_top_via, response_route, Destination};
 use super::table::{ConnTable, Outbound};
 use super::{tcp, tls, udp, TransportError};
@@ -133,6 +133,8 @@ pub(super) async fn signalled(rx: &mut watch::Receiver<bool>) {
 struct Owner {
     shared: Arc<Shared>,
     done: Mutex<Option<mpsc::Receiver<()>>>,
+    /// The UDP sockets for the consumer to read ([`UdpReceive::Consumer`]), until taken.
+    udp_receiver: Mutex<Option<udp::UdpReceiver>>,
 }
 
 impl Drop for Owner {
@@ -222,9 +224,18 @@ impl TransportLayer {
                 done: done_tx,
             })),
         });
-        for (_, socket) in udp_sockets {
-            tokio::spawn(udp::recv_loop(shared.task()?, socket));
-        }
+        let receiver = match config.udp_receive {
+            UdpReceive::Consumer => Some(udp::UdpReceiver::new(
+                udp_sockets.iter().map(|(_, s)| Arc::clone(s)).collect(),
+                config.max_message_size,
+            )),
+            _ => {
+                for (_, socket) in udp_sockets {
+                    tokio::spawn(udp::recv_loop(shared.task()?, socket));
+                }
+                None
+            }
+        };
         for (listener, transport) in listeners {
             let acc = if transport == Transport::Tls {
                 acceptor.clone()
@@ -236,6 +247,7 @@ impl TransportLayer {
         let owner = Arc::new(Owner {
             shared,
             done: Mutex::new(Some(done_rx)),
+            udp_receiver: Mutex::new(receiver),
         });
         Ok((
             TransportLayer {
@@ -248,6 +260,12 @@ impl TransportLayer {
 
     fn shared(&self) -> &Arc<Shared> {
         &self.owner.shared
+    }
+
+    /// The UDP sockets to read, for a layer bound with [`UdpReceive::Consumer`]; `None` for
+    /// one whose tasks read them, or once taken.
+    pub fn take_udp_receiver(&self) -> Option<udp::UdpReceiver> {
+        lock(&self.owner.udp_receiver).take()
     }
 
     /// Every bound address (with the ports actually chosen).

@@ -43,11 +43,12 @@ mod tls;
 mod udp;
 
 pub use crate::peer::{ConnectionId, Peer, Transport};
-pub use config::{TlsClient, TlsServer, TransportConfig};
+pub use config::{TlsClient, TlsServer, TransportConfig, UdpReceive};
 pub use error::TransportError;
 pub use framing::{Frame, FramingError, StreamFramer};
 pub use layer::{Inbound, Outgoing, TransportLayer};
 pub use received::{response_route, stamp_received, Destination, ResponseRoute, RouteError};
+pub use udp::UdpReceiver;
 
 #[cfg(test)]
 mod tests;

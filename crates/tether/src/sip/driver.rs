@@ -1,6 +1,7 @@
 //! The SIP driver: one task owns the call engine (single-threaded, like the sans-IO core it
 //! pumps) and moves data between it and the world. It waits on whichever comes first — a
-//! message from the transports, the engine's next timer, a provisioning change, a failed
+//! datagram on a UDP socket (read here, not by a task of the transports), a message from the
+//! TCP/TLS transports, the engine's next timer, a provisioning change, a failed
 //! send, a `/metrics` request, the stop signal — feeds it to the engine with the time (a message
 //! together with the others already waiting, up to [`INBOUND_BATCH`]), then drains the engine's
 //! outputs: messages to the sender, CDRs to the writer's queue, events to the metrics. Only
@@ -17,7 +18,7 @@ use std::time::{Duration, Instant};
 use tether_b2bua::output::{CallEvent, DigitMethod};
 use tether_b2bua::{Engine, MediaCommand, MediaNotice, Output};
 use tether_sip::transaction::TransportFailure;
-use tether_sip::transport::Inbound;
+use tether_sip::transport::{Inbound, UdpReceiver};
 use tether_sip::Peer;
 use tether_store::{CdrRow, Store};
 use tokio::sync::{mpsc, oneshot, watch};
@@ -68,7 +69,11 @@ pub enum Ended {
 
 /// What the driver talks to besides the engine.
 pub struct Io {
+    /// Messages over TCP and TLS (and UDP, when the transports' tasks read it).
     pub inbound: mpsc::Receiver<Inbound>,
+    /// The UDP sockets, read here: a datagram goes from the socket to the engine in this
+    /// task, with no queue and no other task to wake.
+    pub udp: Option<UdpReceiver>,
     pub sender: Sender,
     pub failures: mpsc::Receiver<Peer>,
     pub metrics: mpsc::Receiver<MetricsRequest>,
@@ -158,6 +163,15 @@ pub async fn run(engine: Engine, store: Arc<Store>, mut io: Io) -> Ended {
                 }
                 None => break Ended::TransportClosed,
             },
+            () = udp_ready(&mut d.io.udp) => {
+                // What is waiting, up to a batch, goes in before the outputs are flushed.
+                for _ in 0..INBOUND_BATCH {
+                    let Some(inb) = d.io.udp.as_mut().and_then(UdpReceiver::try_recv) else {
+                        break;
+                    };
+                    d.engine.handle_message(Instant::now(), inb.message, inb.from);
+                }
+            }
             () = &mut timer, if armed.is_some() => {
                 armed = None;
                 d.engine.handle_timeout(Instant::now());
@@ -262,6 +276,14 @@ const CTI_TICK: Duration = Duration::from_millis(250);
 async fn recv_opt<T>(rx: &mut Option<mpsc::Receiver<T>>) -> Option<T> {
     match rx {
         Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Ready when a UDP socket may have a datagram; never, without sockets to read.
+async fn udp_ready(udp: &mut Option<UdpReceiver>) {
+    match udp {
+        Some(u) => u.ready().await,
         None => std::future::pending().await,
     }
 }

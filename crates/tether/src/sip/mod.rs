@@ -13,7 +13,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use tether_b2bua::{Engine, EngineConfig};
-use tether_sip::transport::{Inbound, TransportConfig, TransportError, TransportLayer};
+use tether_sip::transport::{
+    Inbound, TransportConfig, TransportError, TransportLayer, UdpReceive, UdpReceiver,
+};
 use tether_sip::{Peer, Transport};
 use tether_store::Snapshot;
 use tokio::sync::{mpsc, oneshot};
@@ -26,6 +28,8 @@ use driver::MetricsRequest;
 pub struct Bound {
     pub transport: TransportLayer,
     pub inbound: mpsc::Receiver<Inbound>,
+    /// The UDP sockets, read by the driver itself.
+    pub udp: Option<UdpReceiver>,
     pub advertised: SocketAddr,
     /// The transports' UDP-to-TCP threshold, for the [`sender::Sender`].
     pub udp_tcp_threshold: Option<usize>,
@@ -39,10 +43,13 @@ pub async fn bind(cfg: &config::Sip) -> Result<Bound, SipError> {
     let tc = TransportConfig {
         udp: cfg.listen_udp.clone(),
         tcp: cfg.listen_tcp.clone(),
+        // The driver reads datagrams in its own task: no hand-over between tasks per message.
+        udp_receive: UdpReceive::Consumer,
         ..TransportConfig::default()
     };
     let udp_tcp_threshold = tc.udp_tcp_threshold;
     let (transport, inbound) = TransportLayer::bind(tc).await.map_err(SipError::Bind)?;
+    let udp = transport.take_udp_receiver();
     let mut bound: Vec<SocketAddr> = Vec::new();
     for t in [Transport::Udp, Transport::Tcp] {
         bound.extend(
@@ -57,6 +64,7 @@ pub async fn bind(cfg: &config::Sip) -> Result<Bound, SipError> {
     Ok(Bound {
         transport,
         inbound,
+        udp,
         advertised,
         udp_tcp_threshold,
     })

@@ -178,3 +178,93 @@ async fn large_request_falls_back_to_udp_when_tcp_is_refused() {
     client.shutdown().await;
     server.shutdown().await;
 }
+
+/// A layer whose consumer reads the UDP sockets itself: the tasks read nothing, the receiver
+/// delivers stamped requests and responses in order, answers a malformed request, ignores a
+/// keep-alive, says when nothing is left, and can be taken once.
+#[tokio::test]
+async fn consumer_reads_the_udp_sockets_itself() {
+    let (layer, mut rx) = TransportLayer::bind(TransportConfig {
+        udp: vec![loopback()],
+        udp_receive: UdpReceive::Consumer,
+        ..config()
+    })
+    .await
+    .unwrap();
+    let server = layer.local_addr(Transport::Udp).unwrap();
+    let mut udp = layer.take_udp_receiver().expect("a receiver");
+    assert!(layer.take_udp_receiver().is_none(), "taken once");
+    assert_eq!(udp.try_recv().map(|i| i.message), None, "nothing yet");
+
+    let client = UdpSocket::bind(loopback()).await.unwrap();
+    let client_addr = client.local_addr().unwrap();
+    let bad_req = request_text(
+        "OPTIONS",
+        "SIP/2.0/UDP 127.0.0.1;branch=z9hG4bKbad",
+        "x",
+        "",
+    )
+    .replace("Max-Forwards: 70", "Max-Forwards: many");
+    client.send_to(bad_req.as_bytes(), server).await.unwrap();
+    client.send_to(b"\r\n\r\n", server).await.unwrap();
+    let req = request("SIP/2.0/UDP 192.0.2.10:5060;rport;branch=z9hG4bKc1", "c1");
+    client.send_to(&req.to_bytes(), server).await.unwrap();
+    let resp = Message::response_to(&req, 180, "Ringing", Some("t"));
+    client.send_to(&resp.to_bytes(), server).await.unwrap();
+
+    // The malformed request is answered while the receiver reads past it.
+    let mut got = Vec::new();
+    while got.len() < 2 {
+        within(udp.ready()).await;
+        while let Some(inb) = udp.try_recv() {
+            got.push(inb);
+        }
+    }
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert_eq!(got[0].message.call_id(), Some("c1"));
+    assert_eq!(got[0].from, Peer::new(Transport::Udp, client_addr));
+    assert_eq!(got[0].conn, None);
+    let via = got[0].message.top_via().unwrap();
+    assert_eq!(via.received(), Some("127.0.0.1"));
+    assert_eq!(via.rport(), Some(Some(client_addr.port())));
+    assert_eq!(got[1].message.status(), Some(180));
+    assert_eq!(recv_datagram(&client).await.status(), Some(400));
+    assert!(udp.try_recv().is_none());
+
+    // No receive task: the inbound channel carries nothing of it.
+    assert!(rx.try_recv().is_err());
+    layer.shutdown().await;
+}
+
+/// A flood of datagrams that are not messages does not hold the consumer: each call looks at
+/// a bounded number of them, and the messages behind are still delivered.
+#[tokio::test]
+async fn consumer_is_not_held_by_a_flood_of_keep_alives() {
+    let (layer, _rx) = TransportLayer::bind(TransportConfig {
+        udp: vec![loopback()],
+        udp_receive: UdpReceive::Consumer,
+        ..config()
+    })
+    .await
+    .unwrap();
+    let server = layer.local_addr(Transport::Udp).unwrap();
+    let mut udp = layer.take_udp_receiver().expect("a receiver");
+    let client = UdpSocket::bind(loopback()).await.unwrap();
+    for _ in 0..200 {
+        client.send_to(b"\r\n\r\n", server).await.unwrap();
+    }
+    let req = request("SIP/2.0/UDP 127.0.0.1;branch=z9hG4bKafter", "after");
+    client.send_to(&req.to_bytes(), server).await.unwrap();
+    let mut calls = 0;
+    let got = loop {
+        within(udp.ready()).await;
+        calls += 1;
+        if let Some(inb) = udp.try_recv() {
+            break inb;
+        }
+        assert!(calls < 1000, "never delivered");
+    };
+    assert_eq!(got.message.call_id(), Some("after"));
+    assert!(calls >= 4, "200 keep-alives take several calls: {calls}");
+    layer.shutdown().await;
+}
