@@ -706,11 +706,10 @@ impl Engine {
         self.calls.insert(id, call);
         self.out
             .push_back(Output::Event(CallEvent::Offered { call: id }));
-        // 100 Trying at once: the B side may take a while.
-        if let Some(a) = self.calls.get(&id).and_then(|c| c.a.inbound()) {
-            let trying = Message::response_to(&a.invite, 100, "Trying", None);
-            self.respond(now, txn, trying);
-        }
+        // No 100 Trying here: the server transaction sends one by itself if nothing else has
+        // gone back 200 ms after the INVITE (RFC 3261 §17.2.1), well before the caller's first
+        // retransmission (T1, 500 ms). A far end that rings sooner spares the caller a
+        // datagram, and both sides the work of it.
         self.call_originated(id);
         if let Some(f) = &forwarded {
             self.forwarded(id, f);

@@ -17,10 +17,11 @@ fn inbound_call_extended_to_active_rd_and_answered() {
     let mut b = Bench::new(provisioning(None));
     let inv = invite("c1", "4085551234", "2000", PSTN);
     b.deliver(&inv, PSTN);
-    // 100 to the caller, INVITE to the RD through the trunk (same gateway address here).
+    // The INVITE to the RD through the trunk (same gateway address here); no 100 Trying to
+    // the caller yet: the RD may ring first.
     let out = b.take_to(PSTN);
     assert!(
-        out.iter().any(|m| m.status() == Some(100)),
+        !out.iter().any(|m| m.status() == Some(100)),
         "{:?}",
         summary(&out)
     );
@@ -42,6 +43,12 @@ fn inbound_call_extended_to_active_rd_and_answered() {
     );
     assert_eq!(leg.body(), inv.body(), "the offer is relayed");
 
+    // Nothing from the RD within 200 ms: the caller's transaction sends 100 Trying itself,
+    // before the caller would retransmit (500 ms).
+    b.advance(Duration::from_millis(199));
+    assert_eq!(b.statuses_to(PSTN, Method::Invite), Vec::<u16>::new());
+    b.advance(Duration::from_millis(1));
+    assert_eq!(b.statuses_to(PSTN, Method::Invite), vec![100]);
     b.deliver(&answer(leg, 180, "rd1", false), PSTN);
     assert_eq!(b.statuses_to(PSTN, Method::Invite), vec![180]);
     b.advance(Duration::from_secs(2));
