@@ -9,6 +9,7 @@ use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};
 
+use crate::db::Backend;
 use crate::error::StoreError;
 
 /// One call detail record: a leg pair, answered or not. Times are UNIX epoch milliseconds (0 =
@@ -93,17 +94,19 @@ const COLUMNS: [&str; 22] = [
     "id",
 ];
 
-/// Rows per INSERT statement: 21 values each. Few, because binding is quadratic in the
-/// statement's parameters on SQLite (sqlx looks each one up by name, and SQLite finds a name by
-/// walking the list): 100 rows a statement made binding most of the CDR writer's time.
-const ROWS_PER_STATEMENT: usize = 10;
+/// Rows per INSERT statement: 21 values each, 1,050 parameters (SQLite allows 32,766).
+/// On SQLite the parameters are anonymous `?`s, bound by position: sqlx looks every parameter
+/// up by name first, and for `$n` names SQLite walks its list of names each time, which made
+/// binding quadratic in the statement's parameters (most of the CDR writer's time at 100 rows
+/// a statement, 3 % of Tether's CPU at 10).
+const ROWS_PER_STATEMENT: usize = 50;
 
 fn big(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }
 
 /// Inserts `rows` in one transaction: all or none.
-pub async fn insert(pool: &AnyPool, rows: &[CdrRow]) -> Result<(), StoreError> {
+pub async fn insert(pool: &AnyPool, backend: Backend, rows: &[CdrRow]) -> Result<(), StoreError> {
     if rows.is_empty() {
         return Ok(());
     }
@@ -122,7 +125,13 @@ pub async fn insert(pool: &AnyPool, rows: &[CdrRow]) -> Result<(), StoreError> {
                     sql.push_str(", ");
                 }
                 n += 1;
-                sql.push_str(&format!("${n}"));
+                match backend {
+                    Backend::Sqlite => sql.push('?'),
+                    Backend::Postgres => {
+                        sql.push('$');
+                        sql.push_str(&n.to_string());
+                    }
+                }
             }
             sql.push(')');
         }

@@ -68,7 +68,7 @@ impl Store {
 
     /// Stores call detail records, all in one transaction.
     pub async fn insert_cdrs(&self, rows: &[crate::cdr::CdrRow]) -> Result<(), StoreError> {
-        crate::cdr::insert(self.db.pool(), rows).await
+        crate::cdr::insert(self.db.pool(), self.db.backend(), rows).await
     }
 
     /// One page of the call detail records `filter` selects.
