@@ -242,10 +242,10 @@ impl TransactionLayer {
         } else {
             Machine::NonInviteServer(NonInviteServer::new(req, reliable, timers))
         };
-        self.servers.insert(key.clone(), id);
+        self.servers.insert(Box::new(key.clone()), id);
         let merge_key = merge.filter(|m| !self.merges.contains_key(m));
         if let Some(m) = &merge_key {
-            self.merges.insert(m.clone(), id);
+            self.merges.insert(Box::new(m.clone()), id);
         }
         let entry = Entry {
             peer: from,
@@ -257,7 +257,7 @@ impl TransactionLayer {
             internal,
             cancel: None,
         };
-        self.txns.insert(id, entry);
+        self.txns.insert(id, Box::new(entry));
         self.reschedule(id);
     }
 }
