@@ -35,7 +35,21 @@ impl Header {
     pub fn new(name: HeaderName, value: &str) -> Header {
         let n = name.as_str();
         let value_start = u16::try_from(n.len() + 1).unwrap_or(u16::MAX);
-        let mut line = String::with_capacity(n.len() + 2 + value.len());
+        let len = n.len() + 2 + value.len();
+        // Most lines are short: put them together on the stack, so the line's own text is the
+        // only allocation (this runs for every header Tether writes).
+        let mut stack = [0u8; 256];
+        if let Some(buf) = stack.get_mut(..len) {
+            let (head, rest) = buf.split_at_mut(n.len());
+            head.copy_from_slice(n.as_bytes());
+            let (sep, tail) = rest.split_at_mut(2);
+            sep.copy_from_slice(b": ");
+            tail.copy_from_slice(value.as_bytes());
+            if let Ok(line) = std::str::from_utf8(buf) {
+                return Header::alone(name, line, value_start);
+            }
+        }
+        let mut line = String::with_capacity(len);
         line.push_str(n);
         line.push_str(": ");
         line.push_str(value);
