@@ -75,40 +75,6 @@ impl Message {
         r
     }
 
-    /// What a finished transaction keeps of a message it lingers with: the start line and the
-    /// lines that identify it (Via, From, To, Call-ID, CSeq), so that the received datagram,
-    /// the body, the other header lines and the typed values built so far are freed while the
-    /// transaction only absorbs retransmissions. Its identifying accessors (tags, Call-ID,
-    /// CSeq, top Via) answer as the whole message's did.
-    pub fn slim(&self) -> Message {
-        let headers: Vec<Header> = self
-            .headers()
-            .iter()
-            .filter(|h| {
-                matches!(
-                    h.name(),
-                    HeaderName::Via
-                        | HeaderName::From
-                        | HeaderName::To
-                        | HeaderName::CallId
-                        | HeaderName::CSeq
-                )
-            })
-            .cloned()
-            .collect();
-        // The same lines with the same values: positions, spans and tags carry over.
-        let mut core = self.p.core.positions();
-        core.reindex(&headers);
-        Message::from_parts(Parts {
-            start: self.p.start.clone(),
-            start_raw: None,
-            headers,
-            body: Bytes::new(),
-            original: None,
-            core,
-        })
-    }
-
     /// The reason phrase a status code is usually sent with.
     pub fn default_reason(code: u16) -> &'static str {
         match code {

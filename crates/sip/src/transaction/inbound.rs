@@ -138,11 +138,15 @@ impl TransactionLayer {
         let wanted = if req.method() == Some(&Method::Ack) {
             // The ACK carries the To tag of the response it acknowledges.
             match &entry.machine {
-                Machine::InviteServer(m) => m.last_response().and_then(Message::to_tag),
+                Machine::InviteServer(m) => m.response_to_tag(),
                 _ => return None,
             }
         } else {
-            entry.machine.request().to_tag()
+            match &entry.machine {
+                Machine::InviteServer(m) => m.request_to_tag(),
+                Machine::NonInviteServer(m) => m.request_to_tag(),
+                _ => return None,
+            }
         };
         (wanted == req.to_tag()).then_some(id)
     }
@@ -156,7 +160,7 @@ impl TransactionLayer {
         match &self.txns.get(&id)?.machine {
             Machine::InviteServer(m)
                 if m.state() == invite_server::State::Accepted
-                    && m.last_response().and_then(Message::to_tag) == ack.to_tag() =>
+                    && m.response_to_tag() == ack.to_tag() =>
             {
                 Some(id)
             }
@@ -173,9 +177,7 @@ impl TransactionLayer {
         let (pending, to_tag) = match self.txns.get(&invite).map(|e| &e.machine) {
             Some(Machine::InviteServer(m)) => (
                 m.state() == invite_server::State::Proceeding,
-                m.last_response()
-                    .and_then(Message::to_tag)
-                    .map(str::to_owned),
+                m.response_to_tag().map(str::to_owned),
             ),
             _ => (false, None),
         };
@@ -242,10 +244,11 @@ impl TransactionLayer {
         } else {
             Machine::NonInviteServer(NonInviteServer::new(req, reliable, timers))
         };
-        self.servers.insert(Box::new(key.clone()), id);
-        let merge_key = merge.filter(|m| !self.merges.contains_key(m));
+        let key = Arc::new(key);
+        self.servers.insert(Arc::clone(&key), id);
+        let merge_key = merge.filter(|m| !self.merges.contains_key(m)).map(Arc::new);
         if let Some(m) = &merge_key {
-            self.merges.insert(Box::new(m.clone()), id);
+            self.merges.insert(Arc::clone(m), id);
         }
         let entry = Entry {
             peer: from,

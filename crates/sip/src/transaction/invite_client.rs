@@ -6,6 +6,7 @@
 //! This room is a pure state machine: it is fed `now` and messages and says what to send.
 
 use super::ack_cancel::ack_for_non_2xx;
+use super::kept::Kept;
 use super::timers::{Timer, TimerConfig};
 use super::Step;
 use crate::message::Message;
@@ -23,7 +24,9 @@ pub enum State {
 #[derive(Debug)]
 pub struct InviteClient {
     state: State,
-    request: Message,
+    /// Whole until a final response (it is retransmitted, cancelled, acknowledged); then its
+    /// To tag.
+    request: Kept,
     reliable: bool,
     timers: TimerConfig,
     /// Timer A: next retransmission and the interval that led to it.
@@ -54,7 +57,7 @@ impl InviteClient {
             d: None,
             m: None,
             ack: None,
-            request,
+            request: Kept::Whole(request),
             reliable,
             timers,
         }
@@ -63,8 +66,9 @@ impl InviteClient {
     pub fn state(&self) -> State {
         self.state
     }
-    pub fn request(&self) -> &Message {
-        &self.request
+    /// The INVITE, until a final response arrived.
+    pub fn request(&self) -> Option<&Message> {
+        self.request.message()
     }
     pub fn is_terminated(&self) -> bool {
         self.state == State::Terminated
@@ -108,8 +112,8 @@ impl InviteClient {
                 self.b = None;
                 self.cancel_wait = None;
                 self.m = Some(now + self.timers.m());
-                // Accepted passes 2xx retransmissions up: the request only identifies now.
-                self.request = self.request.slim();
+                // Accepted passes 2xx retransmissions up: the request is not needed any more.
+                self.request.forget();
                 out.push(Step::Response(resp));
             }
             (State::Calling | State::Proceeding, _) => {
@@ -117,7 +121,10 @@ impl InviteClient {
                 self.b = None;
                 self.cancel_wait = None;
                 // A response whose headers cannot make an ACK still ends the transaction.
-                self.ack = ack_for_non_2xx(&self.request, &resp).ok();
+                self.ack = self
+                    .request
+                    .message()
+                    .and_then(|r| ack_for_non_2xx(r, &resp).ok());
                 if let Some(ack) = &self.ack {
                     out.push(Step::Send(ack.clone()));
                 }
@@ -128,8 +135,8 @@ impl InviteClient {
                 } else {
                     self.state = State::Completed;
                     self.d = Some(now + d);
-                    // Completed resends the ACK it keeps: the request only identifies now.
-                    self.request = self.request.slim();
+                    // Completed resends the ACK it keeps: the request is not needed any more.
+                    self.request.forget();
                 }
             }
             (State::Completed, 300..=699) => {
@@ -167,7 +174,9 @@ impl InviteClient {
         }
         if let Some((at, interval)) = self.a {
             if at <= now && self.state == State::Calling {
-                out.push(Step::Send(self.request.clone()));
+                if let Some(r) = self.request.message() {
+                    out.push(Step::Send(r.clone()));
+                }
                 // §17.1.1.2: intervals T1, 2*T1, 4*T1, ... until timer B (no T2 cap for INVITE).
                 let next = interval.saturating_mul(2);
                 self.a = Some((now + next, next));

@@ -7,6 +7,7 @@
 //! passes each retransmission through `respond` while Accepted.
 //! This room is a pure state machine: it is fed `now` and messages and says what to send.
 
+use super::kept::Kept;
 use super::timers::{Timer, TimerConfig};
 use super::{Step, TxnError};
 use crate::message::Message;
@@ -24,10 +25,13 @@ pub enum State {
 #[derive(Debug)]
 pub struct InviteServer {
     state: State,
-    request: Message,
+    /// Whole until a final response; then its To tag (RFC 2543 matching).
+    request: Kept,
     reliable: bool,
     timers: TimerConfig,
-    last_response: Option<Message>,
+    /// Whole while it may be retransmitted (Proceeding, Completed); then its To tag (the tag
+    /// an ACK for it carries).
+    last_response: Option<Kept>,
     trying: Option<Instant>,
     g: Option<(Instant, Duration)>,
     h: Option<Instant>,
@@ -50,7 +54,7 @@ impl InviteServer {
             h: None,
             i: None,
             l: None,
-            request,
+            request: Kept::Whole(request),
             reliable,
             timers,
         }
@@ -59,11 +63,19 @@ impl InviteServer {
     pub fn state(&self) -> State {
         self.state
     }
-    pub fn request(&self) -> &Message {
-        &self.request
+    /// The INVITE, until a final response was sent.
+    pub fn request(&self) -> Option<&Message> {
+        self.request.message()
     }
-    pub fn last_response(&self) -> Option<&Message> {
-        self.last_response.as_ref()
+    pub fn request_to_tag(&self) -> Option<&str> {
+        self.request.to_tag()
+    }
+    /// The To tag of the last response sent.
+    pub fn response_to_tag(&self) -> Option<&str> {
+        self.last_response.as_ref().and_then(Kept::to_tag)
+    }
+    fn response_to_resend(&self) -> Option<&Message> {
+        self.last_response.as_ref().and_then(Kept::message)
     }
     pub fn is_terminated(&self) -> bool {
         self.state == State::Terminated
@@ -89,7 +101,7 @@ impl InviteServer {
     pub fn on_request(&mut self, out: &mut Vec<Step>) {
         match self.state {
             State::Proceeding | State::Completed => {
-                if let Some(r) = &self.last_response {
+                if let Some(r) = self.response_to_resend() {
                     out.push(Step::Send(r.clone()));
                 }
             }
@@ -110,8 +122,10 @@ impl InviteServer {
                 } else {
                     self.state = State::Confirmed;
                     self.i = Some(now + i);
-                    // Confirmed sends nothing more: the response only identifies now.
-                    self.last_response = self.last_response.as_ref().map(Message::slim);
+                    // Confirmed sends nothing more: only the response's To tag matters now.
+                    if let Some(r) = &mut self.last_response {
+                        r.forget();
+                    }
                 }
             }
             State::Accepted => out.push(Step::Ack(ack)),
@@ -131,13 +145,13 @@ impl InviteServer {
             (State::Proceeding, 100..=199) => {
                 self.trying = None;
                 out.push(Step::Send(resp.clone()));
-                self.last_response = Some(resp);
+                self.last_response = Some(Kept::Whole(resp));
             }
             (State::Proceeding, 200..=299) => {
                 self.trying = None;
                 // Accepted only absorbs INVITE retransmissions and matches ACKs by the To tag.
-                self.last_response = Some(resp.slim());
-                self.request = self.request.slim();
+                self.last_response = Some(Kept::tag_of(&resp));
+                self.request.forget();
                 out.push(Step::Send(resp));
                 self.state = State::Accepted;
                 self.l = Some(now + self.timers.l());
@@ -145,9 +159,9 @@ impl InviteServer {
             (State::Proceeding, _) => {
                 self.trying = None;
                 out.push(Step::Send(resp.clone()));
-                // Completed retransmits the response whole; the request only identifies.
-                self.last_response = Some(resp);
-                self.request = self.request.slim();
+                // Completed retransmits the response whole; of the request, its To tag is enough.
+                self.last_response = Some(Kept::Whole(resp));
+                self.request.forget();
                 self.state = State::Completed;
                 self.g = self.timers.g(self.reliable).map(|g| (now + g, g));
                 self.h = Some(now + self.timers.h());
@@ -179,14 +193,16 @@ impl InviteServer {
         if self.trying.is_some_and(|t| t <= now) {
             self.trying = None;
             if self.state == State::Proceeding && self.last_response.is_none() {
-                let trying = Message::response_to(&self.request, 100, "Trying", None);
-                out.push(Step::Send(trying.clone()));
-                self.last_response = Some(trying);
+                if let Some(request) = self.request.message() {
+                    let trying = Message::response_to(request, 100, "Trying", None);
+                    out.push(Step::Send(trying.clone()));
+                    self.last_response = Some(Kept::Whole(trying));
+                }
             }
         }
         if let Some((at, interval)) = self.g {
             if at <= now && self.state == State::Completed {
-                if let Some(r) = &self.last_response {
+                if let Some(r) = self.response_to_resend() {
                     out.push(Step::Send(r.clone()));
                 }
                 let next = self.timers.backoff_capped(interval);

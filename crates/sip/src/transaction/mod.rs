@@ -18,6 +18,7 @@ mod event;
 mod inbound;
 mod invite_client;
 mod invite_server;
+mod kept;
 mod key;
 mod non_invite_client;
 mod non_invite_server;
@@ -42,6 +43,7 @@ use invite_server::InviteServer;
 use non_invite_client::NonInviteClient;
 use non_invite_server::NonInviteServer;
 use std::collections::{BTreeSet, VecDeque};
+use std::sync::Arc;
 use std::time::Instant;
 
 /// What a state machine asks the layer to do.
@@ -125,7 +127,8 @@ impl Machine {
             Machine::NonInviteServer(m) => m.is_terminated(),
         }
     }
-    fn request(&self) -> &Message {
+    /// The request, while the transaction keeps it (until its final response).
+    fn request(&self) -> Option<&Message> {
         match self {
             Machine::InviteClient(m) => m.request(),
             Machine::NonInviteClient(m) => m.request(),
@@ -171,9 +174,10 @@ struct Entry {
     peer: Peer,
     machine: Machine,
     deadline: Option<Instant>,
-    client_key: Option<ClientKey>,
-    server_key: Option<ServerKey>,
-    merge_key: Option<MergeKey>,
+    // Shared with the tables that find the transaction by them.
+    client_key: Option<Arc<ClientKey>>,
+    server_key: Option<Arc<ServerKey>>,
+    merge_key: Option<Arc<MergeKey>>,
     /// Answered by the layer itself (CANCEL, 482): the TU hears nothing of it.
     internal: bool,
     /// INVITE client: the CANCEL created for it, sent or waiting.
@@ -193,14 +197,15 @@ pub struct TransactionLayer {
     config: Config,
     branches: BranchGenerator,
     next_id: u64,
-    // Entries and keys are boxed: a finished transaction lingers for 32 s (timers J, L, M),
-    // so at thousands of calls a second these tables hold hundreds of thousands of entries,
-    // and growing one moves all of them at once — 16 bytes each boxed, hundreds inline (a
-    // pause of tens of milliseconds in which datagrams pile up unread).
+    // Entries and keys are behind pointers: a finished transaction lingers for 32 s (timers
+    // J, L, M), so at thousands of calls a second these tables hold hundreds of thousands of
+    // entries, and growing one moves all of them at once — 16 bytes each this way, hundreds
+    // inline (a pause of tens of milliseconds in which datagrams pile up unread). A key is
+    // shared by its table and its entry.
     txns: HashMap<TxnId, Box<Entry>>,
-    clients: HashMap<Box<ClientKey>, TxnId>,
-    servers: HashMap<Box<ServerKey>, TxnId>,
-    merges: HashMap<Box<MergeKey>, TxnId>,
+    clients: HashMap<Arc<ClientKey>, TxnId>,
+    servers: HashMap<Arc<ServerKey>, TxnId>,
+    merges: HashMap<Arc<MergeKey>, TxnId>,
     deadlines: BTreeSet<(Instant, TxnId)>,
     deferred: HashMap<TxnId, DeferredCancel>,
     out: VecDeque<Output>,
@@ -269,12 +274,14 @@ impl TransactionLayer {
         self.txns.get(&id).and_then(|e| e.machine.state())
     }
 
-    /// The request that created a live transaction.
+    /// The request that created a live transaction, until its final response: a finished
+    /// transaction that only lingers to absorb retransmissions keeps no more than it needs
+    /// for that.
     pub fn request(&self, id: TxnId) -> Option<&Message> {
         if let Some(d) = self.deferred.get(&id) {
             return Some(&d.request);
         }
-        self.txns.get(&id).map(|e| e.machine.request())
+        self.txns.get(&id).and_then(|e| e.machine.request())
     }
 
     pub fn poll_output(&mut self) -> Option<Output> {
@@ -362,7 +369,8 @@ impl TransactionLayer {
                 &mut self.steps,
             ))
         };
-        self.clients.insert(Box::new(key.clone()), id);
+        let key = Arc::new(key);
+        self.clients.insert(Arc::clone(&key), id);
         let entry = Entry {
             peer: to,
             machine,
@@ -410,7 +418,7 @@ impl TransactionLayer {
         if let Some(c) = entry.cancel {
             return Ok(c);
         }
-        let mut request = cancel_for(m.request())?;
+        let mut request = cancel_for(m.request().ok_or(TxnError::NotCancellable(invite))?)?;
         if let Some(r) = reason {
             request
                 .push_header(HeaderName::Reason, r)

@@ -5,6 +5,7 @@
 //! transaction without a final response, timer K absorbs retransmitted finals.
 //! This room is a pure state machine: it is fed `now` and messages and says what to send.
 
+use super::kept::Kept;
 use super::timers::{Timer, TimerConfig};
 use super::Step;
 use crate::message::Message;
@@ -21,7 +22,8 @@ pub enum State {
 #[derive(Debug)]
 pub struct NonInviteClient {
     state: State,
-    request: Message,
+    /// Whole until a final response (it is retransmitted); then its To tag.
+    request: Kept,
     reliable: bool,
     timers: TimerConfig,
     e: Option<(Instant, Duration)>,
@@ -44,7 +46,7 @@ impl NonInviteClient {
             e: timers.e(reliable).map(|d| (now + d, d)),
             f: Some(now + timers.f()),
             k: None,
-            request,
+            request: Kept::Whole(request),
             reliable,
             timers,
         }
@@ -53,8 +55,9 @@ impl NonInviteClient {
     pub fn state(&self) -> State {
         self.state
     }
-    pub fn request(&self) -> &Message {
-        &self.request
+    /// The request, until a final response arrived.
+    pub fn request(&self) -> Option<&Message> {
+        self.request.message()
     }
     pub fn is_terminated(&self) -> bool {
         self.state == State::Terminated
@@ -91,8 +94,8 @@ impl NonInviteClient {
                 } else {
                     self.state = State::Completed;
                     self.k = Some(now + k);
-                    // Completed absorbs retransmissions: the request only identifies now.
-                    self.request = self.request.slim();
+                    // Completed absorbs retransmissions: the request is not needed any more.
+                    self.request.forget();
                 }
             }
             // Completed absorbs retransmitted responses.
@@ -112,7 +115,9 @@ impl NonInviteClient {
         }
         if let Some((at, interval)) = self.e {
             if at <= now {
-                out.push(Step::Send(self.request.clone()));
+                if let Some(r) = self.request.message() {
+                    out.push(Step::Send(r.clone()));
+                }
                 let next = match self.state {
                     State::Proceeding => self.timers.t2,
                     _ => self.timers.backoff_capped(interval),

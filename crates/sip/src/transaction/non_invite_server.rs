@@ -5,6 +5,7 @@
 //! long enough to absorb them over unreliable transports.
 //! This room is a pure state machine: it is fed `now` and messages and says what to send.
 
+use super::kept::Kept;
 use super::timers::TimerConfig;
 use super::{Step, TxnError};
 use crate::message::Message;
@@ -21,7 +22,8 @@ pub enum State {
 #[derive(Debug)]
 pub struct NonInviteServer {
     state: State,
-    request: Message,
+    /// Whole until a final response; then its To tag (RFC 2543 matching).
+    request: Kept,
     reliable: bool,
     timers: TimerConfig,
     last_response: Option<Message>,
@@ -32,7 +34,7 @@ impl NonInviteServer {
     pub fn new(request: Message, reliable: bool, timers: TimerConfig) -> NonInviteServer {
         NonInviteServer {
             state: State::Trying,
-            request,
+            request: Kept::Whole(request),
             reliable,
             timers,
             last_response: None,
@@ -43,8 +45,12 @@ impl NonInviteServer {
     pub fn state(&self) -> State {
         self.state
     }
-    pub fn request(&self) -> &Message {
-        &self.request
+    /// The request, until a final response was sent.
+    pub fn request(&self) -> Option<&Message> {
+        self.request.message()
+    }
+    pub fn request_to_tag(&self) -> Option<&str> {
+        self.request.to_tag()
     }
     pub fn is_terminated(&self) -> bool {
         self.state == State::Terminated
@@ -87,8 +93,9 @@ impl NonInviteServer {
                     } else {
                         self.state = State::Completed;
                         self.j = Some(now + j);
-                        // Completed retransmits the response; the request only identifies.
-                        self.request = self.request.slim();
+                        // Completed retransmits the response; of the request, its To tag is
+                        // enough.
+                        self.request.forget();
                     }
                 }
                 Ok(())

@@ -281,14 +281,14 @@ fn respond_checks_kind_and_shape() {
     );
 }
 
-/// A transaction that only absorbs retransmissions keeps what identifies its request, not
-/// the request: the body and the other header lines are let go.
+/// A transaction that only absorbs retransmissions keeps no message it will not send again:
+/// after the 2xx the INVITE is let go (only To tags are kept, to match the ACK), and a BYE's
+/// transaction keeps its final response, to answer a retransmitted BYE, but not the BYE.
 #[test]
-fn finished_transactions_keep_only_what_identifies_their_messages() {
+fn finished_transactions_keep_only_what_they_still_need() {
     let t0 = Instant::now();
     let mut l = layer();
     let inv = invite("z9hG4bKa", "c1");
-    assert!(inv.header(&HeaderName::MaxForwards).is_some());
     let id = receive(&mut l, t0, inv.clone(), udp(5060));
     assert_eq!(l.request(id), Some(&inv));
     let mut ok = reply(&inv, 200);
@@ -297,24 +297,13 @@ fn finished_transactions_keep_only_what_identifies_their_messages() {
     let (tx, _) = drain(&mut l);
     assert_eq!(tx[0].1, ok, "the 2xx goes out whole");
     assert_eq!(l.state(id), Some(TxnState::Accepted));
-    let kept = l.request(id).unwrap();
-    assert!(kept.header(&HeaderName::MaxForwards).is_none());
-    assert!(kept.body().is_empty());
-    assert_eq!(
-        (
-            kept.call_id(),
-            kept.from_tag(),
-            kept.cseq(),
-            kept.top_via_branch()
-        ),
-        (
-            inv.call_id(),
-            inv.from_tag(),
-            inv.cseq(),
-            inv.top_via_branch()
-        )
-    );
-    // The ACK for the 2xx still finds the transaction by the 2xx's To tag.
+    assert_eq!(l.request(id), None, "the INVITE is let go");
+    // A retransmitted INVITE is absorbed; the ACK for the 2xx still finds the transaction by
+    // the 2xx's To tag.
+    l.handle_message(t0 + ms(5), inv.clone(), udp(5060))
+        .unwrap();
+    let (tx, ev) = drain(&mut l);
+    assert!(tx.is_empty() && ev.is_empty(), "{tx:?} {ev:?}");
     let ack = request("ACK", "z9hG4bKack", "c1", 1, ";tag=t9");
     l.handle_message(t0 + ms(10), ack, udp(5060)).unwrap();
     let (_, ev) = drain(&mut l);
@@ -322,4 +311,22 @@ fn finished_transactions_keep_only_what_identifies_their_messages() {
         matches!(&ev[..], [TuEvent::AckFor2xx { txn, .. }] if *txn == id),
         "{ev:?}"
     );
+    // An ACK with another To tag is not for it.
+    let stray = request("ACK", "z9hG4bKack2", "c1", 1, ";tag=other");
+    l.handle_message(t0 + ms(11), stray, udp(5060)).unwrap();
+    let (_, ev) = drain(&mut l);
+    assert!(matches!(&ev[..], [TuEvent::StrayAck { .. }]), "{ev:?}");
+
+    let bye = request("BYE", "z9hG4bKbye", "c1", 2, ";tag=t9");
+    let b = receive(&mut l, t0 + ms(20), bye.clone(), udp(5060));
+    let bye_ok = reply(&bye, 200);
+    l.respond(t0 + ms(20), b, bye_ok.clone()).unwrap();
+    drain(&mut l);
+    assert_eq!(l.state(b), Some(TxnState::Completed));
+    assert_eq!(l.request(b), None, "the BYE is let go");
+    l.handle_message(t0 + ms(30), bye, udp(5060)).unwrap();
+    let (tx, ev) = drain(&mut l);
+    assert!(ev.is_empty(), "{ev:?}");
+    assert_eq!(tx.len(), 1, "{tx:?}");
+    assert_eq!(tx[0].1, bye_ok, "the retransmitted BYE gets the same 200");
 }
