@@ -195,9 +195,8 @@ impl UdpReceiver {
         let mut skipped = 0;
         let mut empty = 0;
         while empty < count && skipped < SKIP_LIMIT {
-            let Some(socket) = self.sockets.get(self.next % count) else {
-                return None;
-            };
+            // count > 0 here: the loop does not run without sockets.
+            let socket = self.sockets.get(self.next % count)?;
             let (n, src) = match socket.try_recv_from(&mut self.buf) {
                 Ok(x) => x,
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
