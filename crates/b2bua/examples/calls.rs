@@ -7,6 +7,9 @@
 //! end, so every finished transaction lingers meanwhile (`/usr/bin/time -v` shows what that
 //! holds in memory).
 //!
+//! With `hold H` after N, H calls are set up first and stay up while the N calls come and go
+//! (then they are hung up): the cost of a call must not grow with the calls up at once.
+//!
 //! `cargo build --release -p tether-b2bua --example calls`
 
 #[path = "../benches/support/call_flow.rs"]
@@ -14,7 +17,7 @@ mod call_flow;
 
 use std::time::Instant;
 
-use call_flow::{call_without_timers, engine, one_call, timers_run_out};
+use call_flow::{call_up, call_without_timers, engine, hang_up, one_call, timers_run_out};
 use std::time::Duration;
 
 fn main() {
@@ -23,14 +26,35 @@ fn main() {
         .and_then(|a| a.parse().ok())
         .unwrap_or(2000);
     let linger = std::env::args().nth(2).as_deref() == Some("linger");
+    let hold: u64 = match std::env::args().nth(2).as_deref() {
+        Some("hold") => std::env::args()
+            .nth(3)
+            .and_then(|a| a.parse().ok())
+            .unwrap_or(10_000),
+        _ => 0,
+    };
     let mut now = Instant::now();
     let mut e = engine(now);
+    // Held calls are numbered past the others.
+    let held: Vec<_> = (1..=hold)
+        .map(|h| (calls + h, call_up(&mut e, now, calls + h)))
+        .collect();
+    if hold > 0 {
+        println!("{} calls up", e.active_calls());
+    }
     for n in 1..=calls {
         if linger {
             call_without_timers(&mut e, now, n);
         } else {
             one_call(&mut e, &mut now, n);
         }
+    }
+    for (n, up) in held {
+        hang_up(&mut e, now, n, up);
+    }
+    if hold > 0 {
+        now += Duration::from_secs(40);
+        timers_run_out(&mut e, now);
     }
     if linger {
         println!("{} transactions lingering", e.transactions());
@@ -42,5 +66,6 @@ fn main() {
         (0, 0),
         "every call ended and left nothing behind"
     );
+    assert_eq!(e.bookkeeping(), (0, 0, 0), "no table entry left");
     println!("{calls} calls");
 }

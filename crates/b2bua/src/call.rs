@@ -336,6 +336,18 @@ pub struct Call {
     /// A call a phone's REFER started (blind transfer): the call and side of the REFER's
     /// dialog, told of this call's outcome in NOTIFYs (RFC 3515).
     pub refer: Option<(u64, Side)>,
+    /// What names this call in the engine's dialog and transaction tables.
+    pub keys: CallKeys,
+}
+
+/// The dialog ids and transaction ids a call put in the engine's tables, so that ending it
+/// removes exactly those instead of walking every call's entries (a walk per call ended is
+/// quadratic in the calls up at once). A transaction that ended is taken off as it ends;
+/// what another call took over since is left to it.
+#[derive(Debug, Default)]
+pub struct CallKeys {
+    pub dialogs: Vec<DialogId>,
+    pub txns: Vec<TxnId>,
 }
 
 /// What is shown of a call in progress (the admin API's call list, CTI snapshots).

@@ -6,6 +6,7 @@
 //! input and expired bindings are dropped by [`Registrar::expire`].
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use tether_sip::auth::{DigestServer, ServerConfig, UserSecret};
@@ -29,6 +30,10 @@ pub struct Registrar {
     digest: DigestServer,
     /// Device name → its bindings.
     bindings: HashMap<String, Vec<Binding>>,
+    /// Source address → the devices with a binding from it, each once, in the order they
+    /// registered from it: every call asks which phone it comes from, so this must not be a
+    /// walk over every binding.
+    by_addr: HashMap<SocketAddr, Vec<String>>,
     min_expires: u32,
     max_expires: u32,
     default_expires: u32,
@@ -56,6 +61,7 @@ impl Registrar {
         cfg.nonce_lifetime = nonce_lifetime;
         Ok(Registrar {
             digest: DigestServer::new(cfg)?,
+            by_addr: HashMap::new(),
             bindings: HashMap::new(),
             min_expires,
             max_expires,
@@ -74,8 +80,10 @@ impl Registrar {
 
     /// The phone device a request from `from` comes from: one with a live binding at that address.
     pub fn device_at(&self, from: Peer, now: Instant) -> Option<&str> {
-        self.bindings.iter().find_map(|(dev, bs)| {
-            bs.iter()
+        self.by_addr.get(&from.addr)?.iter().find_map(|dev| {
+            self.bindings
+                .get(dev)?
+                .iter()
                 .any(|b| b.peer.addr == from.addr && b.expires_at > now)
                 .then_some(dev.as_str())
         })
@@ -83,11 +91,53 @@ impl Registrar {
 
     /// Drops expired bindings; returns the earliest expiry still pending.
     pub fn expire(&mut self, now: Instant) -> Option<Instant> {
-        self.bindings.retain(|_, bs| {
-            bs.retain(|b| b.expires_at > now);
-            !bs.is_empty()
-        });
+        let expired: Vec<String> = self
+            .bindings
+            .iter()
+            .filter(|(_, bs)| bs.iter().any(|b| b.expires_at <= now))
+            .map(|(dev, _)| dev.clone())
+            .collect();
+        for dev in expired {
+            let before = self.addrs(&dev);
+            if let Some(bs) = self.bindings.get_mut(&dev) {
+                bs.retain(|b| b.expires_at > now);
+                if bs.is_empty() {
+                    self.bindings.remove(&dev);
+                }
+            }
+            self.reindex(&dev, &before);
+        }
         self.bindings.values().flatten().map(|b| b.expires_at).min()
+    }
+
+    /// The source addresses of `device`'s bindings, each once.
+    fn addrs(&self, device: &str) -> Vec<SocketAddr> {
+        let mut v: Vec<SocketAddr> = Vec::new();
+        for b in self.bindings.get(device).into_iter().flatten() {
+            if !v.contains(&b.peer.addr) {
+                v.push(b.peer.addr);
+            }
+        }
+        v
+    }
+
+    /// Brings the address index up to date for `device`, whose bindings came from `before`.
+    fn reindex(&mut self, device: &str, before: &[SocketAddr]) {
+        let now = self.addrs(device);
+        for a in before.iter().filter(|a| !now.contains(a)) {
+            if let Some(devs) = self.by_addr.get_mut(a) {
+                devs.retain(|d| d != device);
+                if devs.is_empty() {
+                    self.by_addr.remove(a);
+                }
+            }
+        }
+        for a in now {
+            let devs = self.by_addr.entry(a).or_default();
+            if !devs.iter().any(|d| d == device) {
+                devs.push(device.to_owned());
+            }
+        }
     }
 
     pub fn count(&self) -> usize {
@@ -130,22 +180,62 @@ impl Registrar {
         };
         let call_id = req.call_id().unwrap_or_default().to_owned();
         let cseq = req.cseq().map(|c| c.seq).unwrap_or(0);
+        let before = self.addrs(&device.name);
+        let refused = self.update(req, &device.name, from, now, default, &call_id, cseq);
+        if self.bindings.get(&device.name).is_some_and(Vec::is_empty) {
+            self.bindings.remove(&device.name);
+        }
+        self.reindex(&device.name, &before);
+        if let Some(r) = refused {
+            return r;
+        }
+        let mut ok = Message::response_to(req, 200, "OK", None);
+        for b in self.bindings(&device.name, now) {
+            let left = b.expires_at.saturating_duration_since(now).as_secs();
+            let _ = ok.push_header(
+                HeaderName::Contact,
+                &format!("<{}>;expires={left}", b.contact),
+            );
+        }
+        ok
+    }
+
+    /// Applies a REGISTER's contacts to `device`'s bindings; `Some` is the error response
+    /// that stopped it.
+    #[allow(clippy::too_many_arguments)]
+    fn update(
+        &mut self,
+        req: &Message,
+        device: &str,
+        from: Peer,
+        now: Instant,
+        default: u32,
+        call_id: &str,
+        cseq: u32,
+    ) -> Option<Message> {
         match req.contacts() {
-            Err(_) => return Message::response_to(req, 400, "Bad Request (Contact)", None),
+            Err(_) => {
+                return Some(Message::response_to(
+                    req,
+                    400,
+                    "Bad Request (Contact)",
+                    None,
+                ))
+            }
             Ok(None) => {} // a query: answer with the current bindings
             Ok(Some(ContactValue::Star)) => {
                 if default != 0 {
-                    return Message::response_to(
+                    return Some(Message::response_to(
                         req,
                         400,
                         "Bad Request (Contact: * needs Expires: 0)",
                         None,
-                    );
+                    ));
                 }
-                self.bindings.remove(&device.name);
+                self.bindings.remove(device);
             }
             Ok(Some(ContactValue::List(list))) => {
-                let entry = self.bindings.entry(device.name.clone()).or_default();
+                let entry = self.bindings.entry(device.to_owned()).or_default();
                 for c in list {
                     let asked = c.expires().unwrap_or(default);
                     if asked != 0 && asked < self.min_expires {
@@ -154,7 +244,7 @@ impl Registrar {
                             HeaderName::Other("Min-Expires".into()),
                             &self.min_expires.to_string(),
                         );
-                        return r;
+                        return Some(r);
                     }
                     let uri = c.uri.to_string();
                     let existing = entry.iter().position(|b| b.contact.to_string() == uri);
@@ -174,24 +264,16 @@ impl Registrar {
                         contact: c.uri.clone(),
                         peer: from,
                         expires_at: now + Duration::from_secs(secs.into()),
-                        call_id: call_id.clone(),
+                        call_id: call_id.to_owned(),
                         cseq,
                     });
                 }
                 if entry.is_empty() {
-                    self.bindings.remove(&device.name);
+                    self.bindings.remove(device);
                 }
             }
         }
-        let mut ok = Message::response_to(req, 200, "OK", None);
-        for b in self.bindings(&device.name, now) {
-            let left = b.expires_at.saturating_duration_since(now).as_secs();
-            let _ = ok.push_header(
-                HeaderName::Contact,
-                &format!("<{}>;expires={left}", b.contact),
-            );
-        }
-        ok
+        None
     }
 
     fn challenge(&mut self, req: &Message, since: Duration, stale: bool) -> Message {

@@ -220,6 +220,18 @@ pub fn one_call(e: &mut Engine, now: &mut Instant, n: u64) {
 /// One call from INVITE to the 200 to the BYE, all at `now`: its finished transactions are
 /// left lingering.
 pub fn call_without_timers(e: &mut Engine, now: Instant, n: u64) {
+    let up = call_up(e, now, n);
+    hang_up(e, now, n, up);
+}
+
+/// What a call that is up needs to be hung up.
+pub struct Up {
+    to: String,
+    sent: Vec<Message>,
+}
+
+/// One call from INVITE to ACK, at `now`: it stays up.
+pub fn call_up(e: &mut Engine, now: Instant, n: u64) -> Up {
     let now = &now;
     let mut sent = Vec::new();
     let cid = format!("bench-{n}");
@@ -255,6 +267,14 @@ pub fn call_without_timers(e: &mut Engine, now: Instant, n: u64) {
         "ACK sip:tether@10.0.0.1:5060 SIP/2.0\r\nVia: SIP/2.0/UDP {PSTN_IN};branch=z9hG4bKack{n}\r\nMax-Forwards: 70\r\nFrom: <sip:4085551234@pstn.test>;tag=a{n}\r\nTo: {to}\r\nCall-ID: {cid}\r\nCSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n"
     ).into_bytes()).expect("ack");
     step_ack(e, *now, &ack, PSTN_IN, &mut sent);
+    Up { to, sent }
+}
+
+/// The caller hangs up call `n` and the far end confirms, at `now`.
+pub fn hang_up(e: &mut Engine, now: Instant, n: u64, up: Up) {
+    let now = &now;
+    let Up { to, mut sent } = up;
+    let cid = format!("bench-{n}");
     let bye = Message::parse(format!(
         "BYE sip:tether@10.0.0.1:5060 SIP/2.0\r\nVia: SIP/2.0/UDP {PSTN_IN};branch=z9hG4bKbye{n}\r\nMax-Forwards: 70\r\nFrom: <sip:4085551234@pstn.test>;tag=a{n}\r\nTo: {to}\r\nCall-ID: {cid}\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n"
     ).into_bytes()).expect("bye");

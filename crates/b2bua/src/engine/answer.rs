@@ -123,7 +123,7 @@ impl Engine {
             .map_err(|_| ControlError::InvalidCallState)?;
         talk.notify = Some(txn);
         talk.asked = true;
-        self.by_txn.insert(txn, (call, side));
+        self.track_txn(txn, call, side);
         self.drain(now);
         Ok(ControlOk::Done)
     }

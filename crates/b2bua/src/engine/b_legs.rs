@@ -64,9 +64,12 @@ impl Engine {
                 return;
             };
             let r = set.handle_response(now, &resp);
-            if let Some(s) = set.sessions().last() {
-                let id = s.id().clone();
-                self.by_dialog.entry(id).or_insert((call, side));
+            let dialog = set.sessions().last().map(|s| s.id().clone());
+            if let Some(id) = dialog {
+                if !self.by_dialog.contains_key(&id) {
+                    self.by_dialog.insert(id.clone(), (call, side));
+                    c.keys.dialogs.push(id);
+                }
             }
             r
         };
@@ -141,15 +144,20 @@ impl Engine {
         let rng = self.rng();
         let cfg = self.cfg.sessions.clone();
         let contact = self.contact.clone();
-        let Some(a) = self.calls.get_mut(&call).and_then(|c| c.a.inbound_mut()) else {
+        let Some(c) = self.calls.get_mut(&call) else {
+            return;
+        };
+        let Some(a) = c.a.inbound_mut() else {
             return;
         };
         if a.session.is_some() {
             return;
         }
         if let Ok(s) = Session::uas(cfg, &a.invite, &a.tag, contact, rng) {
-            self.by_dialog.insert(s.id().clone(), (call, Side::A));
+            let id = s.id().clone();
             a.session = Some(s);
+            self.by_dialog.insert(id.clone(), (call, Side::A));
+            c.keys.dialogs.push(id);
         }
     }
 

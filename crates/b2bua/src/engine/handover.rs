@@ -193,10 +193,23 @@ impl Engine {
         let to = (call, side);
         self.by_dialog.retain(|_, v| *v != to);
         self.by_txn.retain(|_, v| *v != to);
-        for v in self.by_dialog.values_mut().chain(self.by_txn.values_mut()) {
+        let mut dialogs = Vec::new();
+        for (id, v) in self.by_dialog.iter_mut() {
             if *v == from {
                 *v = to;
+                dialogs.push(id.clone());
             }
+        }
+        let mut txns = Vec::new();
+        for (t, v) in self.by_txn.iter_mut() {
+            if *v == from {
+                *v = to;
+                txns.push(*t);
+            }
+        }
+        if let Some(c) = self.calls.get_mut(&call) {
+            c.keys.dialogs.extend(dialogs);
+            c.keys.txns.extend(txns);
         }
         if let Some(p) = port {
             self.by_port.insert(p, call);

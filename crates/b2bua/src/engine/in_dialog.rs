@@ -316,8 +316,16 @@ impl Engine {
         }
         // Forget the call's dialogs and transactions; in-flight BYEs/CANCELs finish in the
         // transaction layer on their own and their responses are ignored.
-        self.by_dialog.retain(|_, v| v.0 != call);
-        self.by_txn.retain(|_, v| v.0 != call);
+        for id in std::mem::take(&mut c.keys.dialogs) {
+            if self.by_dialog.get(&id).is_some_and(|v| v.0 == call) {
+                self.by_dialog.remove(&id);
+            }
+        }
+        for t in std::mem::take(&mut c.keys.txns) {
+            if self.by_txn.get(&t).is_some_and(|v| v.0 == call) {
+                self.by_txn.remove(&t);
+            }
+        }
         self.call_cleared(&c, cause);
         self.out
             .push_back(Output::Event(CallEvent::Released { call, answered }));

@@ -126,6 +126,7 @@ impl Engine {
             conference: None,
             shown_called: None,
             refer: None,
+            keys: crate::call::CallKeys::default(),
         };
         self.calls.insert(id, call);
         self.out

@@ -400,6 +400,9 @@ impl Engine {
                     self.server_txns.remove(&k);
                 }
                 if let Some((call, side)) = self.by_txn.remove(&txn) {
+                    if let Some(c) = self.calls.get_mut(&call) {
+                        c.keys.txns.retain(|t| *t != txn);
+                    }
                     // An A-leg INVITE transaction ending before the ACK came (timer H) ends
                     // the call; others just stop being tracked.
                     if side == Side::A {
@@ -701,9 +704,10 @@ impl Engine {
             conference: None,
             shown_called: None,
             refer: None,
+            keys: crate::call::CallKeys::default(),
         };
-        self.by_txn.insert(txn, (id, Side::A));
         self.calls.insert(id, call);
+        self.track_txn(txn, id, Side::A);
         self.out
             .push_back(Output::Event(CallEvent::Offered { call: id }));
         // No 100 Trying here: the server transaction sends one by itself if nothing else has

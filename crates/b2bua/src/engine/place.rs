@@ -351,7 +351,7 @@ impl Engine {
                     self.timers
                         .arm(now + late, TimerKind::AnswerTooLate { call, side });
                 }
-                self.by_txn.insert(t, (call, side));
+                self.track_txn(t, call, side);
                 if on_trunk && side != Side::A {
                     self.network_reached(call);
                 }

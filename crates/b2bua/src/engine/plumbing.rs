@@ -10,6 +10,23 @@ pub(super) fn min_opt(a: Option<Instant>, b: Option<Instant>) -> Option<Instant>
 }
 
 impl Engine {
+    /// Names `call`'s `side` by transaction `txn` in the engine's table, and remembers it
+    /// with the call (see [`crate::call::CallKeys`]).
+    pub(super) fn track_txn(&mut self, txn: TxnId, call: u64, side: Side) {
+        self.by_txn.insert(txn, (call, side));
+        if let Some(c) = self.calls.get_mut(&call) {
+            c.keys.txns.push(txn);
+        }
+    }
+
+    /// As [`Engine::track_txn`], for a dialog.
+    pub(super) fn track_dialog(&mut self, id: DialogId, call: u64, side: Side) {
+        self.by_dialog.insert(id.clone(), (call, side));
+        if let Some(c) = self.calls.get_mut(&call) {
+            c.keys.dialogs.push(id);
+        }
+    }
+
     // ---- dialog plumbing -----------------------------------------------------------------
 
     /// Moves every output of the call's dialogs to the transaction layer or the transport,
@@ -79,7 +96,7 @@ impl Engine {
                     let via = self.via(peer.transport, None);
                     if req.prepend_header(HeaderName::Via, &via).is_ok() {
                         if let Ok(t) = self.txn.start_client(now, req, peer) {
-                            self.by_txn.insert(t, (call, side));
+                            self.track_txn(t, call, side);
                         }
                     }
                 }

@@ -384,6 +384,7 @@ impl Engine {
             conference: None,
             shown_called: None,
             refer: Some((call, t)),
+            keys: crate::call::CallKeys::default(),
         };
         self.calls.insert(id, new);
         if let Some(h) = self.calls.get_mut(&call) {

@@ -238,9 +238,9 @@ impl Engine {
         self.by_dialog.retain(|_, v| *v != (k, Side::A));
         self.by_txn.retain(|_, v| *v != (k, Side::A));
         if let Some(id) = a_session {
-            self.by_dialog.insert(id, (k, Side::A));
+            self.track_dialog(id, k, Side::A);
         }
-        self.by_txn.insert(txn, (k, Side::A));
+        self.track_txn(txn, k, Side::A);
         self.by_port.insert(port, k);
         for cmd in [
             MediaCommand::Open { port },

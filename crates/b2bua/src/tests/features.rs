@@ -106,4 +106,20 @@ fn a_registered_phone_is_recognised_before_a_trunk_on_its_host() {
         Some("2001"),
         "presented as the phone's DN"
     );
+
+    // Once the binding has expired, a call from that address is the trunk's again.
+    b.advance(std::time::Duration::from_secs(601));
+    assert_eq!(b.engine.registrations(), 0);
+    b.take_to(PSTN);
+    b.deliver(&invite("host2", "dave", "2000", PHONE), PHONE);
+    let leg = b
+        .take_to(PSTN)
+        .into_iter()
+        .find(|m| m.method() == Some(&Method::Invite))
+        .expect("the call is extended");
+    assert_ne!(
+        leg.from_hdr().and_then(|f| f.uri.user()),
+        Some("2001"),
+        "not the phone any more"
+    );
 }
