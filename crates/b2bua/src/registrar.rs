@@ -173,15 +173,8 @@ impl Registrar {
             Err(_) => return self.challenge(req, since, false),
         }
 
-        let default = match req.expires() {
-            Ok(Some(e)) => e,
-            Ok(None) => self.default_expires,
-            Err(_) => return Message::response_to(req, 400, "Bad Request (Expires)", None),
-        };
-        let call_id = req.call_id().unwrap_or_default().to_owned();
-        let cseq = req.cseq().map(|c| c.seq).unwrap_or(0);
         let before = self.addrs(&device.name);
-        let refused = self.update(req, &device.name, from, now, default, &call_id, cseq);
+        let refused = self.update(req, &device.name, from, now);
         if self.bindings.get(&device.name).is_some_and(Vec::is_empty) {
             self.bindings.remove(&device.name);
         }
@@ -202,17 +195,21 @@ impl Registrar {
 
     /// Applies a REGISTER's contacts to `device`'s bindings; `Some` is the error response
     /// that stopped it.
-    #[allow(clippy::too_many_arguments)]
-    fn update(
-        &mut self,
-        req: &Message,
-        device: &str,
-        from: Peer,
-        now: Instant,
-        default: u32,
-        call_id: &str,
-        cseq: u32,
-    ) -> Option<Message> {
+    fn update(&mut self, req: &Message, device: &str, from: Peer, now: Instant) -> Option<Message> {
+        let default = match req.expires() {
+            Ok(Some(e)) => e,
+            Ok(None) => self.default_expires,
+            Err(_) => {
+                return Some(Message::response_to(
+                    req,
+                    400,
+                    "Bad Request (Expires)",
+                    None,
+                ))
+            }
+        };
+        let call_id = req.call_id().unwrap_or_default();
+        let cseq = req.cseq().map(|c| c.seq).unwrap_or(0);
         match req.contacts() {
             Err(_) => {
                 return Some(Message::response_to(
