@@ -6,8 +6,11 @@
 
 use schemars::JsonSchema;
 use serde::Serialize;
-use sqlx::any::AnyRow;
-use sqlx::{AnyPool, Row};
+use std::sync::OnceLock;
+
+use sqlx::any::{AnyArguments, AnyRow};
+use sqlx::error::BoxDynError;
+use sqlx::{AnyPool, Arguments, Row};
 
 use crate::db::Backend;
 use crate::error::StoreError;
@@ -105,62 +108,93 @@ fn big(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }
 
+/// The INSERT statement for `rows` rows: `?` placeholders on SQLite, `$n` on PostgreSQL.
+fn insert_sql(backend: Backend, rows: usize) -> String {
+    let cols = &COLUMNS[..COLUMNS.len() - 1];
+    let mut sql = format!("INSERT INTO cdrs ({}) VALUES ", cols.join(", "));
+    let mut n = 0;
+    for i in 0..rows {
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for c in 0..cols.len() {
+            if c > 0 {
+                sql.push_str(", ");
+            }
+            n += 1;
+            match backend {
+                Backend::Sqlite => sql.push('?'),
+                Backend::Postgres => {
+                    sql.push('$');
+                    sql.push_str(&n.to_string());
+                }
+            }
+        }
+        sql.push(')');
+    }
+    sql
+}
+
+/// The statement for a full chunk of [`ROWS_PER_STATEMENT`] rows, built once per backend.
+fn full_chunk_sql(backend: Backend) -> &'static str {
+    static SQLITE: OnceLock<String> = OnceLock::new();
+    static POSTGRES: OnceLock<String> = OnceLock::new();
+    let cell = match backend {
+        Backend::Sqlite => &SQLITE,
+        Backend::Postgres => &POSTGRES,
+    };
+    cell.get_or_init(|| insert_sql(backend, ROWS_PER_STATEMENT))
+}
+
+/// Binds one row's values in column order. Text is bound by reference: nothing is copied
+/// until the driver hands it to the database.
+fn bind_row<'q>(args: &mut AnyArguments<'q>, r: &'q CdrRow) -> Result<(), BoxDynError> {
+    args.add(i64::from(r.cdr_record_type))?;
+    args.add(r.global_call_id.as_str())?;
+    args.add(r.orig_leg_call_identifier.as_str())?;
+    args.add(r.dest_leg_identifier.as_str())?;
+    args.add(big(r.date_time_origination))?;
+    args.add(big(r.date_time_connect))?;
+    args.add(big(r.date_time_disconnect))?;
+    args.add(big(r.duration))?;
+    args.add(r.calling_party_number.as_str())?;
+    args.add(r.original_called_party_number.as_str())?;
+    args.add(r.final_called_party_number.as_str())?;
+    args.add(r.last_redirect_dn.as_str())?;
+    args.add(r.orig_device_name.as_str())?;
+    args.add(r.dest_device_name.as_str())?;
+    args.add(i64::from(r.orig_cause_value))?;
+    args.add(i64::from(r.dest_cause_value))?;
+    args.add(r.orig_span.as_str())?;
+    args.add(r.dest_span.as_str())?;
+    args.add(r.mobile_calling_party_number.as_str())?;
+    args.add(r.final_mobile_called_party_number.as_str())?;
+    args.add(i64::from(r.mobile_call_type))?;
+    Ok(())
+}
+
 /// Inserts `rows` in one transaction: all or none.
 pub async fn insert(pool: &AnyPool, backend: Backend, rows: &[CdrRow]) -> Result<(), StoreError> {
     if rows.is_empty() {
         return Ok(());
     }
-    let cols = &COLUMNS[..COLUMNS.len() - 1];
+    let per_row = COLUMNS.len() - 1;
     let mut tx = pool.begin().await?;
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-        let mut sql = format!("INSERT INTO cdrs ({}) VALUES ", cols.join(", "));
-        let mut n = 0;
-        for (i, _) in chunk.iter().enumerate() {
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            sql.push('(');
-            for c in 0..cols.len() {
-                if c > 0 {
-                    sql.push_str(", ");
-                }
-                n += 1;
-                match backend {
-                    Backend::Sqlite => sql.push('?'),
-                    Backend::Postgres => {
-                        sql.push('$');
-                        sql.push_str(&n.to_string());
-                    }
-                }
-            }
-            sql.push(')');
-        }
-        let mut q = sqlx::query(&sql);
+        let partial;
+        let sql = if chunk.len() == ROWS_PER_STATEMENT {
+            full_chunk_sql(backend)
+        } else {
+            partial = insert_sql(backend, chunk.len());
+            partial.as_str()
+        };
+        let mut args = AnyArguments::default();
+        args.reserve(chunk.len() * per_row, 0);
         for r in chunk {
-            q = q
-                .bind(i64::from(r.cdr_record_type))
-                .bind(r.global_call_id.clone())
-                .bind(r.orig_leg_call_identifier.clone())
-                .bind(r.dest_leg_identifier.clone())
-                .bind(big(r.date_time_origination))
-                .bind(big(r.date_time_connect))
-                .bind(big(r.date_time_disconnect))
-                .bind(big(r.duration))
-                .bind(r.calling_party_number.clone())
-                .bind(r.original_called_party_number.clone())
-                .bind(r.final_called_party_number.clone())
-                .bind(r.last_redirect_dn.clone())
-                .bind(r.orig_device_name.clone())
-                .bind(r.dest_device_name.clone())
-                .bind(i64::from(r.orig_cause_value))
-                .bind(i64::from(r.dest_cause_value))
-                .bind(r.orig_span.clone())
-                .bind(r.dest_span.clone())
-                .bind(r.mobile_calling_party_number.clone())
-                .bind(r.final_mobile_called_party_number.clone())
-                .bind(i64::from(r.mobile_call_type));
+            bind_row(&mut args, r).map_err(sqlx::Error::Encode)?;
         }
-        q.execute(&mut *tx).await?;
+        sqlx::query_with(sql, args).execute(&mut *tx).await?;
     }
     tx.commit().await?;
     Ok(())

@@ -323,10 +323,11 @@ impl Driver {
                         duration = cdr.duration,
                         "call record"
                     );
-                    if let Err(e) = self.io.cdrs.try_send(cdr_writer::row(&cdr)) {
+                    let global_call_id = cdr.global_call_id;
+                    if let Err(e) = self.io.cdrs.try_send(cdr_writer::row(*cdr)) {
                         self.io.cdr_counters.dropped.fetch_add(1, Ordering::Relaxed);
                         tracing::error!(
-                            global_call_id = cdr.global_call_id,
+                            global_call_id,
                             error = %e,
                             "CDR dropped: the writer's queue is full or gone"
                         );
