@@ -53,6 +53,24 @@ fn edits_keep_other_headers_byte_for_byte() {
     assert_eq!(again.to_tag(), Some("abc"));
 }
 
+/// Writing into a buffer a sender reuses gives the same bytes as `to_bytes`, appended after
+/// what the buffer already holds, for a message as received and for an edited one.
+#[test]
+fn write_to_appends_the_wire_bytes() {
+    let received = parse(INVITE).unwrap();
+    let mut edited = received.clone();
+    edited.set_to_tag("t1").unwrap();
+    let mut buf = bytes::BytesMut::from(&b"left over"[..]);
+    for m in [&received, &edited] {
+        buf.clear();
+        buf.extend_from_slice(b"xx");
+        m.write_to(&mut buf);
+        assert_eq!(&buf[..2], b"xx");
+        assert_eq!(&buf[2..], &m.to_bytes()[..]);
+    }
+    assert_ne!(received.to_bytes(), edited.to_bytes());
+}
+
 /// The core index is updated in place by edits: it must agree with a fresh parse of the
 /// edited message after every kind of edit.
 #[test]

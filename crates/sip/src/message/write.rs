@@ -18,6 +18,15 @@ impl Message {
         out.freeze()
     }
 
+    /// Appends the bytes to put on the wire to `out`: a sender that keeps one buffer for
+    /// every message it writes allocates nothing per message.
+    pub fn write_to(&self, out: &mut BytesMut) {
+        match &self.p.original {
+            Some(orig) => out.extend_from_slice(orig),
+            None => self.write_into(out),
+        }
+    }
+
     fn encoded_len_hint(&self) -> usize {
         64 + self
             .p

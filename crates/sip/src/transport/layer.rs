@@ -389,6 +389,13 @@ impl TransportLayer {
         self.send_named(bytes, peer, name.as_deref()).await
     }
 
+    /// Sends `bytes` as one UDP datagram to `to`'s address from a bound socket, as
+    /// [`send`](Self::send) sends a message that stays on UDP, without taking ownership of
+    /// the bytes: the caller may reuse its buffer.
+    pub async fn send_datagram(&self, bytes: &[u8], to: Peer) -> Result<(), TransportError> {
+        self.send_udp(bytes, to).await
+    }
+
     async fn send_udp(&self, bytes: &[u8], to: Peer) -> Result<(), TransportError> {
         let socket = {
             let sockets = lock(&self.shared().udp);

@@ -9,17 +9,21 @@
 //! A peer's task ends after a while without traffic. [`Sender::close`] lets every queue empty
 //! before the transports are shut.
 //!
-//! Sending a datagram directly, serialized here, spares the common case a hand-over to another
-//! task (a wake-up, often on the other core) per request.
+//! Sending a datagram directly, serialized here into one buffer kept for every message, spares
+//! the common case a hand-over to another task (a wake-up, often on the other core) per
+//! request, and an allocation per message.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
+use bytes::BytesMut;
 use tether_sip::transport::TransportLayer;
 use tether_sip::{Message, Peer, Transport};
 use tokio::sync::mpsc;
 use tokio::sync::mpsc::error::TrySendError;
 
+/// The direct-send buffer's first size; it grows to the largest message sent.
+const SCRATCH: usize = 4096;
 /// Messages waiting per peer.
 const PEER_QUEUE: usize = 256;
 /// A peer's task ends after this long without a message.
@@ -35,6 +39,9 @@ pub struct Sender {
     /// The transport's UDP-to-TCP threshold (`TransportConfig::udp_tcp_threshold`): UDP
     /// requests up to this size are sent here; None: all of them.
     udp_tcp_threshold: Option<usize>,
+    /// Where a datagram sent directly is written: one buffer for all of them, so sending
+    /// allocates nothing per message.
+    scratch: BytesMut,
 }
 
 impl Sender {
@@ -51,6 +58,7 @@ impl Sender {
             failures,
             tasks: tokio::task::JoinSet::new(),
             udp_tcp_threshold,
+            scratch: BytesMut::with_capacity(SCRATCH),
         }
     }
 
@@ -77,15 +85,16 @@ impl Sender {
                 .is_some_and(|q| q.capacity() < q.max_capacity());
             let direct = !message.is_request() || !queued;
             if direct {
-                let bytes = message.to_bytes();
+                self.scratch.clear();
+                message.write_to(&mut self.scratch);
                 let stays_udp = !message.is_request()
                     || self
                         .udp_tcp_threshold
-                        .is_none_or(|limit| bytes.len() <= limit);
+                        .is_none_or(|limit| self.scratch.len() <= limit);
                 if stays_udp {
                     return self
                         .transport
-                        .send(bytes, to)
+                        .send_datagram(&self.scratch, to)
                         .await
                         .map_err(|e| e.to_string());
                 }
