@@ -338,6 +338,10 @@ pub struct Call {
     pub refer: Option<(u64, Side)>,
     /// What names this call in the engine's dialog and transaction tables.
     pub keys: CallKeys,
+    /// When the engine's timer queue next wakes this call's dialogs: a later deadline is not
+    /// armed again (each message would otherwise leave an entry in the queue until it falls
+    /// due).
+    pub dialog_timer: Option<Instant>,
 }
 
 /// The dialog ids and transaction ids a call put in the engine's tables, so that ending it

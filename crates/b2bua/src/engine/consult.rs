@@ -204,6 +204,7 @@ impl Engine {
             shown_called: None,
             refer: None,
             keys: crate::call::CallKeys::default(),
+            dialog_timer: None,
         };
         self.calls.insert(id, consult);
         self.out

@@ -127,6 +127,7 @@ impl Engine {
             shown_called: None,
             refer: None,
             keys: crate::call::CallKeys::default(),
+            dialog_timer: None,
         };
         self.calls.insert(id, call);
         self.out

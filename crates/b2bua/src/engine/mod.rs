@@ -115,6 +115,9 @@ pub struct Engine {
     server_txns: HashMap<(String, u32, Method), TxnId>,
     server_keys: HashMap<TxnId, (String, u32, Method)>,
     timers: TimerQueue,
+    /// `pump`'s buffers, kept between pumps.
+    pump_sends: Vec<(Side, DialogOut)>,
+    pump_peers: Vec<Option<Peer>>,
     out: VecDeque<Output>,
     next_call: u64,
     seed: u64,
@@ -234,6 +237,8 @@ impl Engine {
             server_txns: HashMap::default(),
             server_keys: HashMap::default(),
             timers: TimerQueue::default(),
+            pump_sends: Vec::new(),
+            pump_peers: Vec::new(),
             out: VecDeque::new(),
             seed,
             counter: 0,
@@ -705,6 +710,7 @@ impl Engine {
             shown_called: None,
             refer: None,
             keys: crate::call::CallKeys::default(),
+            dialog_timer: None,
         };
         self.calls.insert(id, call);
         self.track_txn(txn, id, Side::A);

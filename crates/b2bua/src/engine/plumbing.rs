@@ -32,9 +32,13 @@ impl Engine {
     /// Moves every output of the call's dialogs to the transaction layer or the transport,
     /// and arms the call's next dialog timer.
     pub(super) fn pump(&mut self, now: Instant, call: u64) {
-        let mut sends: Vec<(Side, DialogOut)> = Vec::new();
+        // Buffers kept by the engine between pumps: a pump per message allocates nothing.
+        let mut sends = std::mem::take(&mut self.pump_sends);
+        let mut b_peers = std::mem::take(&mut self.pump_peers);
+        sends.clear();
+        b_peers.clear();
         let mut next: Option<Instant> = None;
-        let (a_peer, b_peers): (Option<Peer>, Vec<Option<Peer>>) = {
+        let a_peer: Option<Peer> = {
             let Some(c) = self.calls.get_mut(&call) else {
                 return;
             };
@@ -65,9 +69,10 @@ impl Engine {
                     next = min_opt(next, set.poll_timeout());
                 }
             }
-            (c.a.peer(), c.b.iter().map(|l| l.peer).collect())
+            b_peers.extend(c.b.iter().map(|l| l.peer));
+            c.a.peer()
         };
-        for (side, o) in sends {
+        for (side, o) in sends.drain(..) {
             let peer = match side {
                 Side::A => a_peer,
                 Side::B(i) => b_peers.get(i).copied().flatten(),
@@ -114,6 +119,7 @@ impl Engine {
                     use tether_sip::dialog::Event;
                     match ev {
                         Event::AckTimeout { .. } | Event::SessionExpired => {
+                            // What else this pump had is dropped with its buffers (rare).
                             self.end_call(now, call, Some(side), 102);
                             return;
                         }
@@ -123,9 +129,18 @@ impl Engine {
                 _ => {}
             }
         }
+        self.pump_sends = sends;
+        self.pump_peers = b_peers;
         self.drain(now);
         if let Some(at) = next {
-            self.timers.arm(at, TimerKind::Dialogs { call });
+            // One entry in the queue per call at a time: a deadline later than the one armed
+            // is armed when that one falls due (see `dialog_timers`).
+            if let Some(c) = self.calls.get_mut(&call) {
+                if c.dialog_timer.is_none_or(|armed| at < armed) {
+                    c.dialog_timer = Some(at);
+                    self.timers.arm(at, TimerKind::Dialogs { call });
+                }
+            }
         }
     }
 
@@ -133,6 +148,10 @@ impl Engine {
         let Some(c) = self.calls.get_mut(&call) else {
             return;
         };
+        // This entry (or an earlier one) is spent; the pump below arms the next.
+        if c.dialog_timer.is_some_and(|armed| armed <= now) {
+            c.dialog_timer = None;
+        }
         match &mut c.a {
             ALeg::Inbound(a) => {
                 if let Some(s) = a.session.as_mut() {

@@ -385,6 +385,7 @@ impl Engine {
             shown_called: None,
             refer: Some((call, t)),
             keys: crate::call::CallKeys::default(),
+            dialog_timer: None,
         };
         self.calls.insert(id, new);
         if let Some(h) = self.calls.get_mut(&call) {
