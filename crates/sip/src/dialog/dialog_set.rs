@@ -98,7 +98,11 @@ impl DialogSet {
             }
             return Ok(Inbound::Deliver);
         };
-        let idx = match self.sessions.iter().position(|s| s.id().remote_tag == tag) {
+        let idx = match self
+            .sessions
+            .iter()
+            .position(|s| &*s.id().remote_tag == tag)
+        {
             Some(i) => i,
             None if (101..300).contains(&code) && !self.failed => {
                 let seed = (u64::from(self.rng.next_u32()) << 32) | u64::from(self.rng.next_u32());

@@ -3,6 +3,7 @@
 
 use crate::message::Message;
 use std::fmt;
+use std::sync::Arc;
 
 /// Which side of the dialog-creating INVITE we were.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -13,12 +14,13 @@ pub enum Role {
     Uas,
 }
 
-/// A dialog's identity as seen from our side.
+/// A dialog's identity as seen from our side. The parts are shared, not copied, by clones:
+/// an identifier is kept by the dialog, by the tables that find it and by whoever tracks it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct DialogId {
-    pub call_id: String,
-    pub local_tag: String,
-    pub remote_tag: String,
+    pub call_id: Arc<str>,
+    pub local_tag: Arc<str>,
+    pub remote_tag: Arc<str>,
 }
 
 impl DialogId {
@@ -51,9 +53,9 @@ impl DialogId {
         } else {
             (msg.from_tag(), msg.to_tag())
         };
-        msg.call_id() == Some(self.call_id.as_str())
-            && local == Some(self.local_tag.as_str())
-            && remote == Some(self.remote_tag.as_str())
+        msg.call_id() == Some(&*self.call_id)
+            && local == Some(&*self.local_tag)
+            && remote == Some(&*self.remote_tag)
     }
 
     /// The dialog a message we send belongs to: for our request the From tag is ours; for our

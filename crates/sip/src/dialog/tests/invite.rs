@@ -112,7 +112,7 @@ fn forking_two_early_dialogs_second_2xx_acked_then_byed() {
             .unwrap(),
         Inbound::Deliver
     );
-    assert_eq!(a.accepted().unwrap().id().remote_tag, "b2");
+    assert_eq!(&*a.accepted().unwrap().id().remote_tag, "b2");
     assert!(matches!(drain_set(&mut a).as_slice(), [Output::Ack(_)]));
 
     assert_eq!(
@@ -130,7 +130,7 @@ fn forking_two_early_dialogs_second_2xx_acked_then_byed() {
         }
         other => panic!("{other:?}"),
     }
-    assert_eq!(a.accepted().unwrap().id().remote_tag, "b2");
+    assert_eq!(&*a.accepted().unwrap().id().remote_tag, "b2");
     assert!(a.sessions()[0].is_terminated());
     assert!(!a.accepted().unwrap().is_terminated());
 }
