@@ -24,7 +24,7 @@ pub mod uri;
 
 pub use error::{Error, InvalidMessage, ParseError, PeerIncompatible};
 pub use header_name::HeaderName;
-pub use message::{Header, Message, StartLine};
+pub use message::{Header, HeaderLines, Message, StartLine};
 pub use method::Method;
 pub use peer::{ConnectionId, Peer, Transport};
 pub use uri::{Scheme, Uri};

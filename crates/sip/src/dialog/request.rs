@@ -11,7 +11,7 @@ use super::dialog::Dialog;
 use super::error::DialogError;
 use crate::header_name::HeaderName;
 use crate::headers::NameAddr;
-use crate::message::Message;
+use crate::message::{HeaderLines, Message};
 use crate::method::Method;
 use crate::uri::Uri;
 
@@ -86,17 +86,25 @@ impl Dialog {
     fn request_with_seq(&self, method: Method, seq: u32) -> Result<Message, DialogError> {
         let (ruri, routes) = route_request(&self.route_set, &self.remote_target);
         let mut m = Message::new_request(method.clone(), ruri);
+        // All the lines in one text, values written straight into it.
+        let mut lines = HeaderLines::with_capacity(routes.len() + 6, 256);
         for r in &routes {
-            m.push_header(HeaderName::Route, r)?;
+            lines.push(HeaderName::Route, r);
         }
-        m.push_header(HeaderName::MaxForwards, MAX_FORWARDS_TEXT)?;
-        m.push_header(HeaderName::From, &self.local_uri.to_text())?;
-        m.push_header(HeaderName::To, &self.remote_uri.to_text())?;
-        m.push_header(HeaderName::CallId, &self.id.call_id)?;
-        m.push_header(HeaderName::CSeq, &cseq_text(seq, &method))?;
+        lines
+            .push(HeaderName::MaxForwards, MAX_FORWARDS_TEXT)
+            .push_with(HeaderName::From, |t| self.local_uri.write_into(t))
+            .push_with(HeaderName::To, |t| self.remote_uri.write_into(t))
+            .push(HeaderName::CallId, &self.id.call_id)
+            .push_with(HeaderName::CSeq, |t| {
+                crate::digits::push_decimal(t, u64::from(seq));
+                t.push(' ');
+                t.push_str(method.as_str());
+            });
         if carries_contact(&method) {
-            m.push_header(HeaderName::Contact, &self.local_contact.to_text())?;
+            lines.push_with(HeaderName::Contact, |t| self.local_contact.write_into(t));
         }
+        m.push_lines(lines)?;
         Ok(m)
     }
 }

@@ -211,13 +211,20 @@ impl NameAddr {
     /// The value as text: what `to_string` gives, built in one allocation.
     pub fn to_text(&self) -> String {
         let display = self.display.as_deref().map_or(0, |d| d.len() + 1);
-        let uri = self.uri.as_str();
-        let params = self.params.as_str();
-        let mut out = String::with_capacity(display + uri.len() + 2 + params.len());
+        let mut out = String::with_capacity(
+            display + self.uri.as_str().len() + 2 + self.params.as_str().len(),
+        );
+        self.write_into(&mut out);
+        out
+    }
+
+    /// Appends the text [`to_text`](Self::to_text) gives to `out`.
+    pub fn write_into(&self, out: &mut String) {
         if let Some(d) = &self.display {
             out.push_str(d);
             out.push(' ');
         }
+        let uri = self.uri.as_str();
         if self.bracketed || self.display.is_some() {
             out.push('<');
             out.push_str(uri);
@@ -225,8 +232,7 @@ impl NameAddr {
         } else {
             out.push_str(uri);
         }
-        out.push_str(params);
-        out
+        out.push_str(self.params.as_str());
     }
 }
 

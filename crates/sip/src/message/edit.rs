@@ -4,7 +4,7 @@
 //! found again by scanning every line.
 
 use super::core::{Checked, Tag};
-use super::{Header, Message, Parts, StartLine};
+use super::{Header, HeaderLines, Message, Parts, StartLine};
 use crate::error::Error;
 use crate::header_name::HeaderName;
 use crate::uri::Uri;
@@ -31,6 +31,25 @@ impl Message {
     /// Appends a header line. Core headers (Via, From, To, CSeq) are validated.
     pub fn push_header(&mut self, name: HeaderName, value: &str) -> Result<(), Error> {
         self.push_raw_header(Header::new(name, value))
+    }
+
+    /// Appends the lines, in order, each checked as [`push_header`](Self::push_header) checks
+    /// it; if any is refused, none is added.
+    pub fn push_lines(&mut self, lines: HeaderLines) -> Result<(), Error> {
+        let headers = lines.into_headers();
+        let checked = headers
+            .iter()
+            .map(Checked::of)
+            .collect::<Result<Vec<_>, _>>()?;
+        let p = self.touched();
+        p.headers.reserve(headers.len());
+        for (h, checked) in headers.into_iter().zip(checked) {
+            let first =
+                checked.is_core(h.name()) && !p.headers.iter().any(|x| x.name() == h.name());
+            p.core.added(h.name(), p.headers.len(), checked, first);
+            p.headers.push(h);
+        }
+        Ok(())
     }
 
     /// Appends an existing header (for example one copied from another message, byte for byte).

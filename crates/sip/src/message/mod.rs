@@ -11,12 +11,14 @@ mod build;
 mod core;
 mod edit;
 mod header;
+mod lines;
 mod parse;
 mod typed;
 mod write;
 
 pub use build::error_response_for_raw;
 pub use header::Header;
+pub use lines::HeaderLines;
 pub use parse::{ParseOptions, DEFAULT_MAX_MESSAGE};
 
 use crate::header_name::HeaderName;
