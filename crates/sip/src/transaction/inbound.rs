@@ -238,7 +238,7 @@ impl TransactionLayer {
         internal: bool,
     ) {
         let reliable = from.is_reliable();
-        let timers = self.config.timers;
+        let timers = Arc::clone(&self.timers);
         let machine = if req.method() == Some(&Method::Invite) {
             Machine::InviteServer(InviteServer::new(now, req, reliable, timers))
         } else {

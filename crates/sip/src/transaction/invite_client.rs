@@ -7,6 +7,8 @@
 
 use super::ack_cancel::ack_for_non_2xx;
 use super::kept::Kept;
+use std::sync::Arc;
+
 use super::timers::{Timer, TimerConfig};
 use super::Step;
 use crate::message::Message;
@@ -28,7 +30,8 @@ pub struct InviteClient {
     /// To tag.
     request: Kept,
     reliable: bool,
-    timers: TimerConfig,
+    /// Shared by every transaction of the layer.
+    timers: Arc<TimerConfig>,
     /// Timer A: next retransmission and the interval that led to it.
     a: Option<(Instant, Duration)>,
     b: Option<Instant>,
@@ -45,7 +48,7 @@ impl InviteClient {
         now: Instant,
         request: Message,
         reliable: bool,
-        timers: TimerConfig,
+        timers: Arc<TimerConfig>,
         out: &mut Vec<Step>,
     ) -> InviteClient {
         out.push(Step::Send(request.clone()));

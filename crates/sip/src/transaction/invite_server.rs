@@ -8,6 +8,8 @@
 //! This room is a pure state machine: it is fed `now` and messages and says what to send.
 
 use super::kept::Kept;
+use std::sync::Arc;
+
 use super::timers::{Timer, TimerConfig};
 use super::{Step, TxnError};
 use crate::message::Message;
@@ -28,7 +30,8 @@ pub struct InviteServer {
     /// Whole until a final response; then its To tag (RFC 2543 matching).
     request: Kept,
     reliable: bool,
-    timers: TimerConfig,
+    /// Shared by every transaction of the layer.
+    timers: Arc<TimerConfig>,
     /// Whole while it may be retransmitted (Proceeding, Completed); then its To tag (the tag
     /// an ACK for it carries).
     last_response: Option<Kept>,
@@ -44,7 +47,7 @@ impl InviteServer {
         now: Instant,
         request: Message,
         reliable: bool,
-        timers: TimerConfig,
+        timers: Arc<TimerConfig>,
     ) -> InviteServer {
         InviteServer {
             state: State::Proceeding,

@@ -195,6 +195,9 @@ struct DeferredCancel {
 #[derive(Debug)]
 pub struct TransactionLayer {
     config: Config,
+    /// `config.timers`, shared by every transaction (a copy in each would make every lingering
+    /// transaction 72 bytes larger).
+    timers: Arc<TimerConfig>,
     branches: BranchGenerator,
     next_id: u64,
     // Entries and keys are behind pointers: a finished transaction lingers for 32 s (timers
@@ -218,6 +221,7 @@ impl TransactionLayer {
     pub fn new(config: Config, seed: u64) -> TransactionLayer {
         TransactionLayer {
             config,
+            timers: Arc::new(config.timers),
             branches: BranchGenerator::new(seed),
             next_id: 1,
             txns: HashMap::default(),
@@ -351,7 +355,7 @@ impl TransactionLayer {
         to: Peer,
     ) {
         let reliable = to.is_reliable();
-        let timers = self.config.timers;
+        let timers = Arc::clone(&self.timers);
         let machine = if key.method == Method::Invite {
             Machine::InviteClient(InviteClient::start(
                 now,

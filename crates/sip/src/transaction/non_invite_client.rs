@@ -6,6 +6,8 @@
 //! This room is a pure state machine: it is fed `now` and messages and says what to send.
 
 use super::kept::Kept;
+use std::sync::Arc;
+
 use super::timers::{Timer, TimerConfig};
 use super::Step;
 use crate::message::Message;
@@ -25,7 +27,8 @@ pub struct NonInviteClient {
     /// Whole until a final response (it is retransmitted); then its To tag.
     request: Kept,
     reliable: bool,
-    timers: TimerConfig,
+    /// Shared by every transaction of the layer.
+    timers: Arc<TimerConfig>,
     e: Option<(Instant, Duration)>,
     f: Option<Instant>,
     k: Option<Instant>,
@@ -37,7 +40,7 @@ impl NonInviteClient {
         now: Instant,
         request: Message,
         reliable: bool,
-        timers: TimerConfig,
+        timers: Arc<TimerConfig>,
         out: &mut Vec<Step>,
     ) -> NonInviteClient {
         out.push(Step::Send(request.clone()));

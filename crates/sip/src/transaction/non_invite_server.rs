@@ -6,6 +6,8 @@
 //! This room is a pure state machine: it is fed `now` and messages and says what to send.
 
 use super::kept::Kept;
+use std::sync::Arc;
+
 use super::timers::TimerConfig;
 use super::{Step, TxnError};
 use crate::message::Message;
@@ -25,13 +27,14 @@ pub struct NonInviteServer {
     /// Whole until a final response; then its To tag (RFC 2543 matching).
     request: Kept,
     reliable: bool,
-    timers: TimerConfig,
+    /// Shared by every transaction of the layer.
+    timers: Arc<TimerConfig>,
     last_response: Option<Message>,
     j: Option<Instant>,
 }
 
 impl NonInviteServer {
-    pub fn new(request: Message, reliable: bool, timers: TimerConfig) -> NonInviteServer {
+    pub fn new(request: Message, reliable: bool, timers: Arc<TimerConfig>) -> NonInviteServer {
         NonInviteServer {
             state: State::Trying,
             request: Kept::Whole(request),
