@@ -202,11 +202,11 @@ impl Message {
         // A token tag written where a tag was, or appended after `>`, leaves a valid value
         // whose tag is where it was written: no need to check the value again.
         let token = !tag.is_empty() && tag.bytes().all(crate::text::is_token);
-        let edited = match at.tag {
+        let edited: Option<([&str; 3], Option<Tag>)> = match at.tag {
             Tag::At(a, b) => match (value.get(..a as usize), value.get(b as usize..)) {
                 (Some(before), Some(after)) => {
                     let span = Tag::At(a, a.saturating_add(tag.len() as u32));
-                    Some(([before, tag, after].concat(), token.then_some(span)))
+                    Some(([before, tag, after], token.then_some(span)))
                 }
                 _ => None,
             },
@@ -217,16 +217,17 @@ impl Message {
                     (Ok(a), Ok(b)) if token && value.ends_with('>') => Some(Tag::At(a, b)),
                     _ => None,
                 };
-                Some(([value, ";tag=", tag].concat(), span))
+                Some(([value, ";tag=", tag], span))
             }
             _ => None,
         };
         match edited {
-            Some((v, Some(span))) => {
-                self.set_checked(Header::new(HeaderName::To, &v), Checked::Addr(span));
+            Some((parts, Some(span))) => {
+                let h = Header::joined(HeaderName::To, &parts);
+                self.set_checked(h, Checked::Addr(span));
                 Ok(())
             }
-            Some((v, None)) => self.set_header(HeaderName::To, &v),
+            Some((parts, None)) => self.set_header(HeaderName::To, &parts.concat()),
             None => {
                 let mut to = self
                     .to_hdr()

@@ -33,18 +33,28 @@ impl Eq for Header {}
 impl Header {
     /// A new header written in canonical form: `Name: value`.
     pub fn new(name: HeaderName, value: &str) -> Header {
+        Header::joined(name, &[value])
+    }
+
+    /// The header `name: ` followed by `parts` put together (a value edited in place — text
+    /// before, the change, text after — without a string of its own first).
+    pub(crate) fn joined(name: HeaderName, parts: &[&str]) -> Header {
         let n = name.as_str();
         let value_start = u16::try_from(n.len() + 1).unwrap_or(u16::MAX);
-        let len = n.len() + 2 + value.len();
+        let len = n.len() + 2 + parts.iter().map(|p| p.len()).sum::<usize>();
         // Most lines are short: put them together on the stack, so the line's own text is the
         // only allocation (this runs for every header Tether writes).
         let mut stack = [0u8; 256];
         if let Some(buf) = stack.get_mut(..len) {
             let (head, rest) = buf.split_at_mut(n.len());
             head.copy_from_slice(n.as_bytes());
-            let (sep, tail) = rest.split_at_mut(2);
+            let (sep, mut tail) = rest.split_at_mut(2);
             sep.copy_from_slice(b": ");
-            tail.copy_from_slice(value.as_bytes());
+            for p in parts {
+                let (here, more) = tail.split_at_mut(p.len());
+                here.copy_from_slice(p.as_bytes());
+                tail = more;
+            }
             if let Ok(line) = std::str::from_utf8(buf) {
                 return Header::alone(name, line, value_start);
             }
@@ -52,7 +62,9 @@ impl Header {
         let mut line = String::with_capacity(len);
         line.push_str(n);
         line.push_str(": ");
-        line.push_str(value);
+        for p in parts {
+            line.push_str(p);
+        }
         Header::alone(name, &line, value_start)
     }
 
