@@ -55,7 +55,13 @@ pub fn identify(snap: &Snapshot, from: SocketAddr) -> Option<&Trunk> {
 impl Channels {
     /// Takes a channel on `trunk`; false when it is full.
     pub fn seize(&mut self, trunk: &Trunk) -> bool {
-        let u = self.usage.entry(trunk.name.clone()).or_default();
+        // The name is copied only the first time the trunk is used.
+        if !self.usage.contains_key(&trunk.name) {
+            self.usage.insert(trunk.name.clone(), TrunkUsage::default());
+        }
+        let Some(u) = self.usage.get_mut(&trunk.name) else {
+            return false;
+        };
         u.attempts += 1;
         if capacity(trunk).is_some_and(|c| u.in_use >= c) {
             u.refused_full += 1;

@@ -546,12 +546,7 @@ impl Engine {
             (css, dn, None, dev)
         } else if let Some(t) = channels::identify(&snap, from.addr) {
             let css = t.inbound_css.clone().unwrap_or_default();
-            (
-                css,
-                received_calling.clone(),
-                Some(t.clone()),
-                String::new(),
-            )
+            (css, received_calling.clone(), Some(t), String::new())
         } else {
             self.stats.refused_unknown_source += 1;
             return self.refuse(
@@ -684,7 +679,7 @@ impl Engine {
                 tag,
                 session: None,
                 final_sent: false,
-                trunk: source_trunk.map(|t| t.name),
+                trunk: source_trunk.map(|t| t.name.clone()),
                 relayed_18x: Vec::new(),
                 uses_info: false,
             }),
