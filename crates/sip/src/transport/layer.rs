@@ -4,6 +4,7 @@
 //! down. Every task holds a completion token; shutdown signals them and waits for the last
 //! token to drop (mini-redis). Protocol decisions are made by `framing` and `received`.
 
+use super::batch::{self, DatagramBatch};
 use super::config::{TransportConfig, UdpReceive};
 use super::received::{replace_top_via, response_route, Destination};
 use super::table::{ConnTable, Outbound};
@@ -389,11 +390,61 @@ impl TransportLayer {
         self.send_named(bytes, peer, name.as_deref()).await
     }
 
-    /// Sends `bytes` as one UDP datagram to `to`'s address from a bound socket, as
-    /// [`send`](Self::send) sends a message that stays on UDP, without taking ownership of
-    /// the bytes: the caller may reuse its buffer.
-    pub async fn send_datagram(&self, bytes: &[u8], to: Peer) -> Result<(), TransportError> {
-        self.send_udp(bytes, to).await
+    /// Sends every datagram of `batch` over UDP, each to its peer's address, from the socket
+    /// [`send`](Self::send) would use: a run of datagrams leaving from one socket goes in one
+    /// `sendmmsg` where the kernel has it. Returns each datagram that could not be sent (its
+    /// destination and why), in order; the batch is left empty.
+    pub async fn send_batch(&self, batch: &mut DatagramBatch) -> Vec<(Peer, TransportError)> {
+        let mut failures = Vec::new();
+        if batch.is_empty() {
+            return failures;
+        }
+        let sockets = lock(&self.shared().udp).clone();
+        let items: Vec<(&[u8], Peer)> = batch.iter().collect();
+        let mut start = 0;
+        while let Some(&(_, first)) = items.get(start) {
+            let socket = udp::pick(&sockets, first.addr);
+            // The run: the datagrams from here that leave from the same socket.
+            let mut end = start + 1;
+            while let Some(&(_, to)) = items.get(end) {
+                let same = match (&socket, udp::pick(&sockets, to.addr)) {
+                    (Some(a), Some(b)) => Arc::ptr_eq(a, &b),
+                    (None, None) => true,
+                    _ => false,
+                };
+                if !same {
+                    break;
+                }
+                end += 1;
+            }
+            let run = items.get(start..end).unwrap_or_default();
+            match &socket {
+                None => failures.extend(
+                    run.iter()
+                        .map(|(_, to)| (*to, TransportError::NoSocket(Transport::Udp))),
+                ),
+                Some(socket) => {
+                    let datagrams: Vec<(&[u8], SocketAddr)> =
+                        run.iter().map(|(b, to)| (*b, to.addr)).collect();
+                    batch::send_run(socket, &datagrams, &mut |i, source| {
+                        if let Some((_, peer)) = run.get(i) {
+                            failures.push((
+                                *peer,
+                                TransportError::Datagram {
+                                    peer: *peer,
+                                    source,
+                                },
+                            ));
+                        }
+                    })
+                    .await;
+                }
+            }
+            start = end;
+        }
+        drop(items);
+        batch.clear();
+        failures
     }
 
     async fn send_udp(&self, bytes: &[u8], to: Peer) -> Result<(), TransportError> {

@@ -31,6 +31,7 @@
 //! # }
 //! ```
 
+mod batch;
 pub mod config;
 mod connection;
 pub mod error;
@@ -43,6 +44,7 @@ mod tls;
 mod udp;
 
 pub use crate::peer::{ConnectionId, Peer, Transport};
+pub use batch::DatagramBatch;
 pub use config::{TlsClient, TlsServer, TransportConfig, UdpReceive};
 pub use error::TransportError;
 pub use framing::{Frame, FramingError, StreamFramer};

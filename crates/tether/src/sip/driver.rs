@@ -303,8 +303,25 @@ async fn sleep_until_opt(at: Option<tokio::time::Instant>) {
 }
 
 impl Driver {
-    /// Hands every output of the engine to where it goes.
+    /// Hands every output of the engine to where it goes, and sends what was gathered.
     async fn flush(&mut self) {
+        loop {
+            self.hand_out().await;
+            // The datagrams gathered go out together; a failed one is the engine's to handle,
+            // which may give more to hand out.
+            let failed = self.io.sender.send_batch().await;
+            if failed.is_empty() {
+                return;
+            }
+            for peer in failed {
+                self.engine
+                    .handle_transport_error(Instant::now(), TransportFailure::Peer(peer));
+            }
+        }
+    }
+
+    /// Hands each output of the engine to where it goes (datagrams to the sender's batch).
+    async fn hand_out(&mut self) {
         while let Some(out) = self.engine.poll_output() {
             match out {
                 Output::Transmit { to, message } => {

@@ -268,3 +268,57 @@ async fn consumer_is_not_held_by_a_flood_of_keep_alives() {
     assert!(calls >= 4, "200 keep-alives take several calls: {calls}");
     layer.shutdown().await;
 }
+
+/// A batch goes out in order, each datagram to its own peer and byte for byte; a datagram the
+/// kernel refuses (too large for UDP) is reported with its peer and does not stop the ones
+/// after it; a destination no socket can reach (IPv6 with only an IPv4 socket) is reported
+/// too. The batch is empty afterwards.
+#[tokio::test]
+async fn a_batch_goes_out_in_order_and_reports_what_failed() {
+    let (layer, _rx, _server) = udp_layer().await;
+    let a = UdpSocket::bind(loopback()).await.unwrap();
+    let b = UdpSocket::bind(loopback()).await.unwrap();
+    let to_a = Peer::new(Transport::Udp, a.local_addr().unwrap());
+    let to_b = Peer::new(Transport::Udp, b.local_addr().unwrap());
+    let v6: SocketAddr = "[::1]:5060".parse().unwrap();
+    let to_v6 = Peer::new(Transport::Udp, v6);
+
+    let mut batch = DatagramBatch::new();
+    let huge = vec![b'x'; 70_000];
+    batch.push_with(to_a, |buf| buf.extend_from_slice(b"a1"));
+    batch.push_with(to_b, |buf| buf.extend_from_slice(b"b1"));
+    batch.push_with(to_b, |buf| buf.extend_from_slice(&huge));
+    batch.push_with(to_a, |buf| buf.extend_from_slice(b"a2"));
+    batch.push_with(to_v6, |buf| buf.extend_from_slice(b"v6"));
+    batch.push_with(to_b, |buf| buf.extend_from_slice(b"b2"));
+    assert_eq!(
+        batch.push_with(to_a, |buf| buf.extend_from_slice(b"gone")),
+        4
+    );
+    batch.pop();
+    assert_eq!(batch.len(), 6);
+
+    let failed = layer.send_batch(&mut batch).await;
+    assert!(batch.is_empty());
+    let peers: Vec<Peer> = failed.iter().map(|(p, _)| *p).collect();
+    assert_eq!(peers, vec![to_b, to_v6], "{failed:?}");
+    assert!(
+        matches!(failed[0].1, TransportError::Datagram { .. }),
+        "{failed:?}"
+    );
+    assert!(
+        matches!(failed[1].1, TransportError::NoSocket(Transport::Udp)),
+        "{failed:?}"
+    );
+
+    let mut buf = vec![0u8; 65_536];
+    for (socket, want) in [(&a, [&b"a1"[..], b"a2"]), (&b, [&b"b1"[..], b"b2"])] {
+        for w in want {
+            let (n, _) = within(socket.recv_from(&mut buf)).await.unwrap();
+            assert_eq!(&buf[..n], w);
+        }
+    }
+    // Nothing else came: "gone" was taken back out.
+    assert!(a.try_recv_from(&mut buf).is_err());
+    layer.shutdown().await;
+}
