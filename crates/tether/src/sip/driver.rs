@@ -267,8 +267,11 @@ pub async fn run(engine: Engine, store: Arc<Store>, mut io: Io) -> Ended {
 
 /// Longest wait for queued messages to go out once stopped.
 const SEND_CLOSE: Duration = Duration::from_secs(2);
-/// Most inbound messages handled before the engine's outputs are flushed.
-const INBOUND_BATCH: usize = 32;
+/// Most inbound messages handled before the engine's outputs are flushed. The outputs of a
+/// flush leave in one `sendmmsg`, so flushing often costs few system calls; a smaller batch
+/// gets the first message's answer out sooner (at 3,000 calls/s, 8 against 32: added median
+/// setup time 0.69–0.81 ms against 0.90–0.94, CPU per call the same within the noise).
+const INBOUND_BATCH: usize = 8;
 /// How often the CTI core's deadlines are checked.
 const CTI_TICK: Duration = Duration::from_millis(250);
 
