@@ -118,10 +118,20 @@ impl Pstn {
                 Some(peer) = failures.recv() => sim.handle_transport_error(Instant::now(), peer),
                 _ = stop.wait_for(|s| *s) => break,
             }
-            while let Some(t) = sim.poll_output() {
-                if let Err(e) = sender.send(t.to, t.message).await {
-                    tracing::debug!(peer = %t.to, error = %e, "PSTN simulator send failed");
-                    sim.handle_transport_error(Instant::now(), t.to);
+            loop {
+                while let Some(t) = sim.poll_output() {
+                    if let Err(e) = sender.send(t.to, t.message).await {
+                        tracing::debug!(peer = %t.to, error = %e, "PSTN simulator send failed");
+                        sim.handle_transport_error(Instant::now(), t.to);
+                    }
+                }
+                // What was gathered leaves together; a failure may give the simulator more to say.
+                let failed = sender.send_batch().await;
+                if failed.is_empty() {
+                    break;
+                }
+                for peer in failed {
+                    sim.handle_transport_error(Instant::now(), peer);
                 }
             }
             let calls = (!echoes.is_empty() || sim.stats().active > 0).then(|| sim.calls());

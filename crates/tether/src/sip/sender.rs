@@ -61,8 +61,16 @@ impl Sender {
         }
     }
 
-    /// Lets every peer's task send what it has queued (for `limit` at most) and end.
+    /// Sends what is gathered, lets every peer's task send what it has queued (for `limit` at
+    /// most) and end.
     pub async fn close(mut self, limit: Duration) {
+        let unsent = self.send_batch().await;
+        if !unsent.is_empty() {
+            tracing::debug!(
+                datagrams = unsent.len(),
+                "SIP datagrams not sent on closing"
+            );
+        }
         self.queues.clear();
         let all = async { while self.tasks.join_next().await.is_some() {} };
         if tokio::time::timeout(limit, all).await.is_err() {
@@ -228,6 +236,17 @@ mod tests {
             sender.send_batch().await.is_empty(),
             "the batch was emptied"
         );
+        // Closing sends what is still gathered.
+        sender
+            .send(peer(&b), response("c5"))
+            .await
+            .expect("gathered");
+        sender.close(Duration::from_secs(1)).await;
+        let (n, _) = tokio::time::timeout(Duration::from_secs(5), b.recv_from(&mut buf))
+            .await
+            .expect("in time")
+            .expect("received");
+        assert_eq!(&buf[..n], &response("c5").to_bytes()[..]);
         transport.shutdown().await;
     }
 }
