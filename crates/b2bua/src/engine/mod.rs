@@ -310,6 +310,11 @@ impl Engine {
         )
     }
 
+    /// Wake-ups waiting in the engine's own timer queue (for leak checks).
+    pub fn timers_queued(&self) -> usize {
+        self.timers.len()
+    }
+
     pub fn poll_output(&mut self) -> Option<Output> {
         self.out.pop_front()
     }

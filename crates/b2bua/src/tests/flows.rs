@@ -111,6 +111,40 @@ fn inbound_call_extended_to_active_rd_and_answered() {
     assert!(cdr.date_time_connect > cdr.date_time_origination);
 }
 
+/// However many messages a call's dialogs see, the engine's timer queue holds one wake-up for
+/// them at a time: each message used to add one, which stayed until it fell due.
+#[test]
+fn a_calls_dialogs_keep_one_wake_up_queued() {
+    let mut b = Bench::new(provisioning(None));
+    let inv = invite("c1", "4085551234", "2000", PSTN);
+    b.deliver(&inv, PSTN);
+    let leg = b.expect_request(PSTN, Method::Invite);
+    b.deliver(&answer(&leg, 180, "rd1", false), PSTN);
+    b.deliver(&answer(&leg, 200, "rd1", true), PSTN);
+    assert!(
+        b.take_to(PSTN).iter().any(|m| m.status() == Some(200)),
+        "the caller gets the 200"
+    );
+    let queued = b.engine.timers_queued();
+    // The far end retransmits its 200 (each one is ACKed again through the dialog), and the
+    // caller's 200 is retransmitted until its ACK: every one of them passes the call's dialogs.
+    for i in 1..=10u64 {
+        b.advance(Duration::from_millis(10 * i));
+        b.deliver(&answer(&leg, 200, "rd1", true), PSTN);
+    }
+    assert!(
+        b.engine.timers_queued() <= queued,
+        "{} wake-ups queued after the retransmissions, {queued} before",
+        b.engine.timers_queued()
+    );
+    assert!(
+        b.take_to(PSTN)
+            .iter()
+            .any(|m| m.method() == Some(&Method::Ack)),
+        "the retransmitted 200s were ACKed"
+    );
+}
+
 #[test]
 fn rd_busy_is_busy_for_the_caller() {
     let mut b = Bench::new(provisioning(None));
