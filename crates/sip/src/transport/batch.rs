@@ -9,7 +9,6 @@
 //! This room only moves bytes: which messages go in, and what a failure means for them, is
 //! the consumer's business.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use bytes::BytesMut;
@@ -78,7 +77,7 @@ const PER_CALL: usize = 64;
 /// the next. Waits only when the socket's send buffer is full.
 pub(super) async fn send_run(
     socket: &Arc<UdpSocket>,
-    datagrams: &[(&[u8], SocketAddr)],
+    datagrams: &[(&[u8], Peer)],
     failed: &mut impl FnMut(usize, std::io::Error),
 ) {
     let mut next = 0;
@@ -104,9 +103,9 @@ pub(super) async fn send_run(
 
 /// How many of `chunk`'s datagrams the kernel took, or why it took none.
 #[cfg(target_os = "linux")]
-async fn sent(socket: &UdpSocket, chunk: &[(&[u8], SocketAddr)]) -> std::io::Result<usize> {
+async fn sent(socket: &UdpSocket, chunk: &[(&[u8], Peer)]) -> std::io::Result<usize> {
     if let [(bytes, to)] = chunk {
-        return socket.send_to(bytes, *to).await.map(|_| 1);
+        return socket.send_to(bytes, to.addr).await.map(|_| 1);
     }
     loop {
         let tried = socket.try_io(tokio::io::Interest::WRITABLE, || sendmmsg(socket, chunk));
@@ -119,11 +118,11 @@ async fn sent(socket: &UdpSocket, chunk: &[(&[u8], SocketAddr)]) -> std::io::Res
 
 /// One `sendmmsg` of `chunk` on `socket` (no waiting: a full send buffer is `WouldBlock`).
 #[cfg(target_os = "linux")]
-fn sendmmsg(socket: &UdpSocket, chunk: &[(&[u8], SocketAddr)]) -> std::io::Result<usize> {
+fn sendmmsg(socket: &UdpSocket, chunk: &[(&[u8], Peer)]) -> std::io::Result<usize> {
     use rustix::net::{MMsgHdr, SendAncillaryBuffer, SendFlags, SocketAddrAny};
     use std::io::IoSlice;
 
-    let addrs: Vec<SocketAddrAny> = chunk.iter().map(|(_, to)| (*to).into()).collect();
+    let addrs: Vec<SocketAddrAny> = chunk.iter().map(|(_, to)| to.addr.into()).collect();
     let iovs: Vec<[IoSlice<'_>; 1]> = chunk.iter().map(|(b, _)| [IoSlice::new(b)]).collect();
     let mut controls: Vec<SendAncillaryBuffer<'_, '_, '_>> = chunk
         .iter()
@@ -140,9 +139,9 @@ fn sendmmsg(socket: &UdpSocket, chunk: &[(&[u8], SocketAddr)]) -> std::io::Resul
 
 /// Elsewhere, one system call per datagram.
 #[cfg(not(target_os = "linux"))]
-async fn sent(socket: &UdpSocket, chunk: &[(&[u8], SocketAddr)]) -> std::io::Result<usize> {
+async fn sent(socket: &UdpSocket, chunk: &[(&[u8], Peer)]) -> std::io::Result<usize> {
     match chunk.first() {
-        Some((bytes, to)) => socket.send_to(bytes, *to).await.map(|_| 1),
+        Some((bytes, to)) => socket.send_to(bytes, to.addr).await.map(|_| 1),
         None => Ok(0),
     }
 }

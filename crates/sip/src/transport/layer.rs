@@ -424,9 +424,7 @@ impl TransportLayer {
                         .map(|(_, to)| (*to, TransportError::NoSocket(Transport::Udp))),
                 ),
                 Some(socket) => {
-                    let datagrams: Vec<(&[u8], SocketAddr)> =
-                        run.iter().map(|(b, to)| (*b, to.addr)).collect();
-                    batch::send_run(socket, &datagrams, &mut |i, source| {
+                    batch::send_run(socket, run, &mut |i, source| {
                         if let Some((_, peer)) = run.get(i) {
                             failures.push((
                                 *peer,

@@ -15,6 +15,17 @@ async fn udp_layer() -> (TransportLayer, mpsc::Receiver<Inbound>, SocketAddr) {
     (layer, rx, addr)
 }
 
+/// An OPTIONS whose Max-Forwards is not a number: answered 400.
+fn bad_max_forwards() -> String {
+    request_text(
+        "OPTIONS",
+        "SIP/2.0/UDP 127.0.0.1;branch=z9hG4bKbad",
+        "x",
+        "",
+    )
+    .replace("Max-Forwards: 70", "Max-Forwards: many")
+}
+
 async fn recv_datagram(s: &UdpSocket) -> Message {
     let mut buf = vec![0u8; 65_536];
     let (n, _) = within(s.recv_from(&mut buf)).await.unwrap();
@@ -58,13 +69,7 @@ async fn malformed_request_gets_400_and_malformed_response_nothing() {
     let bad_resp =
         "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.1;branch=z9hG4bKr\r\nCSeq: 1 OPTIONS\r\n\r\n";
     client.send_to(bad_resp.as_bytes(), server).await.unwrap();
-    let bad_req = request_text(
-        "OPTIONS",
-        "SIP/2.0/UDP 127.0.0.1;branch=z9hG4bKbad",
-        "x",
-        "",
-    )
-    .replace("Max-Forwards: 70", "Max-Forwards: many");
+    let bad_req = bad_max_forwards();
     client.send_to(bad_req.as_bytes(), server).await.unwrap();
     // A bare keep-alive is ignored too.
     client.send_to(b"\r\n\r\n", server).await.unwrap();
@@ -198,13 +203,7 @@ async fn consumer_reads_the_udp_sockets_itself() {
 
     let client = UdpSocket::bind(loopback()).await.unwrap();
     let client_addr = client.local_addr().unwrap();
-    let bad_req = request_text(
-        "OPTIONS",
-        "SIP/2.0/UDP 127.0.0.1;branch=z9hG4bKbad",
-        "x",
-        "",
-    )
-    .replace("Max-Forwards: 70", "Max-Forwards: many");
+    let bad_req = bad_max_forwards();
     client.send_to(bad_req.as_bytes(), server).await.unwrap();
     client.send_to(b"\r\n\r\n", server).await.unwrap();
     let req = request("SIP/2.0/UDP 192.0.2.10:5060;rport;branch=z9hG4bKc1", "c1");
